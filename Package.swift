@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swiftkeepalived",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swiftkeepalived", targets: ["swiftkeepalived"]),
+        .library(name: "KeepalivedConfig", targets: ["KeepalivedConfig"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "KeepalivedConfig"),
+        .executableTarget(
+            name: "swiftkeepalived",
+            dependencies: [
+                "KeepalivedConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "KeepalivedConfigTests",
+            dependencies: ["KeepalivedConfig"],
+            exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

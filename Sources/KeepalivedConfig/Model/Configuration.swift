@@ -1,0 +1,40 @@
+/// Everything a keepalived.conf says, typed. Optional fields were not written in the file; their
+/// `effective…` companions (or the documented defaults) say what applies instead.
+public struct KeepalivedConfiguration: Sendable {
+    public var globalDefs = GlobalDefinitions()
+    public var vrrpScripts: [VRRPScript] = []
+    public var syncGroups: [VRRPSyncGroup] = []
+    public var vrrpInstances: [VRRPInstance] = []
+    public var virtualServerGroups: [VirtualServerGroup] = []
+    public var virtualServers: [VirtualServer] = []
+    public var ssl: SSLSettings?
+
+    public init() {}
+}
+
+/// A command a script keyword names (`notify_master`, `misc_path`, `script`, `quorum_up`, …):
+/// the command line as written and, optionally, the user and group to run it as.
+public struct ScriptCommand: Sendable, Hashable {
+    public var command: String
+    public var user: String?
+    public var group: String?
+
+    public init(command: String, user: String? = nil, group: String? = nil) {
+        self.command = command
+        self.user = user
+        self.group = group
+    }
+}
+
+/// The global `SSL { }` block used by SSL_GET checkers.
+public struct SSLSettings: Sendable, Hashable {
+    public var location: SourceLocation
+    public var password: String?
+    public var ca: String?
+    public var certificate: String?
+    public var key: String?
+
+    public init(location: SourceLocation) {
+        self.location = location
+    }
+}

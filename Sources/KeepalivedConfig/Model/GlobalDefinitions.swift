@@ -1,0 +1,52 @@
+public struct SMTPServer: Sendable, Hashable {
+    public var host: String
+    public var port: Int?
+
+    public init(host: String, port: Int? = nil) {
+        self.host = host
+        self.port = port
+    }
+
+    public static let defaultPort = 25
+}
+
+/// The `global_defs { }` block.
+public struct GlobalDefinitions: Sendable {
+    public var location: SourceLocation?
+    public var routerID: String?
+    public var notificationEmail: [String] = []
+    public var notificationEmailFrom: String?
+    public var smtpServer: SMTPServer?
+    public var smtpHeloName: String?
+    public var smtpConnectTimeout: Double?
+    public var smtpAlert: Bool?
+    public var smtpAlertVRRP: Bool?
+    public var smtpAlertChecker: Bool?
+    public var vrrpSkipCheckAdvAddr: Bool?
+    public var vrrpStrict: Bool?
+    public var vrrpCheckUnicastSrc: Bool?
+    public var vrrpGarpInterval: Double?
+    public var vrrpGnaInterval: Double?
+    public var vrrpGarpMasterDelay: Double?
+    public var vrrpGarpMasterRepeat: Int?
+    public var vrrpGarpMasterRefresh: Double?
+    public var vrrpGarpMasterRefreshRepeat: Int?
+    public var vrrpGarpLowerPrioDelay: Double?
+    public var vrrpGarpLowerPrioRepeat: Int?
+    public var vrrpVersion: Int?
+    public var vrrpMcastGroup4: IPAddress?
+    public var vrrpMcastGroup6: IPAddress?
+    public var enableScriptSecurity: Bool?
+    public var scriptUser: ScriptCommand?
+    public var dynamicInterfaces: Bool?
+
+    public static let defaultSMTPConnectTimeout = 30.0
+    public static let defaultGarpMasterDelay = 5.0
+    public static let defaultGarpMasterRepeat = 5
+    public static let defaultGarpMasterRefreshRepeat = 1
+    public static let defaultVRRPVersion = 2
+    public static let defaultMcastGroup4 = IPAddress("224.0.0.18")!
+    public static let defaultMcastGroup6 = IPAddress("ff02::12")!
+
+    public init() {}
+}

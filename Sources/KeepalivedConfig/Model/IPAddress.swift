@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum AddressFamily: String, Sendable, Hashable, CaseIterable {
+    case inet
+    case inet6
+}
+
+/// An IPv4 or IPv6 address, parsed and printed by the C library so it reads exactly as `ip` and
+/// `ipvsadm` print it.
+public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Host byte order.
+    case v4(UInt32)
+    /// Network byte order, high half then low half.
+    case v6(UInt64, UInt64)
+
+    public init?(_ text: String) {
+        if !text.utf8.contains(UInt8(ascii: ":")) {
+            var address = in_addr()
+            guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
+            self = .v4(UInt32(bigEndian: address.s_addr))
+        } else {
+            var address = in6_addr()
+            guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+            let bytes = withUnsafeBytes(of: &address) { Array($0) }
+            self.init(v6Bytes: bytes)
+        }
+    }
+
+    public init(v6Bytes bytes: [UInt8]) {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for index in 0..<8 { high = high << 8 | UInt64(bytes[index]) }
+        for index in 8..<16 { low = low << 8 | UInt64(bytes[index]) }
+        self = .v6(high, low)
+    }
+
+    public var family: AddressFamily {
+        if case .v4 = self { return .inet }
+        return .inet6
+    }
+
+    public var maximumPrefixLength: Int { family == .inet ? 32 : 128 }
+
+    public var isMulticast: Bool {
+        switch self {
+        case .v4(let value): return value >> 28 == 0xE
+        case .v6(let high, _): return high >> 56 == 0xFF
+        }
+    }
+
+    public var v6Bytes: [UInt8] {
+        guard case .v6(let high, let low) = self else { return [] }
+        return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+    }
+
+    /// The address `offset` further on, or nil past the end of the address space.
+    public func advanced(by offset: UInt64) -> IPAddress? {
+        switch self {
+        case .v4(let value):
+            let next = UInt64(value) + offset
+            return next <= UInt64(UInt32.max) ? .v4(UInt32(next)) : nil
+        case .v6(let high, let low):
+            let (sum, overflow) = low.addingReportingOverflow(offset)
+            if overflow {
+                guard high < UInt64.max else { return nil }
+                return .v6(high + 1, sum)
+            }
+            return .v6(high, sum)
+        }
+    }
+
+    /// How far `other` lies after this address, when both are of one family and the gap fits.
+    public func distance(to other: IPAddress) -> UInt64? {
+        switch (self, other) {
+        case (.v4(let a), .v4(let b)) where b >= a: return UInt64(b - a)
+        case (.v6(let ah, let al), .v6(let bh, let bl)):
+            if ah == bh, bl >= al { return bl - al }
+            if bh == ah + 1, bl < al { return bl &- al }
+            return nil
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .v4(let value):
+            return "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+        case .v6:
+            var address = in6_addr()
+            let bytes = v6Bytes
+            withUnsafeMutableBytes(of: &address) { raw in
+                for index in 0..<16 { raw[index] = bytes[index] }
+            }
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            _ = inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count))
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        switch (lhs, rhs) {
+        case (.v4(let a), .v4(let b)): return a < b
+        case (.v4, .v6): return true
+        case (.v6, .v4): return false
+        case (.v6(let ah, let al), .v6(let bh, let bl)): return (ah, al) < (bh, bl)
+        }
+    }
+}
+
+/// An address with a prefix length, as in `10.0.0.1/24`.
+public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
+    public var address: IPAddress
+    public var length: Int
+
+    public init(address: IPAddress, length: Int) {
+        self.address = address
+        self.length = length
+    }
+
+    public var description: String { "\(address)/\(length)" }
+}

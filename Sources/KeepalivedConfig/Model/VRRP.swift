@@ -1,0 +1,180 @@
+/// `vrrp_script NAME { }`: a command whose exit status moves priority or causes FAULT.
+public struct VRRPScript: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var script: ScriptCommand?
+    public var interval: Double?
+    public var timeout: Double?
+    public var weight: Int?
+    public var weightReverse = false
+    public var rise: Int?
+    public var fall: Int?
+    public var initFail = false
+
+    public static let defaultInterval = 1.0
+    public static let defaultRise = 1
+    public static let defaultFall = 1
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// An entry of `track_script`, `track_interface`: a name and the weight that overrides the default.
+public struct TrackedItem: Sendable, Hashable {
+    public var name: String
+    public var weight: Int?
+    public var reverse = false
+    public var location: SourceLocation
+
+    public init(name: String, weight: Int? = nil, reverse: Bool = false, location: SourceLocation) {
+        self.name = name
+        self.weight = weight
+        self.reverse = reverse
+        self.location = location
+    }
+}
+
+/// The notify hooks shared by instances and sync groups.
+public struct NotifyScripts: Sendable, Hashable {
+    public var master: ScriptCommand?
+    public var backup: ScriptCommand?
+    public var fault: ScriptCommand?
+    public var stop: ScriptCommand?
+    public var any: ScriptCommand?
+
+    public init() {}
+}
+
+/// `vrrp_sync_group NAME { group { … } }`: instances that change state together.
+public struct VRRPSyncGroup: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var members: [String] = []
+    public var notify = NotifyScripts()
+    public var smtpAlert: Bool?
+    public var globalTracking = false
+    public var trackScripts: [TrackedItem] = []
+    public var trackInterfaces: [TrackedItem] = []
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
+
+public enum VRRPInitialState: String, Sendable, CaseIterable {
+    case master = "MASTER"
+    case backup = "BACKUP"
+}
+
+public enum VRRPAuthenticationType: String, Sendable, CaseIterable {
+    case pass = "PASS"
+    case ah = "AH"
+}
+
+public struct VRRPAuthentication: Sendable, Hashable {
+    public var type: VRRPAuthenticationType?
+    public var password: String?
+    public var location: SourceLocation
+}
+
+public enum AddressScope: String, Sendable, CaseIterable {
+    case global, site, link, host, nowhere
+}
+
+/// One line of `virtual_ipaddress` / `virtual_ipaddress_excluded`.
+public struct VirtualIPAddress: Sendable, Hashable {
+    public var address: IPAddress
+    /// Nil when written without `/prefix`; the address is then added as a host address.
+    public var prefixLength: Int?
+    public var broadcast: IPAddress?
+    public var device: String?
+    public var label: String?
+    public var scope: AddressScope?
+    public var peer: IPAddress?
+    public var noTrack = false
+    public var location: SourceLocation
+
+    public var effectivePrefixLength: Int { prefixLength ?? address.maximumPrefixLength }
+}
+
+public enum RouteType: String, Sendable {
+    case unicast, blackhole, unreachable, prohibit
+}
+
+/// One line of `virtual_routes`.
+public struct VirtualRoute: Sendable, Hashable {
+    public var type: RouteType = .unicast
+    public var destination: IPPrefix
+    public var source: IPAddress?
+    public var via: IPAddress?
+    public var device: String?
+    public var scope: AddressScope?
+    public var table: Int?
+    public var metric: Int?
+    public var noTrack = false
+    public var location: SourceLocation
+}
+
+public struct UnicastPeer: Sendable, Hashable {
+    public var address: IPAddress
+    public var minTTL: Int?
+    public var maxTTL: Int?
+    public var location: SourceLocation
+}
+
+/// `vrrp_instance NAME { }`.
+public struct VRRPInstance: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var state: VRRPInitialState?
+    public var interface: String?
+    public var virtualRouterID: Int?
+    public var priority: Int?
+    public var advertInterval: Double?
+    public var version: Int?
+    public var authentication: VRRPAuthentication?
+    public var virtualIPAddresses: [VirtualIPAddress] = []
+    public var excludedIPAddresses: [VirtualIPAddress] = []
+    public var virtualRoutes: [VirtualRoute] = []
+    public var unicastSourceIP: IPAddress?
+    public var unicastPeers: [UnicastPeer] = []
+    public var multicastDestination: IPAddress?
+    public var noPreempt = false
+    public var preemptDelay: Double?
+    public var trackInterfaces: [TrackedItem] = []
+    public var trackScripts: [TrackedItem] = []
+    public var dontTrackPrimary = false
+    public var notify = NotifyScripts()
+    public var smtpAlert: Bool?
+    public var skipCheckAdvAddr: Bool?
+    public var strictMode: Bool?
+    public var accept: Bool?
+    public var garpMasterDelay: Double?
+    public var garpMasterRepeat: Int?
+    public var garpMasterRefresh: Double?
+    public var garpMasterRefreshRepeat: Int?
+    public var garpLowerPrioDelay: Double?
+    public var garpLowerPrioRepeat: Int?
+    public var garpInterval: Double?
+    public var gnaInterval: Double?
+
+    public static let defaultPriority = 100
+    public static let defaultAdvertInterval = 1.0
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+
+    public var effectivePriority: Int { priority ?? Self.defaultPriority }
+    public var effectiveAdvertInterval: Double { advertInterval ?? Self.defaultAdvertInterval }
+
+    /// The family the instance speaks, decided by its first virtual address (keepalived's rule),
+    /// then by its unicast source, IPv4 otherwise.
+    public var family: AddressFamily {
+        virtualIPAddresses.first?.address.family ?? unicastSourceIP?.family ?? .inet
+    }
+}

@@ -1,0 +1,375 @@
+/// Prints a configuration back as keepalived.conf text: every block and value in a fixed order,
+/// with `# default` after values the file did not set. The output parses back to the same model.
+public enum ConfigDump {
+    public static func render(_ configuration: KeepalivedConfiguration) -> String {
+        var writer = DumpWriter()
+        writer.globalDefs(configuration.globalDefs)
+        configuration.vrrpScripts.forEach { writer.script($0) }
+        configuration.syncGroups.forEach { writer.syncGroup($0) }
+        configuration.vrrpInstances.forEach { writer.instance($0, defs: configuration.globalDefs) }
+        configuration.virtualServerGroups.forEach { writer.virtualServerGroup($0) }
+        configuration.virtualServers.forEach { writer.virtualServer($0) }
+        if let ssl = configuration.ssl { writer.ssl(ssl) }
+        return writer.text
+    }
+}
+
+struct DumpWriter {
+    var text = ""
+    private var depth = 0
+
+    mutating func line(_ content: String) {
+        text += String(repeating: "    ", count: depth) + content + "\n"
+    }
+
+    mutating func block(_ header: String, _ body: (inout DumpWriter) -> Void) {
+        line(header + " {")
+        depth += 1
+        body(&self)
+        depth -= 1
+        line("}")
+    }
+
+    /// A value the file set, or the default it falls back to, marked as such.
+    mutating func value(_ keyword: String, _ configured: String?, default fallback: String?) {
+        if let configured {
+            line("\(keyword) \(configured)")
+        } else if let fallback {
+            line("\(keyword) \(fallback)  # default")
+        }
+    }
+
+    mutating func optional(_ keyword: String, _ configured: String?) {
+        if let configured { line("\(keyword) \(configured)") }
+    }
+
+    mutating func flag(_ keyword: String, _ isSet: Bool?) {
+        if isSet == true { line(keyword) }
+    }
+
+    mutating func boolean(_ keyword: String, _ configured: Bool?, default fallback: Bool) {
+        value(keyword, configured.map { $0 ? "on" : "off" }, default: fallback ? "on" : "off")
+    }
+
+    mutating func script(_ keyword: String, _ command: ScriptCommand?) {
+        guard let command else { return }
+        line("\(keyword) \([quoted(command.command), command.user, command.group].compactMap { $0 }.joined(separator: " "))")
+    }
+
+    func quoted(_ word: String) -> String {
+        let needsQuotes = word.isEmpty || word.contains { " \t#!{}\"'\\$".contains($0) }
+        guard needsQuotes else { return word }
+        var escaped = ""
+        for character in word {
+            if character == "\"" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "\"" + escaped + "\""
+    }
+
+    // MARK: Blocks
+
+    mutating func globalDefs(_ defs: GlobalDefinitions) {
+        block("global_defs") { w in
+            w.optional("router_id", defs.routerID.map(w.quoted))
+            if !defs.notificationEmail.isEmpty {
+                w.block("notification_email") { w in defs.notificationEmail.forEach { w.line(w.quoted($0)) } }
+            }
+            w.optional("notification_email_from", defs.notificationEmailFrom.map(w.quoted))
+            w.optional("smtp_server", defs.smtpServer.map { server in
+                [server.host, server.port.map(String.init)].compactMap { $0 }.joined(separator: " ")
+            })
+            w.optional("smtp_helo_name", defs.smtpHeloName.map(w.quoted))
+            w.value("smtp_connect_timeout", defs.smtpConnectTimeout.map(formatSeconds), default: formatSeconds(GlobalDefinitions.defaultSMTPConnectTimeout))
+            w.optional("smtp_alert", defs.smtpAlert.map { $0 ? "on" : "off" })
+            w.optional("smtp_alert_vrrp", defs.smtpAlertVRRP.map { $0 ? "on" : "off" })
+            w.optional("smtp_alert_checker", defs.smtpAlertChecker.map { $0 ? "on" : "off" })
+            w.boolean("vrrp_skip_check_adv_addr", defs.vrrpSkipCheckAdvAddr, default: false)
+            w.boolean("vrrp_strict", defs.vrrpStrict, default: false)
+            w.boolean("vrrp_check_unicast_src", defs.vrrpCheckUnicastSrc, default: false)
+            w.value("vrrp_garp_interval", defs.vrrpGarpInterval.map(formatSeconds), default: "0")
+            w.value("vrrp_gna_interval", defs.vrrpGnaInterval.map(formatSeconds), default: "0")
+            w.value("vrrp_garp_master_delay", defs.vrrpGarpMasterDelay.map(formatSeconds), default: formatSeconds(GlobalDefinitions.defaultGarpMasterDelay))
+            w.value("vrrp_garp_master_repeat", defs.vrrpGarpMasterRepeat.map(String.init), default: String(GlobalDefinitions.defaultGarpMasterRepeat))
+            w.value("vrrp_garp_master_refresh", defs.vrrpGarpMasterRefresh.map(formatSeconds), default: "0")
+            w.value("vrrp_garp_master_refresh_repeat", defs.vrrpGarpMasterRefreshRepeat.map(String.init), default: String(GlobalDefinitions.defaultGarpMasterRefreshRepeat))
+            w.optional("vrrp_garp_lower_prio_delay", defs.vrrpGarpLowerPrioDelay.map(formatSeconds))
+            w.optional("vrrp_garp_lower_prio_repeat", defs.vrrpGarpLowerPrioRepeat.map(String.init))
+            w.value("vrrp_version", defs.vrrpVersion.map(String.init), default: String(GlobalDefinitions.defaultVRRPVersion))
+            w.value("vrrp_mcast_group4", defs.vrrpMcastGroup4.map(\.description), default: GlobalDefinitions.defaultMcastGroup4.description)
+            w.value("vrrp_mcast_group6", defs.vrrpMcastGroup6.map(\.description), default: GlobalDefinitions.defaultMcastGroup6.description)
+            w.boolean("enable_script_security", defs.enableScriptSecurity, default: false)
+            w.optional("script_user", defs.scriptUser.map { [$0.user, $0.group].compactMap { $0 }.joined(separator: " ") })
+            w.boolean("dynamic_interfaces", defs.dynamicInterfaces, default: false)
+        }
+    }
+
+    mutating func script(_ script: VRRPScript) {
+        block("vrrp_script \(script.name)") { w in
+            if let command = script.script {
+                w.line("script \(w.quoted(command.command))")
+                w.optional("user", command.user.map { [$0, command.group].compactMap { $0 }.joined(separator: " ") })
+            }
+            w.value("interval", script.interval.map(formatSeconds), default: formatSeconds(VRRPScript.defaultInterval))
+            w.optional("timeout", script.timeout.map(formatSeconds))
+            w.value("weight", script.weight.map { "\($0)" + (script.weightReverse ? " reverse" : "") }, default: "0")
+            w.value("rise", script.rise.map(String.init), default: String(VRRPScript.defaultRise))
+            w.value("fall", script.fall.map(String.init), default: String(VRRPScript.defaultFall))
+            w.flag("init_fail", script.initFail)
+        }
+    }
+
+    mutating func notify(_ notify: NotifyScripts) {
+        script("notify_master", notify.master)
+        script("notify_backup", notify.backup)
+        script("notify_fault", notify.fault)
+        script("notify_stop", notify.stop)
+        script("notify", notify.any)
+    }
+
+    mutating func tracked(_ keyword: String, _ items: [TrackedItem]) {
+        guard !items.isEmpty else { return }
+        block(keyword) { w in
+            for item in items {
+                w.line([item.name, item.weight.map { "weight \($0)" }, item.reverse ? "reverse" : nil].compactMap { $0 }.joined(separator: " "))
+            }
+        }
+    }
+
+    mutating func syncGroup(_ group: VRRPSyncGroup) {
+        block("vrrp_sync_group \(group.name)") { w in
+            w.block("group") { w in group.members.forEach { w.line($0) } }
+            w.notify(group.notify)
+            w.optional("smtp_alert", group.smtpAlert.map { $0 ? "on" : "off" })
+            w.flag("global_tracking", group.globalTracking)
+            w.tracked("track_interface", group.trackInterfaces)
+            w.tracked("track_script", group.trackScripts)
+        }
+    }
+
+    func addressLine(_ vip: VirtualIPAddress) -> String {
+        var words = [vip.prefixLength.map { "\(vip.address)/\($0)" } ?? "\(vip.address)"]
+        if let broadcast = vip.broadcast { words += ["brd", "\(broadcast)"] }
+        if let device = vip.device { words += ["dev", device] }
+        if let scope = vip.scope { words += ["scope", scope.rawValue] }
+        if let label = vip.label { words += ["label", label] }
+        if let peer = vip.peer { words += ["peer", "\(peer)"] }
+        if vip.noTrack { words.append("no_track") }
+        return words.joined(separator: " ")
+    }
+
+    func routeLine(_ route: VirtualRoute) -> String {
+        var words: [String] = []
+        if route.type != .unicast { words.append(route.type.rawValue) }
+        if let source = route.source { words += ["src", "\(source)"] }
+        words.append("\(route.destination)")
+        if let via = route.via { words += ["via", "\(via)"] }
+        if let device = route.device { words += ["dev", device] }
+        if let scope = route.scope { words += ["scope", scope.rawValue] }
+        if let table = route.table { words += ["table", "\(table)"] }
+        if let metric = route.metric { words += ["metric", "\(metric)"] }
+        if route.noTrack { words.append("no_track") }
+        return words.joined(separator: " ")
+    }
+
+    mutating func instance(_ instance: VRRPInstance, defs: GlobalDefinitions) {
+        block("vrrp_instance \(instance.name)") { w in
+            w.value("state", instance.state?.rawValue, default: VRRPInitialState.backup.rawValue)
+            w.optional("interface", instance.interface)
+            w.optional("virtual_router_id", instance.virtualRouterID.map(String.init))
+            w.value("priority", instance.priority.map(String.init), default: String(VRRPInstance.defaultPriority))
+            w.value("advert_int", instance.advertInterval.map(formatSeconds), default: formatSeconds(VRRPInstance.defaultAdvertInterval))
+            w.value("version", instance.version.map(String.init), default: String(defs.vrrpVersion ?? GlobalDefinitions.defaultVRRPVersion))
+            if let auth = instance.authentication {
+                w.block("authentication") { w in
+                    w.optional("auth_type", auth.type?.rawValue)
+                    w.optional("auth_pass", auth.password.map(w.quoted))
+                }
+            }
+            w.optional("unicast_src_ip", instance.unicastSourceIP.map(\.description))
+            if !instance.unicastPeers.isEmpty {
+                w.block("unicast_peer") { w in
+                    for peer in instance.unicastPeers {
+                        w.line(["\(peer.address)", peer.minTTL.map { "min_ttl \($0)" }, peer.maxTTL.map { "max_ttl \($0)" }].compactMap { $0 }.joined(separator: " "))
+                    }
+                }
+            }
+            w.optional("mcast_dst_ip", instance.multicastDestination.map(\.description))
+            if !instance.virtualIPAddresses.isEmpty {
+                w.block("virtual_ipaddress") { w in instance.virtualIPAddresses.forEach { w.line(w.addressLine($0)) } }
+            }
+            if !instance.excludedIPAddresses.isEmpty {
+                w.block("virtual_ipaddress_excluded") { w in instance.excludedIPAddresses.forEach { w.line(w.addressLine($0)) } }
+            }
+            if !instance.virtualRoutes.isEmpty {
+                w.block("virtual_routes") { w in instance.virtualRoutes.forEach { w.line(w.routeLine($0)) } }
+            }
+            w.flag("nopreempt", instance.noPreempt)
+            w.value("preempt_delay", instance.preemptDelay.map(formatSeconds), default: "0")
+            w.tracked("track_interface", instance.trackInterfaces)
+            w.tracked("track_script", instance.trackScripts)
+            w.flag("dont_track_primary", instance.dontTrackPrimary)
+            w.notify(instance.notify)
+            w.optional("smtp_alert", instance.smtpAlert.map { $0 ? "on" : "off" })
+            w.boolean("skip_check_adv_addr", instance.skipCheckAdvAddr, default: defs.vrrpSkipCheckAdvAddr ?? false)
+            w.boolean("strict_mode", instance.strictMode, default: defs.vrrpStrict ?? false)
+            if let accept = instance.accept { w.line(accept ? "accept" : "no_accept") }
+            w.value("garp_master_delay", instance.garpMasterDelay.map(formatSeconds),
+                    default: formatSeconds(defs.vrrpGarpMasterDelay ?? GlobalDefinitions.defaultGarpMasterDelay))
+            w.value("garp_master_repeat", instance.garpMasterRepeat.map(String.init),
+                    default: String(defs.vrrpGarpMasterRepeat ?? GlobalDefinitions.defaultGarpMasterRepeat))
+            w.value("garp_master_refresh", instance.garpMasterRefresh.map(formatSeconds),
+                    default: formatSeconds(defs.vrrpGarpMasterRefresh ?? 0))
+            w.value("garp_master_refresh_repeat", instance.garpMasterRefreshRepeat.map(String.init),
+                    default: String(defs.vrrpGarpMasterRefreshRepeat ?? GlobalDefinitions.defaultGarpMasterRefreshRepeat))
+            w.optional("garp_lower_prio_delay", instance.garpLowerPrioDelay.map(formatSeconds))
+            w.optional("garp_lower_prio_repeat", instance.garpLowerPrioRepeat.map(String.init))
+            w.value("garp_interval", instance.garpInterval.map(formatSeconds), default: formatSeconds(defs.vrrpGarpInterval ?? 0))
+            w.value("gna_interval", instance.gnaInterval.map(formatSeconds), default: formatSeconds(defs.vrrpGnaInterval ?? 0))
+        }
+    }
+
+    mutating func virtualServerGroup(_ group: VirtualServerGroup) {
+        block("virtual_server_group \(group.name)") { w in
+            for (entry, _) in group.entries {
+                switch entry {
+                case .range(let first, let last, let port):
+                    let range = first == last ? "\(first)" : "\(first)-\(last)"
+                    w.line([range, port.map(String.init)].compactMap { $0 }.joined(separator: " "))
+                case .fwmark(let mark, let family):
+                    w.line(["fwmark", "\(mark)", family?.rawValue].compactMap { $0 }.joined(separator: " "))
+                }
+            }
+        }
+    }
+
+    mutating func timing(_ configured: CheckTiming) {
+        optional("delay_loop", configured.delayLoop.map(formatSeconds))
+        optional("connect_timeout", configured.connectTimeout.map(formatSeconds))
+        optional("retry", configured.retry.map(String.init))
+        optional("delay_before_retry", configured.delayBeforeRetry.map(formatSeconds))
+        optional("warmup", configured.warmup.map(formatSeconds))
+    }
+
+    mutating func virtualServer(_ server: VirtualServer) {
+        let header: String
+        switch server.key {
+        case .address(let address, let port): header = port == 0 ? "\(address)" : "\(address) \(port)"
+        case .fwmark(let mark): header = "fwmark \(mark)"
+        case .group(let name): header = "group \(name)"
+        }
+        block("virtual_server \(header)") { w in
+            w.value("lb_algo", server.scheduler?.rawValue, default: VirtualServer.defaultScheduler.rawValue)
+            for flag in VirtualServer.schedulerFlags where server.schedulerFlags.contains(flag) { w.line(flag) }
+            w.value("lb_kind", server.forwardingMethod?.rawValue, default: VirtualServer.defaultForwardingMethod.rawValue)
+            if case .fwmark = server.key {} else {
+                w.value("protocol", server.protocolName?.rawValue, default: VirtualServer.defaultProtocol.rawValue)
+            }
+            w.optional("persistence_timeout", server.persistenceTimeout.map(String.init))
+            w.optional("persistence_granularity", server.persistenceGranularity)
+            w.optional("persistence_engine", server.persistenceEngine)
+            w.optional("ip_family", server.ipFamily?.rawValue)
+            w.flag("ops", server.onePacketScheduling)
+            w.flag("ha_suspend", server.haSuspend)
+            w.flag("alpha", server.alpha)
+            w.flag("omega", server.omega)
+            w.value("quorum", server.quorum.map(String.init), default: String(VirtualServer.defaultQuorum))
+            w.value("hysteresis", server.hysteresis.map(String.init), default: String(VirtualServer.defaultHysteresis))
+            w.script("quorum_up", server.quorumUp)
+            w.script("quorum_down", server.quorumDown)
+            w.optional("virtualhost", server.virtualhost.map(w.quoted))
+            w.optional("smtp_alert", server.smtpAlert.map { $0 ? "on" : "off" })
+            if let sorry = server.sorryServer {
+                w.line(["sorry_server", "\(sorry.address)", sorry.port.map(String.init)].compactMap { $0 }.joined(separator: " "))
+            }
+            w.flag("sorry_server_inhibit", server.sorryServerInhibit)
+            w.optional("sorry_server_lvs_method", server.sorryServerForwardingMethod?.rawValue)
+            w.optional("inhibit_on_failure", server.inhibitOnFailure.map { $0 ? "on" : "off" })
+            w.timing(server.timing)
+            for real in server.realServers { w.realServer(real, in: server) }
+        }
+    }
+
+    mutating func realServer(_ real: RealServer, in server: VirtualServer) {
+        let port = real.effectivePort(in: server)
+        block("real_server \(real.address)" + (port == 0 ? "" : " \(port)")) { w in
+            w.value("weight", real.weight.map(String.init), default: String(RealServer.defaultWeight))
+            w.optional("lb_kind", real.forwardingMethod?.rawValue)
+            w.optional("inhibit_on_failure", real.inhibitOnFailure.map { $0 ? "on" : "off" })
+            w.script("notify_up", real.notifyUp)
+            w.script("notify_down", real.notifyDown)
+            w.optional("uthreshold", real.upperThreshold.map(String.init))
+            w.optional("lthreshold", real.lowerThreshold.map(String.init))
+            w.optional("smtp_alert", real.smtpAlert.map { $0 ? "on" : "off" })
+            w.optional("virtualhost", real.virtualhost.map(w.quoted))
+            w.optional("alpha", real.alpha.map { $0 ? "on" : "off" })
+            w.timing(real.timing)
+            for checker in real.checkers { w.checker(checker, real: real, server: server) }
+        }
+    }
+
+    mutating func checker(_ checker: HealthChecker, real: RealServer, server: VirtualServer) {
+        block(checker.kind.keyword) { w in
+            w.optional("connect_ip", checker.connectIP.map(\.description))
+            w.optional("connect_port", checker.connectPort.map(String.init))
+            w.optional("bindto", checker.bindTo.map(\.description))
+            w.optional("bind_port", checker.bindPort.map(String.init))
+            w.optional("bind_if", checker.bindInterface)
+            w.optional("fwmark", checker.fwmark.map(String.init))
+            w.optional("alpha", checker.alpha.map { $0 ? "on" : "off" })
+            w.optional("log_all_failures", checker.logAllFailures.map { $0 ? "on" : "off" })
+            let effective = checker.effectiveTiming(realServer: real, virtualServer: server)
+            let configured = checker.timing
+            let inherited = real.timing.overriding(server.timing)
+            func show(_ keyword: String, _ mine: String?, _ above: String?, _ resolved: String?) {
+                if let mine { w.line("\(keyword) \(mine)") }
+                else if let above { w.line("\(keyword) \(above)  # inherited") }
+                else if let resolved { w.line("\(keyword) \(resolved)  # default") }
+            }
+            if case .miscCheck = checker.kind {} else {
+                show("connect_timeout", configured.connectTimeout.map(formatSeconds), inherited.connectTimeout.map(formatSeconds), effective.connectTimeout.map(formatSeconds))
+            }
+            show("delay_loop", configured.delayLoop.map(formatSeconds), inherited.delayLoop.map(formatSeconds), effective.delayLoop.map(formatSeconds))
+            show("retry", configured.retry.map(String.init), inherited.retry.map(String.init), effective.retry.map(String.init))
+            show("delay_before_retry", configured.delayBeforeRetry.map(formatSeconds), inherited.delayBeforeRetry.map(formatSeconds), effective.delayBeforeRetry.map(formatSeconds))
+            show("warmup", configured.warmup.map(formatSeconds), inherited.warmup.map(formatSeconds), effective.warmup.map(formatSeconds))
+            switch checker.kind {
+            case .httpGet(let http), .sslGet(let http):
+                w.value("http_protocol", http.httpProtocol?.rawValue, default: HTTPCheck.defaultProtocol.rawValue)
+                w.optional("virtualhost", http.virtualhost.map(w.quoted))
+                w.optional("fast_recovery", http.fastRecovery.map { $0 ? "on" : "off" })
+                w.flag("enable_sni", http.enableSNI)
+                for url in http.urls {
+                    w.block("url") { w in
+                        w.optional("path", url.path.map(w.quoted))
+                        w.optional("digest", url.digest?.description)
+                        if url.statusCodes.isEmpty && url.digest == nil {
+                            w.line("status_code \(CheckedURL.defaultStatusCodes.map(\.description).joined(separator: " "))  # default")
+                        } else if !url.statusCodes.isEmpty {
+                            w.line("status_code \(url.statusCodes.map(\.description).joined(separator: " "))")
+                        }
+                        w.optional("virtualhost", url.virtualhost.map(w.quoted))
+                    }
+                }
+            case .miscCheck(let misc):
+                if let path = misc.path {
+                    w.optional("misc_path", path.command.isEmpty ? nil : w.quoted(path.command))
+                    w.optional("user", path.user.map { [$0, path.group].compactMap { $0 }.joined(separator: " ") })
+                }
+                w.optional("misc_timeout", misc.timeout.map(formatSeconds))
+                w.flag("misc_dynamic", misc.dynamic)
+            case .tcpCheck:
+                break
+            }
+        }
+    }
+
+    mutating func ssl(_ ssl: SSLSettings) {
+        block("SSL") { w in
+            w.optional("password", ssl.password.map(w.quoted))
+            w.optional("ca", ssl.ca.map(w.quoted))
+            w.optional("certificate", ssl.certificate.map(w.quoted))
+            w.optional("key", ssl.key.map(w.quoted))
+        }
+    }
+}

@@ -1,0 +1,290 @@
+/// Checks that need the whole configuration: required keywords, references between blocks,
+/// duplicates and combinations that cannot mean what was written. Each problem points at the
+/// block's opening line, or at the second occurrence of a duplicate.
+private struct ServiceKey: Hashable {
+    let key: VirtualServerKey
+    let protocolName: String
+}
+
+struct Validator {
+    let configuration: KeepalivedConfiguration
+    let options: ConfigLoadOptions
+    /// Settings written with a bad value (already reported), so they are not called missing too.
+    let rejected: Set<RejectedSetting>
+    var diagnostics = Diagnostics()
+
+    init(configuration: KeepalivedConfiguration, options: ConfigLoadOptions, rejected: Set<RejectedSetting> = []) {
+        self.configuration = configuration
+        self.options = options
+        self.rejected = rejected
+    }
+
+    mutating func run() {
+        checkScripts()
+        checkInstances()
+        checkSyncGroups()
+        checkVirtualServerGroups()
+        checkVirtualServers()
+    }
+
+    /// Reports every name after the first with an error pointing back at the first.
+    private mutating func checkUnique<Item>(_ items: [Item], what: String, name: (Item) -> String,
+                                            location: (Item) -> SourceLocation) {
+        var first: [String: SourceLocation] = [:]
+        for item in items {
+            let key = name(item)
+            if let earlier = first[key] {
+                diagnostics.error(location(item), "duplicate \(what) \(key) (first defined at \(earlier))")
+            } else {
+                first[key] = location(item)
+            }
+        }
+    }
+
+    /// With `dynamic_interfaces`, interfaces may appear after start-up, so absence is no warning.
+    private var interfaceCheck: (@Sendable (String) -> Bool)? {
+        if configuration.globalDefs.dynamicInterfaces == true { return nil }
+        return options.interfaceExists
+    }
+
+    // MARK: VRRP
+
+    private mutating func checkScripts() {
+        checkUnique(configuration.vrrpScripts, what: "vrrp_script", name: { $0.name }, location: { $0.location })
+        for script in configuration.vrrpScripts where script.script?.command.isEmpty ?? true {
+            diagnostics.error(script.location, "vrrp_script \(script.name) has no 'script' to run")
+        }
+    }
+
+    private mutating func checkInstances() {
+        let instances = configuration.vrrpInstances
+        checkUnique(instances, what: "vrrp_instance", name: { $0.name }, location: { $0.location })
+        let scriptNames = Set(configuration.vrrpScripts.map(\.name))
+        var routers: [String: (VRRPInstance, SourceLocation)] = [:]
+        for instance in instances {
+            let label = "vrrp_instance \(instance.name)"
+            if instance.interface == nil && instance.unicastPeers.isEmpty {
+                diagnostics.error(instance.location, "\(label) has no 'interface' (required unless unicast_peer is used)")
+            }
+            if instance.virtualRouterID == nil && !rejected.contains(RejectedSetting(block: instance.location, keyword: "virtual_router_id")) {
+                diagnostics.error(instance.location, "\(label) has no 'virtual_router_id' (1-255, the same on every router of the group)")
+            }
+            checkAuthentication(instance, label: label)
+            checkStrictMode(instance, label: label)
+            checkAddresses(instance, label: label)
+            if let interval = instance.advertInterval, effectiveVersion(instance) == 2, interval != interval.rounded() || interval < 1 {
+                diagnostics.error(instance.location, "\(label): advert_int \(formatSeconds(interval)) is not a whole number of seconds, which VRRPv2 adverts cannot carry (use 'version 3' for fractions)")
+            }
+            if instance.noPreempt && instance.state == .master {
+                diagnostics.warning(instance.location, "\(label): nopreempt has no effect with 'state MASTER' (use 'state BACKUP' on every router)")
+            }
+            for tracked in instance.trackScripts where !scriptNames.contains(tracked.name) {
+                diagnostics.error(tracked.location, "track_script \(tracked.name) names no vrrp_script")
+            }
+            if let exists = interfaceCheck {
+                if let interface = instance.interface, !exists(interface) {
+                    diagnostics.warning(instance.location, "\(label): interface \(interface) does not exist on this host")
+                }
+                for tracked in instance.trackInterfaces where !exists(tracked.name) {
+                    diagnostics.warning(tracked.location, "track_interface \(tracked.name) does not exist on this host")
+                }
+            }
+            if let vrid = instance.virtualRouterID, let interface = instance.interface {
+                let key = "\(interface)|\(instance.family)|\(vrid)|\(instance.multicastDestination.map { "\($0)" } ?? "")"
+                if let (other, location) = routers[key], peersOverlap(instance, other) {
+                    diagnostics.error(instance.location, "\(label) uses virtual_router_id \(vrid) on \(interface), as vrrp_instance \(other.name) does (at \(location)); each router group needs its own VRID on an interface")
+                } else {
+                    routers[key] = (instance, instance.location)
+                }
+            }
+        }
+    }
+
+    private func effectiveVersion(_ instance: VRRPInstance) -> Int {
+        if instance.family == .inet6 { return 3 }
+        return instance.version ?? configuration.globalDefs.vrrpVersion ?? GlobalDefinitions.defaultVRRPVersion
+    }
+
+    /// Two instances on one interface can share a VRID only when both are unicast to different peers.
+    private func peersOverlap(_ a: VRRPInstance, _ b: VRRPInstance) -> Bool {
+        if a.unicastPeers.isEmpty || b.unicastPeers.isEmpty { return true }
+        return !Set(a.unicastPeers.map(\.address)).isDisjoint(with: b.unicastPeers.map(\.address))
+    }
+
+    private mutating func checkAuthentication(_ instance: VRRPInstance, label: String) {
+        guard let authentication = instance.authentication else { return }
+        if authentication.type == nil {
+            diagnostics.error(authentication.location, "\(label): authentication needs 'auth_type PASS' or 'auth_type AH'")
+        }
+        if authentication.password == nil {
+            diagnostics.error(authentication.location, "\(label): authentication needs 'auth_pass'")
+        }
+        if effectiveVersion(instance) == 3 {
+            diagnostics.error(authentication.location, "\(label): VRRP version 3 has no authentication; remove the block or use version 2")
+        }
+    }
+
+    /// keepalived's strict mode (RFC conformance) refuses some settings and silently drops others;
+    /// we say which.
+    private mutating func checkStrictMode(_ instance: VRRPInstance, label: String) {
+        guard instance.strictMode ?? configuration.globalDefs.vrrpStrict ?? false else { return }
+        if let authentication = instance.authentication {
+            diagnostics.warning(authentication.location, "\(label): strict mode (vrrp_strict) allows no authentication; the block is ignored, as keepalived does")
+        }
+        if instance.state == .master && instance.effectivePriority != 255 {
+            diagnostics.warning(instance.location, "\(label): strict mode (vrrp_strict) lets only the address owner (priority 255) start as MASTER; it starts as BACKUP, as keepalived does")
+        }
+        if !instance.unicastPeers.isEmpty {
+            diagnostics.error(instance.location, "\(label): strict mode (vrrp_strict) does not allow unicast_peer")
+        }
+        if instance.virtualIPAddresses.isEmpty {
+            diagnostics.error(instance.location, "\(label): strict mode (vrrp_strict) needs at least one virtual_ipaddress")
+        }
+        if instance.preemptDelay != nil {
+            diagnostics.warning(instance.location, "\(label): strict mode (vrrp_strict) does not support preempt_delay; it is ignored, as keepalived does")
+        }
+    }
+
+    private mutating func checkAddresses(_ instance: VRRPInstance, label: String) {
+        let family = instance.family
+        for vip in instance.virtualIPAddresses where vip.address.family != family {
+            diagnostics.error(vip.location, "\(label): virtual_ipaddress mixes IPv4 and IPv6 (\(vip.address)); put the other family in virtual_ipaddress_excluded")
+        }
+        for peer in instance.unicastPeers where peer.address.family != family {
+            diagnostics.error(peer.location, "\(label): unicast_peer \(peer.address) is not of the instance's address family")
+        }
+        if let source = instance.unicastSourceIP, source.family != family {
+            diagnostics.error(instance.location, "\(label): unicast_src_ip \(source) is not of the instance's address family")
+        }
+        var seen: [IPAddress: SourceLocation] = [:]
+        for vip in instance.virtualIPAddresses + instance.excludedIPAddresses {
+            if let first = seen[vip.address] {
+                diagnostics.error(vip.location, "\(label): virtual address \(vip.address) is listed twice (first at \(first))")
+            }
+            seen[vip.address] = seen[vip.address] ?? vip.location
+        }
+        if let exists = interfaceCheck {
+            for vip in instance.virtualIPAddresses + instance.excludedIPAddresses {
+                if let device = vip.device, !exists(device) {
+                    diagnostics.warning(vip.location, "\(label): interface \(device) of \(vip.address) does not exist on this host")
+                }
+            }
+        }
+    }
+
+    private mutating func checkSyncGroups() {
+        checkUnique(configuration.syncGroups, what: "vrrp_sync_group", name: { $0.name }, location: { $0.location })
+        let instanceNames = Set(configuration.vrrpInstances.map(\.name))
+        var owner: [String: String] = [:]
+        for group in configuration.syncGroups {
+            if group.members.isEmpty {
+                diagnostics.error(group.location, "vrrp_sync_group \(group.name) has no 'group { … }' of instances")
+            } else if group.members.count == 1 {
+                diagnostics.warning(group.location, "vrrp_sync_group \(group.name) has a single instance; a sync group needs two to mean anything")
+            }
+            for member in group.members {
+                if !instanceNames.contains(member) {
+                    diagnostics.error(group.location, "vrrp_sync_group \(group.name) names vrrp_instance \(member), which is not defined")
+                } else if let other = owner[member] {
+                    diagnostics.error(group.location, "vrrp_instance \(member) is in vrrp_sync_group \(other) and \(group.name); an instance can be in one group only")
+                } else {
+                    owner[member] = group.name
+                }
+            }
+        }
+    }
+
+    // MARK: LVS
+
+    private mutating func checkVirtualServerGroups() {
+        checkUnique(configuration.virtualServerGroups, what: "virtual_server_group", name: { $0.name }, location: { $0.location })
+        for group in configuration.virtualServerGroups where group.entries.isEmpty {
+            diagnostics.warning(group.location, "virtual_server_group \(group.name) is empty")
+        }
+    }
+
+    private func family(of server: VirtualServer, groups: [String: VirtualServerGroup]) -> AddressFamily? {
+        switch server.key {
+        case .address(let address, _): return address.family
+        case .fwmark: return server.ipFamily
+        case .group(let name):
+            for (entry, _) in groups[name]?.entries ?? [] {
+                if case .range(let first, _, _) = entry { return first.family }
+            }
+            return server.ipFamily
+        }
+    }
+
+    private mutating func checkVirtualServers() {
+        let groups = Dictionary(configuration.virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
+        var services: [ServiceKey: SourceLocation] = [:]
+        for server in configuration.virtualServers {
+            let label = "virtual_server \(server.key)"
+            if case .group(let name) = server.key, groups[name] == nil {
+                diagnostics.error(server.location, "\(label) names a virtual_server_group that is not defined")
+            }
+            var protocolKey = server.effectiveProtocol.rawValue
+            if case .fwmark = server.key {
+                protocolKey = "fwmark"
+            } else if server.protocolName == nil {
+                diagnostics.warning(server.location, "\(label) has no 'protocol'; TCP is used, as keepalived does")
+            }
+            let serviceKey = ServiceKey(key: server.key, protocolName: protocolKey)
+            if let first = services[serviceKey] {
+                diagnostics.error(server.location, "duplicate \(label) (first defined at \(first))")
+            } else {
+                services[serviceKey] = server.location
+            }
+            if case .address(_, let port) = server.key, port == 0, (server.persistenceTimeout ?? 0) == 0 {
+                diagnostics.error(server.location, "\(label) has no port; only a persistent service (persistence_timeout) may leave it out")
+            }
+            let family = family(of: server, groups: groups)
+            if let sorry = server.sorryServer, let family, sorry.address.family != family,
+               (server.sorryServerForwardingMethod ?? server.effectiveForwardingMethod) != .tun {
+                diagnostics.error(server.location, "\(label): sorry_server \(sorry.address) is not of the service's address family")
+            }
+            checkRealServers(of: server, family: family, label: label)
+        }
+    }
+
+    private mutating func checkRealServers(of server: VirtualServer, family: AddressFamily?, label: String) {
+        // Sorting finds duplicates without hashing each of tens of thousands of real servers.
+        let servers = server.realServers
+        let order = servers.indices.sorted {
+            (servers[$0].address, servers[$0].effectivePort(in: server), $0) < (servers[$1].address, servers[$1].effectivePort(in: server), $1)
+        }
+        for (previous, current) in zip(order, order.dropFirst()) {
+            let first = servers[previous]
+            let again = servers[current]
+            if first.address == again.address && first.effectivePort(in: server) == again.effectivePort(in: server) {
+                diagnostics.error(again.location, "\(label): duplicate real_server \(again.address) \(again.effectivePort(in: server)) (first at \(first.location))")
+            }
+        }
+        for real in servers {
+            if let family, real.address.family != family, real.effectiveForwardingMethod(in: server) != .tun {
+                diagnostics.error(real.location, "\(label): real_server \(real.address) is not of the service's address family (only tunnelled real servers may differ)")
+            }
+            for checker in real.checkers {
+                checkChecker(checker, real: real)
+            }
+        }
+    }
+
+    private mutating func checkChecker(_ checker: HealthChecker, real: RealServer) {
+        switch checker.kind {
+        case .httpGet(let http), .sslGet(let http):
+            if http.urls.isEmpty {
+                diagnostics.error(checker.location, "\(checker.kind.keyword) for real_server \(real.address) has no 'url { path … }' to fetch")
+            }
+            for url in http.urls where url.path == nil {
+                diagnostics.error(url.location, "url has no 'path'")
+            }
+        case .miscCheck(let misc):
+            if misc.path?.command.isEmpty ?? true {
+                diagnostics.error(checker.location, "MISC_CHECK for real_server \(real.address) has no 'misc_path' to run")
+            }
+        case .tcpCheck:
+            break
+        }
+    }
+}
