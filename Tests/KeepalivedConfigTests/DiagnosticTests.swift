@@ -103,6 +103,7 @@ final class DiagnosticTests: XCTestCase {
         let noProtocol = parse("virtual_server 192.0.2.1 80 {\n}\n")
         assertDiagnostic(noProtocol, .warning, line: 1, contains: "has no 'protocol'; TCP is used")
         XCTAssertEqual(noProtocol.configuration.virtualServers[0].effectiveProtocol, .tcp)
+        assertDiagnostic(parse(instance()), .warning, line: 1, contains: "has no virtual_ipaddress")
         let twice = parse(instance("priority 100\npriority 101"))
         assertDiagnostic(twice, .warning, line: 5, contains: "'priority' is set again")
         XCTAssertEqual(twice.configuration.vrrpInstances[0].priority, 101)
@@ -114,7 +115,7 @@ final class DiagnosticTests: XCTestCase {
         let result = ConfigLoader.load(path: mainPath, options: options)
         assertDiagnostic(result, .warning, line: 1, contains: "interface lan0 does not exist on this host")
         XCTAssertFalse(result.diagnostics.hasErrors)
-        let dynamic = InMemoryFileSystem(files: [mainPath: "global_defs {\n dynamic_interfaces\n}\n" + instance()])
+        let dynamic = InMemoryFileSystem(files: [mainPath: "global_defs {\n dynamic_interfaces\n}\n" + instance("virtual_ipaddress {\n 192.0.2.1\n}")])
         let quiet = ConfigLoader.load(path: mainPath, options: ConfigLoadOptions(fileSystem: dynamic, configID: "x", interfaceExists: { _ in false }))
         XCTAssertEqual(quiet.diagnostics.all, [])
     }

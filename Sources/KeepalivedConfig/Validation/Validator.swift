@@ -75,6 +75,9 @@ struct Validator {
             if let interval = instance.advertInterval, effectiveVersion(instance) == 2, interval != interval.rounded() || interval < 1 {
                 diagnostics.error(instance.location, "\(label): advert_int \(formatSeconds(interval)) is not a whole number of seconds, which VRRPv2 adverts cannot carry (use 'version 3' for fractions)")
             }
+            if instance.virtualIPAddresses.isEmpty && instance.excludedIPAddresses.isEmpty {
+                diagnostics.warning(instance.location, "\(label) has no virtual_ipaddress: it will elect a master but move no address")
+            }
             if instance.noPreempt && instance.state == .master {
                 diagnostics.warning(instance.location, "\(label): nopreempt has no effect with 'state MASTER' (use 'state BACKUP' on every router)")
             }
