@@ -45,6 +45,7 @@ public struct MD5Digest: Sendable, Hashable, CustomStringConvertible {
         self.low = low
     }
 
+    @inline(__always)
     private static func words<Digits: RandomAccessCollection>(fromHex digits: Digits) -> (UInt64, UInt64)?
     where Digits.Element == UInt8, Digits.Index == Int {
         guard digits.count == 32 else { return nil }

@@ -66,9 +66,12 @@ final class KeywordTable<Target>: Sendable {
     /// sparse, at a fraction of the cost of hashing every byte; probing settles the rest.
     private static func hash(_ keyword: String) -> Int {
         let bytes = keyword.utf8
-        guard let first = bytes.first, let last = bytes.last else { return 0 }
-        let middle = bytes[bytes.index(bytes.startIndex, offsetBy: bytes.count / 2)]
-        return bytes.count &* 131 &+ Int(first) &* 31 &+ Int(middle) &* 7 &+ Int(last)
+        let count = bytes.count
+        guard count > 0 else { return 0 }
+        let first = bytes[bytes.startIndex]
+        let middle = bytes[bytes.index(bytes.startIndex, offsetBy: count / 2)]
+        let last = bytes[bytes.index(bytes.startIndex, offsetBy: count - 1)]
+        return count &* 131 &+ Int(first) &* 31 &+ Int(middle) &* 7 &+ Int(last)
     }
 
     /// The position of a keyword's rule in this table, for per-block bookkeeping.
@@ -81,6 +84,10 @@ final class KeywordTable<Target>: Sendable {
             if names[index] == keyword { return index }
             slot = (slot + 1) & mask
         }
+    }
+
+    func rule(at index: Int) -> KeywordRule<Target> {
+        orderedRules[index]
     }
 
     func rule(for keyword: String) -> KeywordRule<Target>? {

@@ -112,18 +112,21 @@ struct ParseContext {
 
     private mutating func dispatch<Target>(_ statement: Statement, into target: inout Target, table: KeywordTable<Target>,
                                            seen: inout SeenKeywords, block: SourceLocation?) {
-        guard let rule = table.rule(for: statement.keyword) else {
+        var name = statement.keyword
+        var found = table.index(of: name)
+        if found == nil, !table.deprecated.isEmpty, let modern = table.deprecated[name] {
+            warning(statement.location, "'\(name)' is a deprecated spelling of '\(modern)'")
+            name = modern
+            found = table.index(of: modern)
+        }
+        guard let index = found else {
             var message = "unknown keyword '\(statement.keyword)' in \(table.blockName)"
             if let suggestion = table.suggestion(for: statement.keyword) { message += " (did you mean '\(suggestion)'?)" }
             warning(statement.location, message + "; ignored")
             if statement.opensBlock { skipBlock() }
             return
         }
-        var name = statement.keyword
-        if !table.deprecated.isEmpty, let modern = table.deprecated[statement.keyword] {
-            warning(statement.location, "'\(statement.keyword)' is a deprecated spelling of '\(modern)'")
-            name = modern
-        }
+        let rule = table.rule(at: index)
         switch rule.shape {
         case .block:
             guard statement.opensBlock else {
@@ -139,7 +142,7 @@ struct ParseContext {
             if statement.arguments.count < minimum {
                 error(statement.location, "'\(statement.keyword)' needs \(minimum == 1 ? "a value" : "\(minimum) values")")
             } else {
-                if rule.once, let index = table.index(of: name), !seen.insert(index) {
+                if rule.once, !seen.insert(index) {
                     warning(statement.location, "'\(name)' is set again in this \(table.blockName) block; the last value is used")
                 }
                 let errorsBefore = localDiagnostics.errorCount
