@@ -5,24 +5,9 @@ extension KeepalivedConfiguration {
             config.globalDefs.location = config.globalDefs.location ?? statement.location
             context.parseBlock(opener: statement, into: &config.globalDefs, table: GlobalDefinitions.keywords)
         },
-        "vrrp_script": .block { config, statement, context in
-            guard let name = context.blockName(statement) else { return }
-            var script = VRRPScript(name: name, location: statement.location)
-            context.parseBlock(opener: statement, into: &script, table: VRRPScript.keywords)
-            config.vrrpScripts.append(script)
-        },
-        "vrrp_sync_group": .block { config, statement, context in
-            guard let name = context.blockName(statement) else { return }
-            var group = VRRPSyncGroup(name: name, location: statement.location)
-            context.parseBlock(opener: statement, into: &group, table: VRRPSyncGroup.keywords)
-            config.syncGroups.append(group)
-        },
-        "vrrp_instance": .block { config, statement, context in
-            guard let name = context.blockName(statement) else { return }
-            var instance = VRRPInstance(name: name, location: statement.location)
-            context.parseBlock(opener: statement, into: &instance, table: VRRPInstance.keywords)
-            config.vrrpInstances.append(instance)
-        },
+        "vrrp_script": namedBlock(\.vrrpScripts, VRRPScript.init, VRRPScript.keywords),
+        "vrrp_sync_group": namedBlock(\.syncGroups, VRRPSyncGroup.init, VRRPSyncGroup.keywords),
+        "vrrp_instance": namedBlock(\.vrrpInstances, VRRPInstance.init, VRRPInstance.keywords),
         "virtual_server_group": .block { config, statement, context in
             guard let name = context.blockName(statement) else { return }
             var group = VirtualServerGroup(name: name, location: statement.location)
@@ -46,6 +31,21 @@ extension KeepalivedConfiguration {
             config.ssl = ssl
         },
     ])
+}
+
+extension KeepalivedConfiguration {
+    /// `KEYWORD NAME { … }`: a block made from its name and location, read with `table`, and
+    /// appended to the list at `path`.
+    private static func namedBlock<Block>(_ path: WritableKeyPath<KeepalivedConfiguration, [Block]> & Sendable,
+                                          _ make: @escaping @Sendable (String, SourceLocation) -> Block,
+                                          _ table: KeywordTable<Block>) -> KeywordRule<KeepalivedConfiguration> {
+        .block { config, statement, context in
+            guard let name = context.blockName(statement) else { return }
+            var block = make(name, statement.location)
+            context.parseBlock(opener: statement, into: &block, table: table)
+            config[keyPath: path].append(block)
+        }
+    }
 }
 
 extension SSLSettings {

@@ -42,6 +42,17 @@ extension NotifyScripts {
     }
 }
 
+extension TrackedItem {
+    /// `track_script { … }` / `track_interface { … }`: one `NAME [weight N [reverse]]` a line.
+    static func listRule<Target>(_ path: WritableKeyPath<Target, [TrackedItem]> & Sendable) -> KeywordRule<Target> {
+        .block { target, statement, context in
+            context.parseList(opener: statement) { entry, context in
+                if let item = context.trackedItem(entry, weights: -253...253) { target[keyPath: path].append(item) }
+            }
+        }
+    }
+}
+
 extension VRRPSyncGroup {
     static let keywords = KeywordTable<VRRPSyncGroup>("vrrp_sync_group", NotifyScripts.rules(\VRRPSyncGroup.notify), [
         "group": .block { group, statement, context in
@@ -51,16 +62,8 @@ extension VRRPSyncGroup {
         },
         "smtp_alert": .values(0, 1) { group, statement, context in group.smtpAlert = context.boolean(statement) },
         "global_tracking": .flag { $0.globalTracking = true },
-        "track_script": .block { group, statement, context in
-            context.parseList(opener: statement) { entry, context in
-                if let item = context.trackedItem(entry, weights: -253...253) { group.trackScripts.append(item) }
-            }
-        },
-        "track_interface": .block { group, statement, context in
-            context.parseList(opener: statement) { entry, context in
-                if let item = context.trackedItem(entry, weights: -253...253) { group.trackInterfaces.append(item) }
-            }
-        },
+        "track_script": TrackedItem.listRule(\VRRPSyncGroup.trackScripts),
+        "track_interface": TrackedItem.listRule(\VRRPSyncGroup.trackInterfaces),
     ])
 }
 
@@ -127,16 +130,8 @@ extension VRRPInstance {
         "preempt_delay": .values(1, 1) { instance, statement, context in
             instance.preemptDelay = context.seconds(statement, in: 0...1000) ?? instance.preemptDelay
         },
-        "track_interface": .block { instance, statement, context in
-            context.parseList(opener: statement) { entry, context in
-                if let item = context.trackedItem(entry, weights: -253...253) { instance.trackInterfaces.append(item) }
-            }
-        },
-        "track_script": .block { instance, statement, context in
-            context.parseList(opener: statement) { entry, context in
-                if let item = context.trackedItem(entry, weights: -253...253) { instance.trackScripts.append(item) }
-            }
-        },
+        "track_interface": TrackedItem.listRule(\VRRPInstance.trackInterfaces),
+        "track_script": TrackedItem.listRule(\VRRPInstance.trackScripts),
         "dont_track_primary": .flag { $0.dontTrackPrimary = true },
         "smtp_alert": .values(0, 1) { instance, statement, context in instance.smtpAlert = context.boolean(statement) },
         "skip_check_adv_addr": .values(0, 1) { instance, statement, context in instance.skipCheckAdvAddr = context.boolean(statement) },

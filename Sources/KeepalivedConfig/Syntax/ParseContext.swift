@@ -54,23 +54,26 @@ struct ParseContext {
     /// Reads the body of the block `opener` opened, up to its `}`.
     mutating func parseBlock<Target>(opener: Statement, into target: inout Target, table: KeywordTable<Target>) {
         var seen = SeenKeywords()
-        while let item = reader.next() {
-            switch item {
-            case .close:
-                return
-            case .strayOpen(let location):
-                error(location, "'{' without a keyword before it")
-                skipBlock()
-            case .statement(let statement):
-                dispatch(statement, into: &target, table: table, seen: &seen, block: opener.location)
-            }
+        forEachStatement(in: opener) { statement, context in
+            context.dispatch(statement, into: &target, table: table, seen: &seen, block: opener.location)
         }
-        unclosed(opener)
     }
 
     /// Reads a block whose lines are entries rather than keywords (`virtual_ipaddress`,
     /// `unicast_peer`, …), handing each line to `entry`.
     mutating func parseList(opener: Statement, _ entry: (Statement, inout ParseContext) -> Void) {
+        forEachStatement(in: opener) { statement, context in
+            if statement.opensBlock {
+                context.error(statement.location, "\(opener.keyword) lists entries one per line; '\(statement.keyword)' cannot open a block here")
+                context.skipBlock()
+            } else {
+                entry(statement, &context)
+            }
+        }
+    }
+
+    /// Hands each statement of the block `opener` opened to `body`, up to the block's `}`.
+    private mutating func forEachStatement(in opener: Statement, _ body: (Statement, inout ParseContext) -> Void) {
         while let item = reader.next() {
             switch item {
             case .close:
@@ -79,12 +82,7 @@ struct ParseContext {
                 error(location, "'{' without a keyword before it")
                 skipBlock()
             case .statement(let statement):
-                if statement.opensBlock {
-                    error(statement.location, "\(opener.keyword) lists entries one per line; '\(statement.keyword)' cannot open a block here")
-                    skipBlock()
-                } else {
-                    entry(statement, &self)
-                }
+                body(statement, &self)
             }
         }
         unclosed(opener)
