@@ -14,6 +14,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "KeepalivedConfig"),
+        .target(name: "VRRP", dependencies: ["KeepalivedConfig"]),
         .executableTarget(
             name: "swiftkeepalived",
             dependencies: [
@@ -27,6 +28,7 @@ let package = Package(
             dependencies: ["KeepalivedConfig"],
             exclude: ["Golden"]
         ),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
         .testTarget(
             name: "CommandLineTests",
             dependencies: []

@@ -1,0 +1,203 @@
+import KeepalivedConfig
+
+public enum VRRPState: String, Sendable {
+    case initialize = "INIT"
+    case backup = "BACKUP"
+    case master = "MASTER"
+    case fault = "FAULT"
+    case stopped = "STOP"
+}
+
+/// What the state machine asks its runtime to do, in order.
+public enum VRRPAction: Sendable, Equatable {
+    /// A line for the log, in keepalived's words.
+    case log(String)
+    case sendAdvertisement(priority: UInt8)
+    /// Add the virtual addresses and routes, then announce them with gratuitous ARP.
+    case takeOwnership
+    /// Remove exactly the addresses and routes `takeOwnership` added.
+    case releaseOwnership
+    /// Run the notify scripts for the state just entered.
+    case notify(VRRPState)
+}
+
+/// One VRRP instance's protocol logic (RFC 3768 section 6.4, with keepalived's FAULT state,
+/// preempt_delay and nopreempt): events and instants in, actions out. It owns two deadlines, the
+/// advert timer and the master-down timer; the runtime arms one timer at `nextDeadline`.
+public struct VRRPStateMachine: Sendable {
+    public struct Settings: Sendable {
+        public var name: String
+        /// The configured priority, 1-255; 255 marks the address owner.
+        public var priority: Int
+        /// Seconds between adverts.
+        public var advertInterval: Double
+        public var preempt: Bool
+        public var preemptDelay: Double
+        /// `state MASTER` in the config: an address owner then starts as master at once.
+        public var startsAsMaster: Bool
+        /// Our address on the instance's network; it breaks ties between equal priorities.
+        public var primaryAddress: IPAddress
+
+        public init(name: String, priority: Int, advertInterval: Double, preempt: Bool = true, preemptDelay: Double = 0,
+                    startsAsMaster: Bool = false, primaryAddress: IPAddress) {
+            self.name = name
+            self.priority = priority
+            self.advertInterval = advertInterval
+            self.preempt = preempt
+            self.preemptDelay = preemptDelay
+            self.startsAsMaster = startsAsMaster
+            self.primaryAddress = primaryAddress
+        }
+    }
+
+    public let settings: Settings
+    public private(set) var state = VRRPState.initialize
+    /// The priority adverts carry: configured, moved by tracked scripts and interfaces.
+    public private(set) var priority: Int
+    public private(set) var advertDeadline: Instant?
+    public private(set) var masterDownDeadline: Instant?
+    /// Until then a lower-priority master is still obeyed (preempt_delay).
+    private var preemptAllowedAt: Instant?
+
+    public init(settings: Settings) {
+        self.settings = settings
+        self.priority = settings.priority
+    }
+
+    /// Skew_Time of RFC 3768: (256 - Priority) / 256 seconds.
+    public var skewTime: Double { Double(256 - priority) / 256 }
+    /// Master_Down_Interval: 3 x Advertisement_Interval + Skew_Time.
+    public var masterDownInterval: Double { 3 * settings.advertInterval + skewTime }
+    public var nextDeadline: Instant? {
+        switch (advertDeadline, masterDownDeadline) {
+        case (let advert?, let down?): return min(advert, down)
+        case (let advert?, nil): return advert
+        case (nil, let down?): return down
+        case (nil, nil): return nil
+        }
+    }
+
+    private var label: String { "(\(settings.name))" }
+
+    // MARK: Events
+
+    public mutating func start(now: Instant, faulty: Bool) -> [VRRPAction] {
+        guard state == .initialize else { return [] }
+        if faulty { return enterFault(now: now) }
+        if priority == 255 && settings.startsAsMaster { return becomeMaster(now: now) }
+        var actions: [VRRPAction] = [.log("\(label) Entering BACKUP STATE (init)")]
+        state = .backup
+        let delay = settings.preempt ? settings.preemptDelay : 0
+        preemptAllowedAt = now.adding(seconds: delay)
+        masterDownDeadline = now.adding(seconds: masterDownInterval + delay)
+        actions.append(.notify(.backup))
+        return actions
+    }
+
+    /// Call when `nextDeadline` has passed; whichever timers are due fire.
+    public mutating func timerFired(now: Instant) -> [VRRPAction] {
+        if state == .master, let deadline = advertDeadline, deadline <= now {
+            // The next deadline follows the last one, not the moment we ran: adverts must not drift.
+            var next = deadline.adding(seconds: settings.advertInterval)
+            if next <= now { next = now.adding(seconds: settings.advertInterval) }
+            advertDeadline = next
+            return [.sendAdvertisement(priority: UInt8(priority))]
+        }
+        if state == .backup, let deadline = masterDownDeadline, deadline <= now {
+            return [.log("\(label) Receive advertisement timeout")] + becomeMaster(now: now)
+        }
+        return []
+    }
+
+    /// An advert that passed the packet and instance checks.
+    public mutating func advertisementReceived(priority theirs: Int, from source: IPAddress, now: Instant) -> [VRRPAction] {
+        switch state {
+        case .backup:
+            if theirs == 0 {
+                masterDownDeadline = now.adding(seconds: skewTime)
+                return [.log("\(label) Backup received priority 0 advertisement")]
+            }
+            let stillDeferring = preemptAllowedAt.map { now < $0 } ?? false
+            if !settings.preempt || theirs >= priority || stillDeferring {
+                masterDownDeadline = now.adding(seconds: masterDownInterval)
+            }
+            return []
+        case .master:
+            if theirs == 0 {
+                advertDeadline = now.adding(seconds: settings.advertInterval)
+                return [.sendAdvertisement(priority: UInt8(priority))]
+            }
+            if theirs > priority {
+                return [.log("\(label) Master received advert from \(source) with higher priority \(theirs), ours \(priority)")]
+                    + becomeBackup(now: now)
+            }
+            if theirs == priority && source > settings.primaryAddress {
+                return [.log("\(label) Master received advert from \(source) with same priority \(theirs) but higher IP address than ours")]
+                    + becomeBackup(now: now)
+            }
+            // keepalived answers a lower-priority master at once rather than waiting for its timer.
+            advertDeadline = now.adding(seconds: settings.advertInterval)
+            return [.log("\(label) Received advert from \(source) with lower priority \(theirs), ours \(priority), forcing new election"),
+                    .sendAdvertisement(priority: UInt8(priority))]
+        case .initialize, .fault, .stopped:
+            return []
+        }
+    }
+
+    /// The instance's interface, or something it tracks without a weight, went down or came back.
+    public mutating func faultChanged(faulty: Bool, now: Instant) -> [VRRPAction] {
+        if faulty && state != .fault && state != .stopped && state != .initialize { return enterFault(now: now) }
+        guard !faulty && state == .fault else { return [] }
+        state = .backup
+        masterDownDeadline = now.adding(seconds: masterDownInterval)
+        preemptAllowedAt = nil
+        return [.log("\(label) Entering BACKUP STATE"), .notify(.backup)]
+    }
+
+    /// A tracked script or interface moved the priority. The address owner's 255 never moves.
+    public mutating func priorityChanged(to newPriority: Int) -> [VRRPAction] {
+        let clamped = settings.priority == 255 ? 255 : min(254, max(1, newPriority))
+        guard clamped != priority else { return [] }
+        let old = priority
+        priority = clamped
+        return [.log("\(label) Changing effective priority from \(old) to \(clamped)")]
+    }
+
+    /// Shutdown: a master hands over at once with a priority-0 advert.
+    public mutating func stop() -> [VRRPAction] {
+        let wasMaster = state == .master
+        state = .stopped
+        advertDeadline = nil
+        masterDownDeadline = nil
+        guard wasMaster else { return [.notify(.stopped)] }
+        return [.sendAdvertisement(priority: 0), .log("\(label) sent 0 priority"), .releaseOwnership, .notify(.stopped)]
+    }
+
+    // MARK: Transitions
+
+    private mutating func becomeMaster(now: Instant) -> [VRRPAction] {
+        state = .master
+        masterDownDeadline = nil
+        advertDeadline = now.adding(seconds: settings.advertInterval)
+        // The advert goes first: it is what stops the other routers' timers.
+        return [.log("\(label) Entering MASTER STATE"), .sendAdvertisement(priority: UInt8(priority)), .takeOwnership, .notify(.master)]
+    }
+
+    private mutating func becomeBackup(now: Instant) -> [VRRPAction] {
+        state = .backup
+        advertDeadline = nil
+        masterDownDeadline = now.adding(seconds: masterDownInterval)
+        return [.log("\(label) Entering BACKUP STATE"), .releaseOwnership, .notify(.backup)]
+    }
+
+    private mutating func enterFault(now: Instant) -> [VRRPAction] {
+        let wasMaster = state == .master
+        state = .fault
+        advertDeadline = nil
+        masterDownDeadline = nil
+        var actions: [VRRPAction] = []
+        if wasMaster { actions += [.sendAdvertisement(priority: 0), .releaseOwnership] }
+        actions += [.log("\(label) Entering FAULT STATE"), .notify(.fault)]
+        return actions
+    }
+}

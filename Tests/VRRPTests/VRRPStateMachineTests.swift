@@ -1,0 +1,187 @@
+import KeepalivedConfig
+import VRRP
+import XCTest
+
+final class VRRPStateMachineTests: XCTestCase {
+    private let ours = IPAddress("192.0.2.11")!
+    private let lower = IPAddress("192.0.2.10")!
+    private let higher = IPAddress("192.0.2.12")!
+
+    private func machine(priority: Int = 100, interval: Double = 1, preempt: Bool = true, preemptDelay: Double = 0,
+                         startsAsMaster: Bool = false) -> VRRPStateMachine {
+        VRRPStateMachine(settings: .init(name: "VI_1", priority: priority, advertInterval: interval, preempt: preempt,
+                                         preemptDelay: preemptDelay, startsAsMaster: startsAsMaster, primaryAddress: ours))
+    }
+
+    private func at(_ seconds: Double) -> Instant { Instant(seconds: seconds) }
+
+    func testMasterDownIntervalIsThreeAdvertsPlusSkew() {
+        let backup = machine(priority: 99)
+        XCTAssertEqual(backup.skewTime, 157.0 / 256, accuracy: 1e-12)
+        XCTAssertEqual(backup.masterDownInterval, 3.61328125, accuracy: 1e-12)
+    }
+
+    func testBackupTakesOverAfterMasterDownInterval() {
+        var vrrp = machine(priority: 99)
+        XCTAssertEqual(vrrp.start(now: at(10), faulty: false), [.log("(VI_1) Entering BACKUP STATE (init)"), .notify(.backup)])
+        XCTAssertEqual(vrrp.state, .backup)
+        XCTAssertEqual(vrrp.nextDeadline, at(10).adding(seconds: 3.61328125))
+        XCTAssertEqual(vrrp.timerFired(now: at(13)), [])
+        let actions = vrrp.timerFired(now: at(10).adding(seconds: 3.61328125))
+        XCTAssertEqual(actions, [.log("(VI_1) Receive advertisement timeout"), .log("(VI_1) Entering MASTER STATE"),
+                                 .sendAdvertisement(priority: 99), .takeOwnership, .notify(.master)])
+        XCTAssertEqual(vrrp.state, .master)
+    }
+
+    func testAdvertsFromAHigherMasterKeepUsBackup() {
+        var vrrp = machine(priority: 99)
+        _ = vrrp.start(now: at(0), faulty: false)
+        for second in 1...10 {
+            XCTAssertEqual(vrrp.advertisementReceived(priority: 100, from: lower, now: at(Double(second))), [])
+            XCTAssertEqual(vrrp.timerFired(now: at(Double(second) + 0.5)), [])
+        }
+        XCTAssertEqual(vrrp.nextDeadline, at(10).adding(seconds: vrrp.masterDownInterval))
+    }
+
+    func testMasterAdvertisesEveryIntervalWithoutDrift() {
+        var vrrp = machine(priority: 255, startsAsMaster: true)
+        XCTAssertEqual(vrrp.start(now: at(0), faulty: false).first, .log("(VI_1) Entering MASTER STATE"))
+        // Fired 30 ms late each time, the deadlines still fall on whole seconds.
+        for second in 1...5 {
+            XCTAssertEqual(vrrp.timerFired(now: at(Double(second) + 0.03)), [.sendAdvertisement(priority: 255)])
+            XCTAssertEqual(vrrp.nextDeadline, at(Double(second + 1)))
+        }
+    }
+
+    func testPriority255WithoutStateMasterStillWaits() {
+        var vrrp = machine(priority: 255, startsAsMaster: false)
+        _ = vrrp.start(now: at(0), faulty: false)
+        XCTAssertEqual(vrrp.state, .backup)
+    }
+
+    func testPriorityZeroAdvertShortensTheWaitToSkewTime() {
+        var vrrp = machine(priority: 99)
+        _ = vrrp.start(now: at(0), faulty: false)
+        _ = vrrp.advertisementReceived(priority: 100, from: lower, now: at(1))
+        XCTAssertEqual(vrrp.advertisementReceived(priority: 0, from: lower, now: at(2)),
+                       [.log("(VI_1) Backup received priority 0 advertisement")])
+        XCTAssertEqual(vrrp.nextDeadline, at(2).adding(seconds: 157.0 / 256))
+    }
+
+    func testMasterYieldsToAHigherPriority() {
+        var vrrp = machine(priority: 100, startsAsMaster: true)
+        _ = vrrp.start(now: at(0), faulty: false)
+        _ = vrrp.timerFired(now: at(3.7))
+        XCTAssertEqual(vrrp.state, .master)
+        let actions = vrrp.advertisementReceived(priority: 101, from: lower, now: at(4))
+        XCTAssertEqual(actions, [.log("(VI_1) Master received advert from 192.0.2.10 with higher priority 101, ours 100"),
+                                 .log("(VI_1) Entering BACKUP STATE"), .releaseOwnership, .notify(.backup)])
+        XCTAssertEqual(vrrp.state, .backup)
+        XCTAssertNil(vrrp.advertDeadline)
+    }
+
+    func testEqualPrioritiesAreBrokenByTheHigherAddress() {
+        var vrrp = machine(priority: 100)
+        _ = vrrp.start(now: at(0), faulty: false)
+        _ = vrrp.timerFired(now: at(4))
+        XCTAssertEqual(vrrp.state, .master)
+        XCTAssertEqual(vrrp.advertisementReceived(priority: 100, from: lower, now: at(4.5)).last, .sendAdvertisement(priority: 100))
+        XCTAssertEqual(vrrp.state, .master)
+        _ = vrrp.advertisementReceived(priority: 100, from: higher, now: at(5))
+        XCTAssertEqual(vrrp.state, .backup)
+    }
+
+    func testMasterAnswersALowerPriorityAdvertAtOnce() {
+        var vrrp = machine(priority: 100)
+        _ = vrrp.start(now: at(0), faulty: false)
+        _ = vrrp.timerFired(now: at(4))
+        XCTAssertEqual(vrrp.advertisementReceived(priority: 50, from: higher, now: at(4.2)),
+                       [.log("(VI_1) Received advert from 192.0.2.12 with lower priority 50, ours 100, forcing new election"),
+                        .sendAdvertisement(priority: 100)])
+        XCTAssertEqual(vrrp.advertDeadline, at(5.2))
+    }
+
+    func testMasterAnswersAPriorityZeroAdvertWithAnAdvert() {
+        var vrrp = machine(priority: 100)
+        _ = vrrp.start(now: at(0), faulty: false)
+        _ = vrrp.timerFired(now: at(4))
+        XCTAssertEqual(vrrp.advertisementReceived(priority: 0, from: higher, now: at(4.5)), [.sendAdvertisement(priority: 100)])
+    }
+
+    func testPreemptionTakesOverFromALowerPriorityMaster() {
+        var vrrp = machine(priority: 150)
+        _ = vrrp.start(now: at(0), faulty: false)
+        // The lower master's adverts do not reset our timer, so we take over when it runs out.
+        for tenth in 1...30 { _ = vrrp.advertisementReceived(priority: 100, from: lower, now: at(Double(tenth) / 10)) }
+        XCTAssertEqual(vrrp.nextDeadline, at(0).adding(seconds: vrrp.masterDownInterval))
+        _ = vrrp.timerFired(now: at(4))
+        XCTAssertEqual(vrrp.state, .master)
+    }
+
+    func testNopreemptObeysALowerPriorityMaster() {
+        var vrrp = machine(priority: 150, preempt: false)
+        _ = vrrp.start(now: at(0), faulty: false)
+        for second in 1...20 {
+            _ = vrrp.advertisementReceived(priority: 100, from: lower, now: at(Double(second)))
+            _ = vrrp.timerFired(now: at(Double(second) + 0.9))
+        }
+        XCTAssertEqual(vrrp.state, .backup)
+    }
+
+    func testPreemptDelayDefersTakingOverFromALowerMaster() {
+        var vrrp = machine(priority: 150, preemptDelay: 10)
+        _ = vrrp.start(now: at(0), faulty: false)
+        // Within the delay the lower master is obeyed.
+        for second in 1...9 {
+            _ = vrrp.advertisementReceived(priority: 100, from: lower, now: at(Double(second)))
+            XCTAssertEqual(vrrp.timerFired(now: at(Double(second) + 0.9)), [])
+        }
+        // After it, its adverts no longer hold us back.
+        for second in 10...12 { _ = vrrp.advertisementReceived(priority: 100, from: lower, now: at(Double(second))) }
+        XCTAssertEqual(vrrp.nextDeadline, at(9).adding(seconds: vrrp.masterDownInterval))
+        _ = vrrp.timerFired(now: at(9).adding(seconds: vrrp.masterDownInterval))
+        XCTAssertEqual(vrrp.state, .master)
+    }
+
+    func testPreemptDelayAlsoDelaysTheFirstTakeOver() {
+        var vrrp = machine(priority: 128, preemptDelay: 2)
+        _ = vrrp.start(now: at(0), faulty: false)
+        XCTAssertEqual(vrrp.nextDeadline, at(0).adding(seconds: 3.5 + 2))
+    }
+
+    func testFaultAndRecovery() {
+        var vrrp = machine(priority: 100, startsAsMaster: true)
+        XCTAssertEqual(vrrp.start(now: at(0), faulty: true), [.log("(VI_1) Entering FAULT STATE"), .notify(.fault)])
+        XCTAssertEqual(vrrp.advertisementReceived(priority: 50, from: lower, now: at(1)), [])
+        XCTAssertEqual(vrrp.faultChanged(faulty: false, now: at(2)), [.log("(VI_1) Entering BACKUP STATE"), .notify(.backup)])
+        _ = vrrp.timerFired(now: at(2).adding(seconds: vrrp.masterDownInterval))
+        XCTAssertEqual(vrrp.state, .master)
+        XCTAssertEqual(vrrp.faultChanged(faulty: true, now: at(9)),
+                       [.sendAdvertisement(priority: 0), .releaseOwnership, .log("(VI_1) Entering FAULT STATE"), .notify(.fault)])
+        XCTAssertNil(vrrp.nextDeadline)
+    }
+
+    func testShutdownOfAMasterSendsPriorityZero() {
+        var vrrp = machine(priority: 100)
+        _ = vrrp.start(now: at(0), faulty: false)
+        _ = vrrp.timerFired(now: at(4))
+        XCTAssertEqual(vrrp.stop(), [.sendAdvertisement(priority: 0), .log("(VI_1) sent 0 priority"), .releaseOwnership, .notify(.stopped)])
+        XCTAssertEqual(vrrp.state, .stopped)
+        var backup = machine()
+        _ = backup.start(now: at(0), faulty: false)
+        XCTAssertEqual(backup.stop(), [.notify(.stopped)])
+    }
+
+    func testTrackedWeightsMovePriorityButNotTheOwners() {
+        var vrrp = machine(priority: 100)
+        XCTAssertEqual(vrrp.priorityChanged(to: 80), [.log("(VI_1) Changing effective priority from 100 to 80")])
+        XCTAssertEqual(vrrp.priority, 80)
+        _ = vrrp.priorityChanged(to: 400)
+        XCTAssertEqual(vrrp.priority, 254)
+        _ = vrrp.priorityChanged(to: -5)
+        XCTAssertEqual(vrrp.priority, 1)
+        var owner = machine(priority: 255)
+        XCTAssertEqual(owner.priorityChanged(to: 200), [])
+        XCTAssertEqual(owner.priority, 255)
+    }
+}
