@@ -14,11 +14,20 @@ let package = Package(
     ],
     targets: [
         .target(name: "KeepalivedConfig"),
-        .target(name: "VRRP", dependencies: ["KeepalivedConfig"]),
+        .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0", providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
+        .systemLibrary(name: "CLinuxNet"),
+        .target(name: "VRRP", dependencies: [
+            "KeepalivedConfig", "CNetlink", "CLinuxNet",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Daemon", dependencies: [
+            "KeepalivedConfig", "VRRP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(
             name: "swiftkeepalived",
             dependencies: [
-                "KeepalivedConfig",
+                "KeepalivedConfig", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

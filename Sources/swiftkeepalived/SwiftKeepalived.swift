@@ -1,6 +1,6 @@
 import ArgumentParser
+import Daemon
 import KeepalivedConfig
-import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -91,10 +91,15 @@ struct SwiftKeepalived: ParsableCommand {
             Glibc.exit(errors > 0 ? 1 : 0)
         }
         if loaded.diagnostics.hasErrors { throw ExitCode(1) }
-        var logger = Logger(label: "swiftkeepalived")
-        logger.logLevel = logDetail ? .debug : .info
-        logger.error("the daemon is not part of this build yet; only the configuration check (-t) is available")
-        throw ExitCode(1)
+        var daemon = DaemonOptions(configurationFile: useFile, pidFile: pidFile)
+        daemon.configID = configID
+        daemon.runVRRP = !checkOnly
+        daemon.runChecker = !vrrpOnly
+        daemon.foreground = dontFork
+        daemon.logToConsole = logConsole
+        daemon.logDetail = logDetail
+        if let logFacility, let facility = SyslogFacility(logFacility) { daemon.syslogFacility = facility.code }
+        DaemonRunner.run(daemon, configuration: loaded.configuration)
     }
 }
 

@@ -1,0 +1,11 @@
+// Linux networking headers the Glibc module does not bring: packet sockets, netlink messages,
+// interface flags and ARP.
+#include <netpacket/packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>

@@ -1,0 +1,8 @@
+// libnl-3 / libnl-route-3: the kernel's rtnetlink interface for addresses, routes and links.
+#include <netlink/netlink.h>
+#include <netlink/errno.h>
+#include <netlink/addr.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/route.h>
+#include <netlink/route/link.h>
+#include <netlink/route/rtnl.h>

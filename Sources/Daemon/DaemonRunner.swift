@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import KeepalivedConfig
+import Logging
+import VRRP
+
+/// How the daemon was asked to run (the command line, parsed).
+public struct DaemonOptions: Sendable {
+    public var configurationFile: String
+    public var configID: String?
+    public var runVRRP = true
+    public var runChecker = true
+    public var foreground = false
+    public var logToConsole = false
+    public var logDetail = false
+    public var syslogFacility: Int32 = LOG_DAEMON
+    public var pidFile: String
+
+    public init(configurationFile: String, pidFile: String) {
+        self.configurationFile = configurationFile
+        self.pidFile = pidFile
+    }
+}
+
+/// Starts the daemon's parts on one event loop and runs it until SIGTERM or SIGINT.
+public enum DaemonRunner {
+    public static func run(_ options: DaemonOptions, configuration: KeepalivedConfiguration) -> Never {
+        if !options.foreground { Daemonizer.detach() }
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = options.logToConsole ? ConsoleLogHandler(ident: label) as any LogHandler : SyslogLogHandler()
+            handler.logLevel = options.logDetail ? .debug : .info
+            return handler
+        }
+        if !options.logToConsole { SyslogLogHandler.open(ident: "Keepalived_vrrp", facility: options.syslogFacility) }
+        let logger = Logger(label: "Keepalived_vrrp")
+        let pidFile: PidFile
+        do {
+            pidFile = try PidFile.create(at: options.pidFile)
+        } catch {
+            logger.error("\(error)")
+            exit(1)
+        }
+        logger.info("Starting swiftkeepalived \(options.configurationFile)")
+        let loop = EventLoop()
+        let shutdown = Shutdown(loop: loop, logger: logger, pidFile: pidFile)
+        loop.queue.async {
+            if options.runVRRP && !configuration.vrrpInstances.isEmpty {
+                do {
+                    let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, logger: logger)
+                    shutdown.vrrp = vrrp
+                    vrrp.start()
+                } catch {
+                    logger.error("cannot start VRRP: \(error)")
+                    shutdown.exit(status: 1)
+                }
+            }
+        }
+        shutdown.install()
+        dispatchMain()
+    }
+}
+
+/// SIGTERM and SIGINT: stop every part (masters hand over with priority 0 and remove their
+/// addresses), remove the pid file, exit 0. SIGHUP is acknowledged; reload comes later.
+final class Shutdown: @unchecked Sendable {
+    let loop: EventLoop
+    let logger: Logger
+    let pidFile: PidFile
+    var vrrp: VRRPRuntime?
+    private var sources: [DispatchSourceSignal] = []
+
+    init(loop: EventLoop, logger: Logger, pidFile: PidFile) {
+        self.loop = loop
+        self.logger = logger
+        self.pidFile = pidFile
+    }
+
+    func install() {
+        for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: loop.queue)
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if signalNumber == SIGHUP {
+                    self.logger.warning("Reloading on SIGHUP is not supported yet; the running configuration is kept")
+                    return
+                }
+                self.logger.info("Stopping")
+                self.vrrp?.stop()
+                self.exit(status: 0)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func exit(status: Int32) {
+        pidFile.remove()
+        Glibc.exit(status)
+    }
+}

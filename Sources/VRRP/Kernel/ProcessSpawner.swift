@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts a program without a shell, its standard streams on /dev/null and its signals reset,
+/// and reaps it. The only place that touches posix_spawn and waitpid.
+enum ProcessSpawner {
+    /// The pid of the started program.
+    static func spawn(_ arguments: [String]) throws -> pid_t {
+        guard let program = arguments.first else { throw SystemError("posix_spawn", errno: EINVAL) }
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        for descriptor: Int32 in [0, 1, 2] {
+            posix_spawn_file_actions_addopen(&fileActions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, program, &fileActions, &attributes, &argv, environ)
+        guard result == 0 else { throw SystemError("posix_spawn(\(program))", errno: result) }
+        return pid
+    }
+
+    /// Every child that has ended since the last call, with its exit code (128 + signal if killed).
+    static func reapEnded() -> [(pid: pid_t, status: Int32)] {
+        var ended: [(pid_t, Int32)] = []
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return ended }
+            let exited = status & 0x7F == 0
+            ended.append((pid, exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)))
+        }
+    }
+
+    static func signal(_ pid: pid_t, _ signal: Int32) {
+        kill(pid, signal)
+    }
+}

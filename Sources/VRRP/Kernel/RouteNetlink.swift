@@ -1,0 +1,161 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinuxNet
+import CNetlink
+import KeepalivedConfig
+
+/// Adds and removes addresses and routes through rtnetlink with libnl-route-3. All libnl
+/// pointers stay inside this type; callers see typed model values and `SystemError`s.
+public final class RouteNetlink: @unchecked Sendable {
+    private let socket: OpaquePointer
+    /// keepalived marks its routes with protocol 18 ("keepalived" in /etc/iproute2/rt_protos).
+    static let routeProtocol: UInt8 = 18
+
+    public init() throws {
+        guard let socket = nl_socket_alloc() else { throw SystemError("nl_socket_alloc", errno: ENOMEM) }
+        let result = nl_connect(socket, NETLINK_ROUTE)
+        guard result >= 0 else {
+            nl_socket_free(socket)
+            throw Self.error("nl_connect(NETLINK_ROUTE)", result)
+        }
+        self.socket = socket
+    }
+
+    deinit {
+        nl_socket_free(socket)
+    }
+
+    static func error(_ function: String, _ code: Int32) -> SystemError {
+        SystemError(function, code: code, detail: String(cString: nl_geterror(code)))
+    }
+
+    /// True when the kernel answered "already exists".
+    public static func isExists(_ error: Error) -> Bool {
+        (error as? SystemError).map { -$0.code == NLE_EXIST } ?? false
+    }
+
+    /// True when the kernel answered "no such address or route".
+    public static func isMissing(_ error: Error) -> Bool {
+        (error as? SystemError).map { -$0.code == NLE_NOADDR || -$0.code == NLE_OBJ_NOTFOUND } ?? false
+    }
+
+    private static func netlinkAddress(_ address: IPAddress, prefixLength: Int? = nil) -> OpaquePointer? {
+        var bytes: [UInt8]
+        let family: Int32
+        switch address {
+        case .v4(let value):
+            bytes = [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+            family = AF_INET
+        case .v6:
+            bytes = address.v6Bytes
+            family = AF_INET6
+        }
+        let result = nl_addr_build(family, &bytes, bytes.count)
+        if let result, let prefixLength { nl_addr_set_prefixlen(result, Int32(prefixLength)) }
+        return result
+    }
+
+    private static func scopeValue(_ scope: AddressScope) -> Int32 {
+        switch scope {
+        case .global: return Int32(RT_SCOPE_UNIVERSE.rawValue)
+        case .site: return Int32(RT_SCOPE_SITE.rawValue)
+        case .link: return Int32(RT_SCOPE_LINK.rawValue)
+        case .host: return Int32(RT_SCOPE_HOST.rawValue)
+        case .nowhere: return Int32(RT_SCOPE_NOWHERE.rawValue)
+        }
+    }
+
+    // MARK: Addresses
+
+    public func addAddress(_ vip: VirtualIPAddress, interfaceIndex: Int32) throws {
+        try changeAddress(vip, interfaceIndex: interfaceIndex, add: true)
+    }
+
+    public func removeAddress(_ vip: VirtualIPAddress, interfaceIndex: Int32) throws {
+        try changeAddress(vip, interfaceIndex: interfaceIndex, add: false)
+    }
+
+    private func changeAddress(_ vip: VirtualIPAddress, interfaceIndex: Int32, add: Bool) throws {
+        guard let address = rtnl_addr_alloc() else { throw SystemError("rtnl_addr_alloc", errno: ENOMEM) }
+        defer { rtnl_addr_put(address) }
+        guard let local = Self.netlinkAddress(vip.address, prefixLength: vip.effectivePrefixLength) else {
+            throw SystemError("nl_addr_build(\(vip.address))", errno: EINVAL)
+        }
+        defer { nl_addr_put(local) }
+        rtnl_addr_set_ifindex(address, interfaceIndex)
+        rtnl_addr_set_family(address, vip.address.family == .inet ? AF_INET : AF_INET6)
+        rtnl_addr_set_local(address, local)
+        rtnl_addr_set_prefixlen(address, Int32(vip.effectivePrefixLength))
+        if let scope = vip.scope { rtnl_addr_set_scope(address, Self.scopeValue(scope)) }
+        if let label = vip.label { _ = rtnl_addr_set_label(address, label) }
+        var extras: [OpaquePointer] = []
+        defer { extras.forEach { nl_addr_put($0) } }
+        if let broadcast = vip.broadcast, let value = Self.netlinkAddress(broadcast) {
+            extras.append(value)
+            rtnl_addr_set_broadcast(address, value)
+        }
+        if let peer = vip.peer, let value = Self.netlinkAddress(peer, prefixLength: vip.effectivePrefixLength) {
+            extras.append(value)
+            rtnl_addr_set_peer(address, value)
+        }
+        let result = add ? rtnl_addr_add(socket, address, 0) : rtnl_addr_delete(socket, address, 0)
+        guard result >= 0 else { throw Self.error(add ? "add address \(vip.address)" : "delete address \(vip.address)", result) }
+    }
+
+    // MARK: Routes
+
+    public func addRoute(_ route: VirtualRoute, interfaceIndex: Int32) throws {
+        try changeRoute(route, interfaceIndex: interfaceIndex, add: true)
+    }
+
+    public func removeRoute(_ route: VirtualRoute, interfaceIndex: Int32) throws {
+        try changeRoute(route, interfaceIndex: interfaceIndex, add: false)
+    }
+
+    private func changeRoute(_ model: VirtualRoute, interfaceIndex: Int32, add: Bool) throws {
+        guard let route = rtnl_route_alloc() else { throw SystemError("rtnl_route_alloc", errno: ENOMEM) }
+        defer { rtnl_route_put(route) }
+        let family = model.destination.address.family == .inet ? AF_INET : AF_INET6
+        guard let destination = Self.netlinkAddress(model.destination.address, prefixLength: model.destination.length) else {
+            throw SystemError("nl_addr_build(\(model.destination))", errno: EINVAL)
+        }
+        defer { nl_addr_put(destination) }
+        _ = rtnl_route_set_family(route, UInt8(family))
+        _ = rtnl_route_set_dst(route, destination)
+        rtnl_route_set_table(route, UInt32(model.table ?? Int(RT_TABLE_MAIN.rawValue)))
+        rtnl_route_set_protocol(route, Self.routeProtocol)
+        if let metric = model.metric { rtnl_route_set_priority(route, UInt32(metric)) }
+        let type: UInt8
+        switch model.type {
+        case .unicast: type = UInt8(RTN_UNICAST)
+        case .blackhole: type = UInt8(RTN_BLACKHOLE)
+        case .unreachable: type = UInt8(RTN_UNREACHABLE)
+        case .prohibit: type = UInt8(RTN_PROHIBIT)
+        }
+        _ = rtnl_route_set_type(route, type)
+        if let scope = model.scope {
+            rtnl_route_set_scope(route, UInt8(Self.scopeValue(scope)))
+        } else {
+            let linkScope = model.type == .unicast && model.via == nil
+            rtnl_route_set_scope(route, UInt8(linkScope ? RT_SCOPE_LINK.rawValue : RT_SCOPE_UNIVERSE.rawValue))
+        }
+        var extras: [OpaquePointer] = []
+        defer { extras.forEach { nl_addr_put($0) } }
+        if let source = model.source, let value = Self.netlinkAddress(source) {
+            extras.append(value)
+            _ = rtnl_route_set_pref_src(route, value)
+        }
+        if model.type == .unicast {
+            guard let hop = rtnl_route_nh_alloc() else { throw SystemError("rtnl_route_nh_alloc", errno: ENOMEM) }
+            rtnl_route_nh_set_ifindex(hop, interfaceIndex)
+            if let via = model.via, let gateway = Self.netlinkAddress(via) {
+                extras.append(gateway)
+                rtnl_route_nh_set_gateway(hop, gateway)
+            }
+            rtnl_route_add_nexthop(route, hop)
+        }
+        let result = add ? rtnl_route_add(socket, route, NLM_F_CREATE) : rtnl_route_delete(socket, route, 0)
+        guard result >= 0 else { throw Self.error(add ? "add route \(model.destination)" : "delete route \(model.destination)", result) }
+    }
+}

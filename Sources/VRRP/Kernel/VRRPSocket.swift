@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinuxNet
+import KeepalivedConfig
+
+/// A packet read from the VRRP socket: the IP header fields VRRP checks, and the payload.
+public struct ReceivedVRRPPacket: Sendable {
+    public var source: IPAddress
+    public var destination: IPAddress
+    public var ttl: UInt8
+    public var payload: ArraySlice<UInt8>
+}
+
+/// The raw IP protocol 112 socket of one interface, shared by the instances on it.
+///
+/// It writes its own IP header (IP_HDRINCL) so that adverts carry TTL 255, precedence "internet
+/// control" and the interface's primary address as source, whatever addresses are added later.
+/// Receiving is bound to the interface; the multicast group is joined there.
+public final class VRRPSocket: @unchecked Sendable {
+    public let descriptor: Int32
+    public let interface: NetworkInterface
+    private var buffer = [UInt8](repeating: 0, count: 65536)
+
+    public init(interface: NetworkInterface, multicastGroup: IPAddress?) throws {
+        self.interface = interface
+        descriptor = try systemCall("socket(AF_INET, SOCK_RAW, 112)") {
+            socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), VRRPAdvertisement.ipProtocol)
+        }
+        do {
+            try setSocketOption(descriptor, Int32(IPPROTO_IP), IP_HDRINCL, Int32(1), "IP_HDRINCL")
+            _ = try interface.name.withCString { name in
+                try systemCall("setsockopt(SO_BINDTODEVICE \(interface.name))") {
+                    setsockopt(descriptor, SOL_SOCKET, SO_BINDTODEVICE, name, socklen_t(strlen(name) + 1))
+                }
+            }
+            try setSocketOption(descriptor, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, UInt8(0), "IP_MULTICAST_LOOP")
+            var request = ip_mreqn()
+            request.imr_ifindex = interface.index
+            try setSocketOption(descriptor, Int32(IPPROTO_IP), IP_MULTICAST_IF, request, "IP_MULTICAST_IF")
+            if case .v4(let group)? = multicastGroup {
+                request.imr_multiaddr.s_addr = group.bigEndian
+                try setSocketOption(descriptor, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, request, "IP_ADD_MEMBERSHIP")
+            }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Sends one advert from `source` to `destination` (the multicast group or a unicast peer).
+    public func send(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
+        guard case .v4(let sourceValue) = source, case .v4(let destinationValue) = destination else { return }
+        var packet = [UInt8](repeating: 0, count: 20)
+        packet[0] = 0x45
+        packet[1] = 0xC0  // precedence: internetwork control, as keepalived sends
+        let length = 20 + payload.count
+        packet[2] = UInt8(length >> 8)
+        packet[3] = UInt8(length & 0xFF)
+        packet[8] = 255
+        packet[9] = UInt8(VRRPAdvertisement.ipProtocol)
+        for shift in 0..<4 {
+            packet[12 + shift] = UInt8(truncatingIfNeeded: sourceValue >> (24 - 8 * shift))
+            packet[16 + shift] = UInt8(truncatingIfNeeded: destinationValue >> (24 - 8 * shift))
+        }
+        packet += payload
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = destinationValue.bigEndian
+        try systemCall("sendto(VRRP on \(interface.name))") {
+            withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    sendto(descriptor, packet, packet.count, 0, socketAddress, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+
+    /// The next waiting packet, nil when none is waiting. Packets too short for an IP header
+    /// are skipped here.
+    public func receive() throws -> ReceivedVRRPPacket? {
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
+                throw SystemError("recv(VRRP on \(interface.name))", errno: errno)
+            }
+            guard count >= 20 else { continue }
+            let headerLength = Int(buffer[0] & 0x0F) * 4
+            guard headerLength >= 20, count >= headerLength else { continue }
+            func address(at offset: Int) -> IPAddress {
+                .v4(UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16 | UInt32(buffer[offset + 2]) << 8 | UInt32(buffer[offset + 3]))
+            }
+            return ReceivedVRRPPacket(source: address(at: 12), destination: address(at: 16), ttl: buffer[8],
+                                      payload: buffer[headerLength..<count])
+        }
+    }
+}

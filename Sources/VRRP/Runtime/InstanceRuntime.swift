@@ -1,0 +1,257 @@
+import Dispatch
+import KeepalivedConfig
+import Logging
+
+/// One configured VRRP instance at run time: its state machine, its timer, and the kernel work
+/// the machine's actions call for (adverts, addresses, routes, gratuitous ARP, notify scripts).
+/// Lives on the event loop's queue.
+final class InstanceRuntime: @unchecked Sendable {
+    let config: VRRPInstance
+    private(set) var machine: VRRPStateMachine
+    let check: AdvertisementCheck
+    let virtualRouterID: UInt8
+    private let interface: InterfaceRuntime
+    private let environment: VRRPEnvironment
+    private let sourceAddress: IPAddress
+    private let destinations: [IPAddress]
+    private let garp: GarpSettings
+    private var timer: DispatchSourceTimer?
+    private var garpTimers: [DispatchSourceTimer] = []
+    /// Exactly what `takeOwnership` added, so release removes that and nothing else.
+    private var addedAddresses: [VirtualIPAddress] = []
+    private var addedRoutes: [VirtualRoute] = []
+    private(set) var statistics = InstanceStatistics()
+    private var loggedRejections: Set<String> = []
+
+    struct GarpSettings {
+        var repeatCount: Int
+        var delay: Double
+        var refresh: Double
+        var refreshRepeat: Int
+        var interval: Double
+    }
+
+    init(config: VRRPInstance, globals: GlobalDefinitions, interface: InterfaceRuntime, environment: VRRPEnvironment) throws {
+        guard let primary = interface.interface.primaryAddress ?? config.unicastSourceIP else {
+            throw SystemError("(\(config.name)) interface \(interface.interface.name) has no IPv4 address", code: 0,
+                              detail: "VRRP needs an address on the interface to send adverts from")
+        }
+        self.config = config
+        self.interface = interface
+        self.environment = environment
+        self.virtualRouterID = UInt8(config.virtualRouterID ?? 0)
+        sourceAddress = config.unicastSourceIP ?? primary
+        let strict = config.strictMode ?? globals.vrrpStrict ?? false
+        if config.unicastPeers.isEmpty {
+            destinations = [config.multicastDestination ?? globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4]
+        } else {
+            destinations = config.unicastPeers.map(\.address)
+        }
+        var authenticationType = VRRPAdvertisement.AuthenticationType.none
+        var password: String?
+        if !strict, let authentication = config.authentication, authentication.type == .pass {
+            authenticationType = .simpleText
+            password = authentication.password
+        }
+        self.password = password
+        self.authenticationType = authenticationType
+        check = AdvertisementCheck(authenticationType: authenticationType, password: password,
+                                   advertisementInterval: UInt8(clamping: Int(config.effectiveAdvertInterval.rounded())),
+                                   addresses: config.virtualIPAddresses.map(\.address),
+                                   checksAddresses: !(config.skipCheckAdvAddr ?? globals.vrrpSkipCheckAdvAddr ?? false),
+                                   requiredTTL: config.unicastPeers.isEmpty ? 255 : nil)
+        let startsAsMaster = config.state == .master && !(strict && config.effectivePriority != 255)
+        machine = VRRPStateMachine(settings: .init(
+            name: config.name, priority: config.effectivePriority, advertInterval: config.effectiveAdvertInterval,
+            preempt: !config.noPreempt, preemptDelay: strict ? 0 : (config.preemptDelay ?? 0),
+            startsAsMaster: startsAsMaster, primaryAddress: sourceAddress))
+        garp = GarpSettings(
+            repeatCount: config.garpMasterRepeat ?? globals.vrrpGarpMasterRepeat ?? GlobalDefinitions.defaultGarpMasterRepeat,
+            delay: config.garpMasterDelay ?? globals.vrrpGarpMasterDelay ?? GlobalDefinitions.defaultGarpMasterDelay,
+            refresh: config.garpMasterRefresh ?? globals.vrrpGarpMasterRefresh ?? 0,
+            refreshRepeat: config.garpMasterRefreshRepeat ?? globals.vrrpGarpMasterRefreshRepeat ?? GlobalDefinitions.defaultGarpMasterRefreshRepeat,
+            interval: config.garpInterval ?? globals.vrrpGarpInterval ?? 0)
+    }
+
+    private let password: String?
+    private let authenticationType: VRRPAdvertisement.AuthenticationType
+    private var logger: Logger { environment.logger }
+    private var label: String { "(\(config.name))" }
+
+    // MARK: Events
+
+    func start(faulty: Bool) {
+        perform(machine.start(now: environment.loop.now(), faulty: faulty))
+    }
+
+    func stop() {
+        timer?.cancel()
+        timer = nil
+        perform(machine.stop())
+    }
+
+    func received(_ advert: VRRPAdvertisement, from source: IPAddress, ttl: UInt8) {
+        statistics.advertisementsReceived += 1
+        if let rejection = check.rejection(of: advert, ttl: ttl) {
+            statistics.rejected[rejection.rawValue, default: 0] += 1
+            if loggedRejections.insert(rejection.rawValue).inserted {
+                logger.warning("\(label) advertisement from \(source) rejected: \(rejection.rawValue) (further ones are counted, not logged)")
+            }
+            return
+        }
+        if advert.priority == 0 { statistics.priorityZeroReceived += 1 }
+        perform(machine.advertisementReceived(priority: Int(advert.priority), from: source, now: environment.loop.now()))
+    }
+
+    func faultChanged(_ faulty: Bool) {
+        perform(machine.faultChanged(faulty: faulty, now: environment.loop.now()))
+    }
+
+    func priorityChanged(to priority: Int) {
+        perform(machine.priorityChanged(to: priority))
+    }
+
+    private func timerFired() {
+        perform(machine.timerFired(now: environment.loop.now()))
+    }
+
+    // MARK: Actions
+
+    private func perform(_ actions: [VRRPAction]) {
+        for action in actions {
+            switch action {
+            case .log(let line): logger.info("\(line)")
+            case .sendAdvertisement(let priority): sendAdvertisement(priority: priority)
+            case .takeOwnership: takeOwnership()
+            case .releaseOwnership: releaseOwnership()
+            case .notify(let state): environment.notify(instance: config, state: state, priority: machine.priority)
+            }
+        }
+        rearmTimer()
+        environment.stateObserved(self)
+    }
+
+    private func rearmTimer() {
+        timer?.cancel()
+        timer = nil
+        guard let deadline = machine.nextDeadline else { return }
+        timer = environment.loop.timer(at: deadline) { [weak self] in self?.timerFired() }
+    }
+
+    private func sendAdvertisement(priority: UInt8) {
+        let advert = VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, authenticationType: authenticationType,
+                                       advertisementInterval: check.advertisementInterval,
+                                       addresses: config.virtualIPAddresses.map(\.address).filter { $0.family == .inet },
+                                       password: password).encoded()
+        for destination in destinations {
+            do {
+                try interface.socket.send(advert, from: sourceAddress, to: destination)
+                statistics.advertisementsSent += 1
+                if priority == 0 { statistics.priorityZeroSent += 1 }
+            } catch {
+                statistics.sendErrors += 1
+                logger.error("\(label) cannot send advertisement to \(destination): \(error)")
+            }
+        }
+    }
+
+    private func takeOwnership() {
+        if !config.virtualIPAddresses.isEmpty || !config.excludedIPAddresses.isEmpty {
+            logger.info("\(label) setting VIPs.")
+        }
+        for vip in config.virtualIPAddresses + config.excludedIPAddresses {
+            do {
+                try environment.netlink.addAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
+                addedAddresses.append(vip)
+            } catch where RouteNetlink.isExists(error) {
+                addedAddresses.append(vip)
+            } catch {
+                logger.error("\(label) cannot add \(vip.address) to \(vip.device ?? interface.interface.name): \(error)")
+            }
+        }
+        for route in config.virtualRoutes {
+            do {
+                try environment.netlink.addRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? interface.interface.index)
+                addedRoutes.append(route)
+            } catch where RouteNetlink.isExists(error) {
+                addedRoutes.append(route)
+            } catch {
+                logger.error("\(label) cannot add route \(route.destination): \(error)")
+            }
+        }
+        announce(burst: garp.repeatCount)
+        let loop = environment.loop
+        if garp.delay > 0 {
+            garpTimers.append(loop.timer(at: loop.now().adding(seconds: garp.delay)) { [weak self] in
+                self?.announce(burst: self?.garp.repeatCount ?? 0)
+            })
+        }
+        if garp.refresh > 0 { scheduleRefresh() }
+    }
+
+    private func scheduleRefresh() {
+        let loop = environment.loop
+        garpTimers.append(loop.timer(at: loop.now().adding(seconds: garp.refresh)) { [weak self] in
+            guard let self, self.machine.state == .master else { return }
+            self.announce(burst: self.garp.refreshRepeat)
+            self.scheduleRefresh()
+        })
+    }
+
+    /// Gratuitous ARPs for every IPv4 virtual address on the instance's interface, `burst` each.
+    private func announce(burst: Int) {
+        guard machine.state == .master else { return }
+        let addresses = addedAddresses.filter { $0.address.family == .inet && ($0.device == nil || $0.device == interface.interface.name) }
+        guard !addresses.isEmpty else { return }
+        let name = interface.interface.name
+        for vip in addresses {
+            logger.info("\(label) Sending/queueing gratuitous ARPs on \(name) for \(vip.address)")
+        }
+        for _ in 0..<burst {
+            for vip in addresses {
+                do {
+                    try interface.arp.announce(vip.address)
+                    statistics.gratuitousARPsSent += 1
+                    logger.info("Sending gratuitous ARP on \(name) for \(vip.address)")
+                } catch {
+                    logger.error("\(label) cannot send gratuitous ARP for \(vip.address) on \(name): \(error)")
+                }
+            }
+        }
+    }
+
+    private func releaseOwnership() {
+        garpTimers.forEach { $0.cancel() }
+        garpTimers.removeAll()
+        if !addedAddresses.isEmpty { logger.info("\(label) removing VIPs.") }
+        for route in addedRoutes.reversed() {
+            do {
+                try environment.netlink.removeRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? interface.interface.index)
+            } catch where RouteNetlink.isMissing(error) {
+            } catch {
+                logger.error("\(label) cannot remove route \(route.destination): \(error)")
+            }
+        }
+        for vip in addedAddresses.reversed() {
+            do {
+                try environment.netlink.removeAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
+            } catch where RouteNetlink.isMissing(error) {
+            } catch {
+                logger.error("\(label) cannot remove \(vip.address): \(error)")
+            }
+        }
+        addedRoutes.removeAll()
+        addedAddresses.removeAll()
+    }
+}
+
+/// Counters per instance, for the statistics dump and the tests.
+struct InstanceStatistics: Sendable {
+    var advertisementsReceived = 0
+    var advertisementsSent = 0
+    var priorityZeroReceived = 0
+    var priorityZeroSent = 0
+    var gratuitousARPsSent = 0
+    var sendErrors = 0
+    var rejected: [String: Int] = [:]
+}

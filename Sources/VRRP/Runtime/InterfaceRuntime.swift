@@ -1,0 +1,69 @@
+import Dispatch
+import KeepalivedConfig
+import Logging
+
+/// One interface with VRRP instances: its socket, its ARP sender, and the dispatch of received
+/// packets to the instance of their VRID. Bad packets are counted by reason and each reason is
+/// logged once with its sender; none of them can stop the daemon.
+final class InterfaceRuntime: @unchecked Sendable {
+    let interface: NetworkInterface
+    let socket: VRRPSocket
+    let arp: GratuitousARP
+    private(set) var instances: [UInt8: InstanceRuntime] = [:]
+    private var readSource: DispatchSourceRead?
+    private let logger: Logger
+    private(set) var rejected: [String: Int] = [:]
+    private var loggedReasons: Set<String> = []
+
+    init(interface: NetworkInterface, joinsMulticast: IPAddress?, logger: Logger) throws {
+        self.interface = interface
+        self.logger = logger
+        socket = try VRRPSocket(interface: interface, multicastGroup: joinsMulticast)
+        arp = try GratuitousARP(interface: interface)
+    }
+
+    func add(_ instance: InstanceRuntime) {
+        instances[instance.virtualRouterID] = instance
+    }
+
+    func startReceiving(on loop: EventLoop) {
+        readSource = loop.readSource(socket.descriptor) { [weak self] in self?.readable() }
+    }
+
+    func stopReceiving() {
+        readSource?.cancel()
+        readSource = nil
+    }
+
+    private func readable() {
+        do {
+            while let packet = try socket.receive() {
+                handle(packet)
+            }
+        } catch {
+            logger.error("receiving VRRP on \(interface.name): \(error)")
+        }
+    }
+
+    private func handle(_ packet: ReceivedVRRPPacket) {
+        if packet.source == interface.primaryAddress { return }
+        switch VRRPAdvertisement.decode(packet.payload) {
+        case .failure(let error):
+            count(error.reason, "invalid VRRP packet from \(packet.source) on \(interface.name): \(error)")
+        case .success(let advert):
+            guard let instance = instances[advert.virtualRouterID] else {
+                count("unknown VRID \(advert.virtualRouterID)",
+                      "VRRP advertisement from \(packet.source) on \(interface.name) for VRID \(advert.virtualRouterID), which no instance here uses")
+                return
+            }
+            instance.received(advert, from: packet.source, ttl: packet.ttl)
+        }
+    }
+
+    private func count(_ reason: String, _ message: String) {
+        rejected[reason, default: 0] += 1
+        if loggedReasons.insert(reason).inserted {
+            logger.warning("\(message) (further ones are counted, not logged)")
+        }
+    }
+}
