@@ -38,6 +38,7 @@ let package = Package(
             exclude: ["Golden"]
         ),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
+        .testTarget(name: "LabTests"),
         .testTarget(
             name: "CommandLineTests",
             dependencies: []

@@ -185,3 +185,18 @@ final class VRRPStateMachineTests: XCTestCase {
         XCTAssertEqual(owner.priority, 255)
     }
 }
+
+extension VRRPStateMachineTests {
+    func testSyncGroupMembersFollowEachOther() {
+        var vrrp = machine(priority: 100)
+        _ = vrrp.start(now: at(0), faulty: false)
+        XCTAssertEqual(vrrp.syncToMaster(now: at(1)), [.log("(VI_1) Entering MASTER STATE"), .sendAdvertisement(priority: 100),
+                                                       .takeOwnership, .notify(.master)])
+        XCTAssertEqual(vrrp.syncToMaster(now: at(2)), [])
+        XCTAssertEqual(vrrp.syncToBackup(now: at(3)), [.log("(VI_1) Entering BACKUP STATE"), .releaseOwnership, .notify(.backup)])
+        XCTAssertEqual(vrrp.syncToBackup(now: at(4)), [])
+        var faulty = machine()
+        _ = faulty.start(now: at(0), faulty: true)
+        XCTAssertEqual(faulty.syncToMaster(now: at(1)), [])
+    }
+}

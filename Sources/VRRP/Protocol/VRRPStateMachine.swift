@@ -154,6 +154,18 @@ public struct VRRPStateMachine: Sendable {
         return [.log("\(label) Entering BACKUP STATE"), .notify(.backup)]
     }
 
+    /// Another member of this instance's sync group became master: follow it at once.
+    public mutating func syncToMaster(now: Instant) -> [VRRPAction] {
+        guard state == .backup else { return [] }
+        return becomeMaster(now: now)
+    }
+
+    /// Another member of this instance's sync group fell back to backup: follow it.
+    public mutating func syncToBackup(now: Instant) -> [VRRPAction] {
+        guard state == .master else { return [] }
+        return becomeBackup(now: now)
+    }
+
     /// A tracked script or interface moved the priority. The address owner's 255 never moves.
     public mutating func priorityChanged(to newPriority: Int) -> [VRRPAction] {
         let clamped = settings.priority == 255 ? 255 : min(254, max(1, newPriority))

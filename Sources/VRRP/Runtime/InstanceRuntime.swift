@@ -81,7 +81,21 @@ final class InstanceRuntime: @unchecked Sendable {
     // MARK: Events
 
     func start(faulty: Bool) {
+        removeLeftovers()
         perform(machine.start(now: environment.loop.now(), faulty: faulty))
+    }
+
+    /// A daemon killed without its shutdown leaves its VIPs behind; as keepalived does, a new
+    /// one removes the configured addresses before it starts, so that only a master holds them.
+    private func removeLeftovers() {
+        var removed = false
+        for vip in config.virtualIPAddresses + config.excludedIPAddresses {
+            do {
+                try environment.netlink.removeAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
+                removed = true
+            } catch {}
+        }
+        if removed { logger.info("\(label) removing VIPs.") }
     }
 
     func stop() {
@@ -105,6 +119,14 @@ final class InstanceRuntime: @unchecked Sendable {
 
     func faultChanged(_ faulty: Bool) {
         perform(machine.faultChanged(faulty: faulty, now: environment.loop.now()))
+    }
+
+    func syncToMaster(now: Instant) {
+        perform(machine.syncToMaster(now: now))
+    }
+
+    func syncToBackup(now: Instant) {
+        perform(machine.syncToBackup(now: now))
     }
 
     func priorityChanged(to priority: Int) {

@@ -52,6 +52,22 @@ final class ScriptRunner: @unchecked Sendable {
         }
     }
 
+    /// A sync group's notify_STATE, and `notify` with `GROUP NAME STATE`.
+    func notify(group: VRRPSyncGroup, state: VRRPState) {
+        let specific: ScriptCommand?
+        switch state {
+        case .master: specific = group.notify.master
+        case .backup: specific = group.notify.backup
+        case .fault: specific = group.notify.fault
+        case .stopped: specific = group.notify.stop
+        case .initialize: specific = nil
+        }
+        if let specific { run(specific, timeout: 60) { _ in } }
+        if let any = group.notify.any {
+            run(any, extraArguments: ["GROUP", group.name, state.rawValue], timeout: 60) { _ in }
+        }
+    }
+
     private func watchChildren() {
         guard childSignal == nil else { return }
         let source = DispatchSource.makeSignalSource(signal: SIGCHLD, queue: loop.queue)

@@ -42,6 +42,10 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var linkMonitor: LinkMonitor?
     private var linkSource: DispatchSourceRead?
     private let scripts: ScriptRunner
+    private var trackedScripts: [String: TrackedScript] = [:]
+    /// Sync group of each grouped instance, by instance name.
+    private var groups: [String: VRRPSyncGroup] = [:]
+    private var lastStates: [String: VRRPState] = [:]
     private var logger: Logger { environment.logger }
 
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, logger: Logger) throws {
@@ -71,6 +75,15 @@ public final class VRRPRuntime: @unchecked Sendable {
         environment.onNotify = { [scripts] instance, state, priority in
             scripts.notify(instance: instance, state: state, priority: priority)
         }
+        for group in configuration.syncGroups {
+            for member in group.members { groups[member] = group }
+        }
+        let used = Set(configuration.vrrpInstances.flatMap { $0.trackScripts.map(\.name) }
+            + configuration.syncGroups.flatMap { $0.trackScripts.map(\.name) })
+        for script in configuration.vrrpScripts where used.contains(script.name) {
+            trackedScripts[script.name] = TrackedScript(config: script, loop: loop, runner: scripts, logger: logger)
+        }
+        environment.onStateObserved = { [weak self] instance in self?.observe(instance) }
     }
 
     /// Starts every instance: each enters BACKUP (or MASTER as address owner, or FAULT).
@@ -87,11 +100,16 @@ public final class VRRPRuntime: @unchecked Sendable {
             instance.start(faulty: isFaulty(instance.config))
             instance.priorityChanged(to: trackedPriority(instance.config))
         }
+        for script in trackedScripts.values {
+            script.onChange = { [weak self] in self?.recomputeTracking() }
+            script.start()
+        }
     }
 
     /// Stops every instance: masters send a priority-0 advert and remove their addresses.
     public func stop() {
         linkSource?.cancel()
+        for script in trackedScripts.values { script.stop() }
         for instance in instances { instance.stop() }
         for interface in interfaces.values { interface.stopReceiving() }
     }
@@ -110,27 +128,72 @@ public final class VRRPRuntime: @unchecked Sendable {
             logger.error("reading interface changes: \(error)")
             return
         }
+        recomputeTracking()
+    }
+
+    private func recomputeTracking() {
         for instance in instances {
             instance.faultChanged(isFaulty(instance.config))
             instance.priorityChanged(to: trackedPriority(instance.config))
         }
     }
 
-    /// FAULT when the instance's interface, or a tracked interface without a weight, is down.
+    /// FAULT when the instance's interface, a tracked interface or script without a weight is
+    /// down, or when that is so for another member of its sync group.
     private func isFaulty(_ config: VRRPInstance) -> Bool {
-        if let name = config.interface, !config.dontTrackPrimary, !NetworkInterface.isUp(name) { return true }
-        return config.trackInterfaces.contains { ($0.weight ?? 0) == 0 && NetworkInterface.isUp($0.name) == $0.reverse }
+        if hasOwnFault(config) { return true }
+        guard let group = groups[config.name] else { return false }
+        return configuration.vrrpInstances.contains { group.members.contains($0.name) && hasOwnFault($0) }
     }
 
-    /// The configured priority moved by weighted tracked interfaces: a positive weight counts
-    /// while the interface is up, a negative one while it is down (`reverse` swaps the two).
+    private func hasOwnFault(_ config: VRRPInstance) -> Bool {
+        if let name = config.interface, !config.dontTrackPrimary, !NetworkInterface.isUp(name) { return true }
+        if config.trackInterfaces.contains(where: { ($0.weight ?? 0) == 0 && NetworkInterface.isUp($0.name) == $0.reverse }) { return true }
+        return config.trackScripts.contains { tracked in
+            guard let script = trackedScripts[tracked.name], (tracked.weight ?? script.config.weight ?? 0) == 0 else { return false }
+            return script.isOK == tracked.reverse
+        }
+    }
+
+    // MARK: Sync groups
+
+    /// Keeps sync group members together: one entering MASTER or leaving it takes the rest along.
+    private func observe(_ instance: InstanceRuntime) {
+        let name = instance.config.name
+        let state = instance.machine.state
+        let previous = lastStates.updateValue(state, forKey: name)
+        guard previous != state, let group = groups[name] else { return }
+        let others = instances.filter { $0 !== instance && group.members.contains($0.config.name) }
+        let now = environment.loop.now()
+        if state == .master && others.contains(where: { $0.machine.state == .backup }) {
+            logger.info("VRRP_Group(\(group.name)) Syncing instances to MASTER state")
+            scripts.notify(group: group, state: .master)
+            others.forEach { $0.syncToMaster(now: now) }
+        } else if state == .backup && previous == .master && others.contains(where: { $0.machine.state == .master }) {
+            logger.info("VRRP_Group(\(group.name)) Syncing instances to BACKUP state")
+            scripts.notify(group: group, state: .backup)
+            others.forEach { $0.syncToBackup(now: now) }
+        }
+    }
+
+    /// The configured priority moved by weighted trackers: a positive weight counts while the
+    /// interface is up or the script succeeds, a negative one while it is down or failing
+    /// (`reverse` swaps the two).
     private func trackedPriority(_ config: VRRPInstance) -> Int {
         var priority = config.effectivePriority
+        func apply(_ weight: Int, good: Bool) {
+            if weight > 0 && good { priority += weight }
+            if weight < 0 && !good { priority += weight }
+        }
         for tracked in config.trackInterfaces {
             guard let weight = tracked.weight, weight != 0 else { continue }
-            let up = NetworkInterface.isUp(tracked.name) != tracked.reverse
-            if weight > 0 && up { priority += weight }
-            if weight < 0 && !up { priority += weight }
+            apply(weight, good: NetworkInterface.isUp(tracked.name) != tracked.reverse)
+        }
+        for tracked in config.trackScripts {
+            guard let script = trackedScripts[tracked.name] else { continue }
+            let weight = tracked.weight ?? script.config.weight ?? 0
+            guard weight != 0 else { continue }
+            apply(weight, good: script.isOK != (tracked.reverse || (tracked.weight == nil && script.config.weightReverse)))
         }
         return priority
     }

@@ -1,0 +1,155 @@
+import Foundation
+import XCTest
+
+/// A throw-away network of namespaces (Scripts/lab) and the daemons a test runs in it. Every
+/// address lives only inside the lab; `tearDown` removes the lab and whatever runs in it.
+final class Lab {
+    let name: String
+    let directory: URL
+    private(set) var daemons: [Daemon] = []
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
+
+    /// Skips the test, loudly, when the lab cannot be built here.
+    static func requireLab() throws {
+        try XCTSkipUnless(getuid() == 0, "LAB TESTS SKIPPED: they need root for network namespaces (CI runs them as root)")
+        for tool in ["/usr/sbin/keepalived", "/usr/bin/tcpdump", "/usr/sbin/ip"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw XCTSkip("LAB TESTS SKIPPED: \(tool) is missing; run Scripts/setup")
+        }
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "LAB TESTS SKIPPED: swiftkeepalived is not built")
+    }
+
+    init(directors: Int, servers: Int = 0) throws {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        name = "v" + String((0..<5).map { _ in letters.randomElement()! })
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lab-\(name)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let result = try Lab.run(Lab.repository.appendingPathComponent("Scripts/lab").path,
+                                 ["up", name, "--directors", "\(directors)", "--servers", "\(servers)"])
+        guard result.status == 0 else { throw LabError(message: "lab up failed: \(result.output)") }
+    }
+
+    func tearDown() {
+        for daemon in daemons { daemon.kill(SIGKILL) }
+        _ = try? Lab.run(Lab.repository.appendingPathComponent("Scripts/lab").path, ["down", name])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func namespace(_ node: String) -> String { "\(name)-\(node)" }
+
+    func address(_ node: String) -> String {
+        node.hasPrefix("d") ? "192.0.2.\(10 + Int(node.dropFirst())!)" : "192.0.2.\(100 + Int(node.dropFirst())!)"
+    }
+
+    /// Runs a command inside `node` and returns what it printed.
+    @discardableResult
+    func exec(_ node: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        try Lab.run("/usr/sbin/ip", ["netns", "exec", namespace(node)] + arguments)
+    }
+
+    /// The IPv4 addresses on `node`'s lan0.
+    func addresses(_ node: String) -> [String] {
+        guard let output = try? exec(node, ["ip", "-4", "-o", "addr", "show", "dev", "lan0"]).output else { return [] }
+        return output.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            guard let index = words.firstIndex(of: "inet"), index + 1 < words.count else { return nil }
+            return String(words[index + 1].split(separator: "/")[0])
+        }
+    }
+
+    func writeConfig(_ text: String, as file: String) throws -> String {
+        let path = directory.appendingPathComponent(file).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Starts swiftkeepalived (or Debian's keepalived) on `node` in the foreground, logging to a file.
+    func start(_ kind: Daemon.Kind, on node: String, config: String) throws -> Daemon {
+        let daemon = try Daemon(kind: kind, lab: self, node: node, config: try writeConfig(config, as: "\(node)-\(daemons.count).conf"))
+        daemons.append(daemon)
+        return daemon
+    }
+
+    /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns the seconds it took.
+    @discardableResult
+    func wait(upTo timeout: Double, for what: String, _ condition: () -> Bool, file: StaticString = #filePath, line: UInt = #line) -> Double? {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if condition() { return Date().timeIntervalSince(start) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTFail("timed out after \(timeout) s waiting for \(what)", file: file, line: line)
+        return nil
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct LabError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// A daemon process inside a lab node.
+final class Daemon {
+    enum Kind { case ours, keepalived }
+
+    let kind: Kind
+    let node: String
+    let logPath: String
+    private let process = Process()
+
+    init(kind: Kind, lab: Lab, node: String, config: String) throws {
+        self.kind = kind
+        self.node = node
+        let base = lab.directory.appendingPathComponent("\(node)-\(kind)").path
+        logPath = base + ".log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let arguments: [String]
+        switch kind {
+        case .ours:
+            arguments = [Lab.binary.path, "-P", "-n", "-l", "-f", config, "-p", base + ".pid"]
+        case .keepalived:
+            arguments = ["/usr/sbin/keepalived", "-P", "-n", "-l", "-D", "-f", config, "-p", base + ".pid", "-r", base + ".vrrp.pid",
+                         "-c", base + ".checkers.pid"]
+        }
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", lab.namespace(node)] + arguments
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// The daemon's process: `ip netns exec` execs it, so it is the same pid. keepalived -P forks
+    /// a VRRP child, which dies with its parent on SIGTERM; SIGKILL needs the whole group.
+    func kill(_ signal: Int32) {
+        guard process.isRunning else { return }
+        if kind == .keepalived && signal == SIGKILL {
+            _ = try? Lab.run("/usr/bin/pkill", ["-KILL", "-P", "\(process.processIdentifier)"])
+        }
+        Foundation.kill(process.processIdentifier, signal)
+    }
+
+    func waitForExit(timeout: Double) -> Bool {
+        let start = Date()
+        while process.isRunning && Date().timeIntervalSince(start) < timeout { Thread.sleep(forTimeInterval: 0.02) }
+        return !process.isRunning
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
