@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// The classic detach: fork, let the parent exit, start a session, and point the standard
-/// streams at /dev/null. Must run before any thread or Dispatch queue exists.
+/// The classic detach: fork, let the parent exit, start a session, point the standard streams at
+/// /dev/null and close every other inherited descriptor (a launcher waiting for its pipes to close
+/// must not wait for the daemon). Must run before any thread or Dispatch queue exists.
 enum Daemonizer {
     static func detach() {
         let pid = fork()
@@ -21,6 +22,19 @@ enum Daemonizer {
             dup2(null, 2)
             if null > 2 { close(null) }
         }
+        closeInheritedDescriptors()
+    }
+
+    private static func closeInheritedDescriptors() {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        var inherited: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let descriptor = Int32(name), descriptor > 2 { inherited.append(descriptor) }
+        }
+        let own = dirfd(directory)
+        closedir(directory)
+        for descriptor in inherited where descriptor != own { close(descriptor) }
     }
 }
 

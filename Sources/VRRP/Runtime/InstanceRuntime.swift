@@ -53,6 +53,9 @@ final class InstanceRuntime: @unchecked Sendable {
             authenticationType = .simpleText
             password = authentication.password
         }
+        if !strict, config.authentication?.type == .ah {
+            environment.logger.warning("(\(config.name)) auth_type AH is not supported; adverts are sent and accepted without authentication")
+        }
         self.password = password
         self.authenticationType = authenticationType
         check = AdvertisementCheck(authenticationType: authenticationType, password: password,

@@ -1,0 +1,92 @@
+import Foundation
+import XCTest
+
+/// The daemon as a service: detaching without -n, notify scripts, routes, and FAULT on link loss.
+final class DaemonLabTests: XCTestCase {
+    private var lab: Lab!
+
+    override func setUpWithError() throws {
+        try Lab.requireLab()
+    }
+
+    override func tearDown() {
+        lab?.tearDown()
+        lab = nil
+    }
+
+    private func instance(priority: Int, extra: String = "") -> String {
+        """
+        vrrp_instance VI_1 {
+            state BACKUP
+            interface lan0
+            virtual_router_id 51
+            priority \(priority)
+            advert_int 1
+            virtual_ipaddress {
+                192.0.2.200
+            }
+            \(extra)
+        }
+
+        """
+    }
+
+    func testWithoutDashNItDetachesWritesItsPidFileAndStopsOnSIGTERM() throws {
+        lab = try Lab(directors: 1)
+        let config = try lab.writeConfig(instance(priority: 100), as: "d1.conf")
+        let pidFile = lab.directory.appendingPathComponent("d1.pid").path
+        // The launcher's output pipe must close when it exits: the detached daemon keeps none of
+        // the descriptors it inherited (this call would hang otherwise).
+        let started = try lab.exec("d1", [Lab.binary.path, "-P", "-f", config, "-p", pidFile])
+        XCTAssertEqual(started.status, 0, "the launching process returns once the daemon is detached: \(started.output)")
+        lab.wait(upTo: 8, for: "the detached daemon to take the VIP") { lab.addresses("d1").contains("192.0.2.200") }
+        let pid = try XCTUnwrap(Int32((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertEqual(kill(pid, 0), 0, "the pid file names the running daemon")
+        let second = try lab.exec("d1", [Lab.binary.path, "-P", "-n", "-l", "-f", config, "-p", pidFile])
+        XCTAssertNotEqual(second.status, 0, "a second daemon on the same pid file refuses to start")
+        XCTAssertTrue(second.output.contains("belongs to running process \(pid)"), second.output)
+        kill(pid, SIGTERM)
+        lab.wait(upTo: 2, for: "the daemon to exit") { kill(pid, 0) != 0 }
+        XCTAssertFalse(lab.addresses("d1").contains("192.0.2.200"), "the VIP went with the daemon")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pidFile), "the pid file is removed on exit")
+    }
+
+    func testNotifyScriptsRoutesAndFaultOnLinkLoss() throws {
+        lab = try Lab(directors: 2)
+        let events = lab.directory.appendingPathComponent("events").path
+        let notify = """
+        notify_master "/usr/bin/touch \(events).master"
+        notify_backup "/usr/bin/touch \(events).backup"
+        notify_fault "/usr/bin/touch \(events).fault"
+        notify "/bin/sh -c 'echo \\"$*\\" >> \(events)' notify"
+        virtual_routes {
+            198.51.100.0/24 via 192.0.2.1 dev lan0
+        }
+        """
+        let first = try lab.start(.ours, on: "d1", config: instance(priority: 100, extra: notify))
+        _ = try lab.start(.ours, on: "d2", config: instance(priority: 90))
+        lab.wait(upTo: 6, for: "d1 to become master") { lab.addresses("d1").contains("192.0.2.200") }
+        lab.wait(upTo: 2, for: "notify_master to run") { FileManager.default.fileExists(atPath: events + ".master") }
+        lab.wait(upTo: 2, for: "notify to run with keepalived's arguments") {
+            ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("INSTANCE VI_1 MASTER 100")
+        }
+        let routes = try lab.exec("d1", ["ip", "-4", "route", "show", "198.51.100.0/24"]).output
+        XCTAssertTrue(routes.contains("via 192.0.2.1 dev lan0"), routes)
+        XCTAssertTrue(routes.contains("proto 18") || routes.contains("proto keepalived"), routes)
+
+        // The master's link goes down: it enters FAULT, drops its VIP and route, and d2 takes over.
+        try lab.exec("d1", ["ip", "link", "set", "lan0", "down"])
+        lab.wait(upTo: 3, for: "d1 to enter FAULT") { first.log.contains("(VI_1) Entering FAULT STATE") }
+        lab.wait(upTo: 2, for: "notify_fault to run") { FileManager.default.fileExists(atPath: events + ".fault") }
+        lab.wait(upTo: 6, for: "d2 to take over") { lab.addresses("d2").contains("192.0.2.200") }
+        XCTAssertEqual(try lab.exec("d1", ["ip", "-4", "route", "show", "198.51.100.0/24"]).output, "")
+
+        // The link returns: BACKUP first, then MASTER again by preemption.
+        try lab.exec("d1", ["ip", "link", "set", "lan0", "up"])
+        lab.wait(upTo: 8, for: "d1 to take the VIP back") {
+            lab.addresses("d1").contains("192.0.2.200") && !lab.addresses("d2").contains("192.0.2.200")
+        }
+        XCTAssertTrue(first.log.contains("(VI_1) Entering BACKUP STATE"), first.log)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: events + ".backup"))
+    }
+}
