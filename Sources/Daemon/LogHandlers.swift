@@ -29,10 +29,17 @@ public struct ConsoleLogHandler: LogHandler {
         let milliseconds = Int(now.tv_nsec / 1_000_000)
         let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
         let stamp = "\(1900 + parts.tm_year)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)"
-        let line = "\(stamp) \(ident)[\(getpid())]: \(event.message)\n"
-        var bytes = Array(line.utf8)[...]
+        StandardStream.write("\(stamp) \(ident)[\(getpid())]: \(event.message)\n", to: 1)
+    }
+}
+
+/// Whole-string writes to a standard stream with write(2): the C `stdout`/`stderr` globals are
+/// shared mutable state to Swift 6, and one write per line keeps concurrent lines whole.
+public enum StandardStream {
+    public static func write(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { return }
             bytes = bytes.dropFirst(written)

@@ -121,19 +121,5 @@ struct SyslogFacility {
 }
 
 func printError(_ line: String) {
-    var standardError = StandardError()
-    print(line, to: &standardError)
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        // write(2) on fd 2 rather than the C `stderr` global, which Swift 6 treats as shared mutable state.
-        var bytes = Array(string.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            bytes = bytes.dropFirst(written)
-        }
-    }
+    StandardStream.write(line + "\n", to: 2)
 }

@@ -38,34 +38,17 @@ final class ScriptRunner: @unchecked Sendable {
     /// keepalived's notify calls: notify_STATE with no arguments, and `notify` with
     /// `INSTANCE NAME STATE PRIORITY`.
     func notify(instance: VRRPInstance, state: VRRPState, priority: Int) {
-        let specific: ScriptCommand?
-        switch state {
-        case .master: specific = instance.notify.master
-        case .backup: specific = instance.notify.backup
-        case .fault: specific = instance.notify.fault
-        case .stopped: specific = instance.notify.stop
-        case .initialize: specific = nil
-        }
-        if let specific { run(specific, timeout: 60) { _ in } }
-        if let any = instance.notify.any {
-            run(any, extraArguments: ["INSTANCE", instance.name, state.rawValue, String(priority)], timeout: 60) { _ in }
-        }
+        notify(instance.notify, state: state, arguments: ["INSTANCE", instance.name, state.rawValue, String(priority)])
     }
 
     /// A sync group's notify_STATE, and `notify` with `GROUP NAME STATE`.
     func notify(group: VRRPSyncGroup, state: VRRPState) {
-        let specific: ScriptCommand?
-        switch state {
-        case .master: specific = group.notify.master
-        case .backup: specific = group.notify.backup
-        case .fault: specific = group.notify.fault
-        case .stopped: specific = group.notify.stop
-        case .initialize: specific = nil
-        }
-        if let specific { run(specific, timeout: 60) { _ in } }
-        if let any = group.notify.any {
-            run(any, extraArguments: ["GROUP", group.name, state.rawValue], timeout: 60) { _ in }
-        }
+        notify(group.notify, state: state, arguments: ["GROUP", group.name, state.rawValue])
+    }
+
+    private func notify(_ scripts: NotifyScripts, state: VRRPState, arguments: [String]) {
+        if let specific = scripts.command(for: state) { run(specific, timeout: 60) { _ in } }
+        if let any = scripts.any { run(any, extraArguments: arguments, timeout: 60) { _ in } }
     }
 
     private func watchChildren() {
@@ -89,5 +72,18 @@ final class ScriptRunner: @unchecked Sendable {
         logger.warning("\(entry.name) timed out; killing it")
         ProcessSpawner.signal(pid, SIGTERM)
         running[pid]?.timer = loop.timer(at: loop.now().adding(seconds: 1)) { ProcessSpawner.signal(pid, SIGKILL) }
+    }
+}
+
+extension NotifyScripts {
+    /// The notify_STATE script for `state`, if configured.
+    func command(for state: VRRPState) -> ScriptCommand? {
+        switch state {
+        case .master: return master
+        case .backup: return backup
+        case .fault: return fault
+        case .stopped: return stop
+        case .initialize: return nil
+        }
     }
 }
