@@ -20,6 +20,7 @@ let package = Package(
             "KeepalivedConfig", "CNetlink", "CLinuxNet",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "IPVS", dependencies: ["KeepalivedConfig"]),
         .target(name: "Daemon", dependencies: [
             "KeepalivedConfig", "VRRP",
             .product(name: "Logging", package: "swift-log"),
@@ -38,6 +39,7 @@ let package = Package(
             exclude: ["Golden"]
         ),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
+        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "KeepalivedConfig"]),
         .testTarget(name: "LabTests"),
         .testTarget(
             name: "CommandLineTests",
