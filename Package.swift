@@ -20,7 +20,8 @@ let package = Package(
             "KeepalivedConfig", "CNetlink", "CLinuxNet",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "IPVS", dependencies: ["KeepalivedConfig"]),
+        .systemLibrary(name: "CNetlinkGenl", pkgConfig: "libnl-genl-3.0", providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),
+        .target(name: "IPVS", dependencies: ["KeepalivedConfig", "CNetlinkGenl"]),
         .target(name: "Daemon", dependencies: [
             "KeepalivedConfig", "VRRP",
             .product(name: "Logging", package: "swift-log"),
@@ -40,6 +41,7 @@ let package = Package(
         ),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "KeepalivedConfig"]),
+        .testTarget(name: "IPVSKernelTests", dependencies: ["IPVS", "KeepalivedConfig"]),
         .testTarget(name: "LabTests"),
         .testTarget(
             name: "CommandLineTests",

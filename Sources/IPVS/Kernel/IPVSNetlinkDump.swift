@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNetlinkGenl
+import KeepalivedConfig
+
+/// The header's *_ATTR_MAX macros are expressions Swift does not import.
+private let commandAttributeMax = Int(__IPVS_CMD_ATTR_MAX) - 1
+
+/// Reading the kernel's table back: a dump of services, then a dump of each one's destinations.
+extension IPVSNetlink {
+    public func table() throws -> IPVSTable {
+        var table = IPVSTable()
+        var services: [(IPVSServiceKey, IPVSServiceSettings)] = []
+        try dump(IPVS_CMD_GET_SERVICE, fill: { _ in }) { header in
+            if let service = Self.parseService(header) { services.append(service) }
+        }
+        for (key, settings) in services {
+            var destinations: [IPVSDestinationKey: IPVSDestinationSettings] = [:]
+            try dump(IPVS_CMD_GET_DEST, fill: { self.putKey(key, into: $0) }) { header in
+                if let (destination, settings) = Self.parseDestination(header) { destinations[destination] = settings }
+            }
+            table.services[key] = IPVSService(settings: settings, destinations: destinations)
+        }
+        return table
+    }
+
+    /// Carries the Swift handler through libnl's C callback.
+    private final class MessageHandler {
+        let handle: (UnsafeMutablePointer<nlmsghdr>) -> Void
+        init(_ handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) { self.handle = handle }
+    }
+
+    private func dump(_ command: Int, fill: (OpaquePointer) -> Void, handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws {
+        guard let message = nlmsg_alloc() else { throw IPVSError(operation: "dump", code: -NLE_NOMEM) }
+        defer { nlmsg_free(message) }
+        genlmsg_put(message, UInt32(NL_AUTO_PORT), UInt32(NL_AUTO_SEQ), familyID, 0, NLM_F_DUMP, UInt8(command), UInt8(IPVS_GENL_VERSION))
+        fill(message)
+        let context = Unmanaged.passRetained(MessageHandler(handle))
+        defer { context.release() }
+        let callback: nl_recvmsg_msg_cb_t = { message, argument in
+            guard let message, let argument, let header = nlmsg_hdr(message) else { return Int32(NL_SKIP.rawValue) }
+            Unmanaged<MessageHandler>.fromOpaque(argument).takeUnretainedValue().handle(header)
+            return Int32(NL_OK.rawValue)
+        }
+        nl_socket_modify_cb(rawSocket, NL_CB_VALID, NL_CB_CUSTOM, callback, context.toOpaque())
+        var result = nl_send_auto(rawSocket, message)
+        if result >= 0 { result = nl_recvmsgs_default(rawSocket) }
+        guard result >= 0 else { throw IPVSError(operation: "dump IPVS table", code: result) }
+    }
+
+    private func putKey(_ key: IPVSServiceKey, into message: OpaquePointer) {
+        putServiceKey(key, into: message)
+    }
+
+    private static func attributes(_ header: UnsafeMutablePointer<nlmsghdr>, nested: Int, maximum: Int) -> [UnsafeMutablePointer<nlattr>?]? {
+        var top = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: commandAttributeMax + 1)
+        guard genlmsg_parse(header, 0, &top, Int32(commandAttributeMax), nil) >= 0, let outer = top[nested] else { return nil }
+        var inner = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: maximum + 1)
+        guard nla_parse_nested(&inner, Int32(maximum), outer, nil) >= 0 else { return nil }
+        return inner
+    }
+
+    private static func u16(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt16? { attribute.map { nla_get_u16($0) } }
+    private static func u32(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt32? { attribute.map { nla_get_u32($0) } }
+
+    private static func address(_ attribute: UnsafeMutablePointer<nlattr>?, family: UInt16) -> IPAddress? {
+        guard let attribute, let data = nla_data(attribute) else { return nil }
+        let bytes = Array(UnsafeRawBufferPointer(start: data, count: Int(nla_len(attribute))))
+        if family == UInt16(AF_INET6) { return bytes.count >= 16 ? IPAddress(v6Bytes: bytes) : nil }
+        guard bytes.count >= 4 else { return nil }
+        return .v4(UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3]))
+    }
+
+    private static func parseService(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSServiceKey, IPVSServiceSettings)? {
+        guard let attrs = attributes(header, nested: Int(IPVS_CMD_ATTR_SERVICE), maximum: Int(__IPVS_SVC_ATTR_MAX) - 1),
+              let familyAttribute = attrs[Int(IPVS_SVC_ATTR_AF)] else { return nil }
+        let family = nla_get_u16(familyAttribute)
+        let key: IPVSServiceKey
+        if let mark = u32(attrs[Int(IPVS_SVC_ATTR_FWMARK)]), mark != 0 {
+            key = .fwmark(mark, family == UInt16(AF_INET6) ? .inet6 : .inet)
+        } else {
+            guard let address = address(attrs[Int(IPVS_SVC_ATTR_ADDR)], family: family),
+                  let proto = u16(attrs[Int(IPVS_SVC_ATTR_PROTOCOL)]),
+                  let port = u16(attrs[Int(IPVS_SVC_ATTR_PORT)]) else { return nil }
+            let lvsProtocol: LVSProtocol = proto == UInt16(IPPROTO_UDP) ? .udp : proto == UInt16(IPPROTO_SCTP) ? .sctp : .tcp
+            key = .address(lvsProtocol, address, port: Int(UInt16(bigEndian: port)))
+        }
+        let schedulerName = attrs[Int(IPVS_SVC_ATTR_SCHED_NAME)].flatMap { nla_get_string($0) }.map { String(cString: $0) } ?? "wlc"
+        var flags: UInt32 = 0
+        if let attribute = attrs[Int(IPVS_SVC_ATTR_FLAGS)], let data = nla_data(attribute) {
+            flags = data.loadUnaligned(as: ip_vs_flags.self).flags
+        }
+        var schedulerFlags: Set<String> = []
+        let scheduler = LVSScheduler(rawValue: schedulerName) ?? .wlc
+        let prefix = scheduler == .mh ? "mh" : "sh"
+        if flags & UInt32(IP_VS_SVC_F_SCHED1) != 0 { schedulerFlags.insert(scheduler == .sh || scheduler == .mh ? "\(prefix)-fallback" : "flag-1") }
+        if flags & UInt32(IP_VS_SVC_F_SCHED2) != 0 { schedulerFlags.insert(scheduler == .sh || scheduler == .mh ? "\(prefix)-port" : "flag-2") }
+        if flags & UInt32(IP_VS_SVC_F_SCHED3) != 0 { schedulerFlags.insert("flag-3") }
+        let persistent = flags & UInt32(IP_VS_SVC_F_PERSISTENT) != 0
+        let timeout = u32(attrs[Int(IPVS_SVC_ATTR_TIMEOUT)])
+        var netmask = u32(attrs[Int(IPVS_SVC_ATTR_NETMASK)])
+        if case .address(_, .v4, _) = key { netmask = netmask.map { UInt32(bigEndian: $0) } }
+        if case .fwmark(_, .inet) = key { netmask = netmask.map { UInt32(bigEndian: $0) } }
+        let defaultMask: UInt32 = { if case .address(_, .v6, _) = key { return 128 }; if case .fwmark(_, .inet6) = key { return 128 }; return ~0 }()
+        let engine = attrs[Int(IPVS_SVC_ATTR_PE_NAME)].flatMap { nla_get_string($0) }.map { String(cString: $0) }
+        let settings = IPVSServiceSettings(
+            scheduler: scheduler, persistenceTimeout: persistent ? timeout.map(Int.init) : nil,
+            persistenceNetmask: persistent && netmask != defaultMask ? netmask : nil, schedulerFlags: schedulerFlags,
+            onePacketScheduling: flags & UInt32(IP_VS_SVC_F_ONEPACKET) != 0, persistenceEngine: engine)
+        return (key, settings)
+    }
+
+    private static func parseDestination(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSDestinationKey, IPVSDestinationSettings)? {
+        guard let attrs = attributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1) else { return nil }
+        let family = u16(attrs[Int(IPVS_DEST_ATTR_ADDR_FAMILY)]) ?? UInt16(AF_INET)
+        guard let address = address(attrs[Int(IPVS_DEST_ATTR_ADDR)], family: family),
+              let port = u16(attrs[Int(IPVS_DEST_ATTR_PORT)]) else { return nil }
+        let method = u32(attrs[Int(IPVS_DEST_ATTR_FWD_METHOD)]) ?? 0
+        let forwarding: LVSForwardingMethod = method & 0x7 == UInt32(IP_VS_CONN_F_DROUTE) ? .dr
+            : method & 0x7 == UInt32(IP_VS_CONN_F_TUNNEL) ? .tun : .nat
+        let settings = IPVSDestinationSettings(
+            forwarding: forwarding, weight: Int(u32(attrs[Int(IPVS_DEST_ATTR_WEIGHT)]) ?? 0),
+            upperThreshold: Int(u32(attrs[Int(IPVS_DEST_ATTR_U_THRESH)]) ?? 0),
+            lowerThreshold: Int(u32(attrs[Int(IPVS_DEST_ATTR_L_THRESH)]) ?? 0))
+        return (IPVSDestinationKey(address: address, port: Int(UInt16(bigEndian: port))), settings)
+    }
+}

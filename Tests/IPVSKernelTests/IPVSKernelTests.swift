@@ -1,0 +1,146 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import IPVS
+import KeepalivedConfig
+import XCTest
+
+/// The IPVS programmer against a real kernel table. This machine's kernel has no IPVS, so
+/// Scripts/test runs these inside a VM booted with Debian's kernel (Scripts/vm); elsewhere they
+/// are skipped, loudly.
+final class IPVSKernelTests: XCTestCase {
+    private var netlink: IPVSNetlink!
+
+    override func setUpWithError() throws {
+        _ = system("modprobe ip_vs >/dev/null 2>&1")
+        do {
+            netlink = try IPVSNetlink()
+        } catch {
+            throw XCTSkip("IPVS KERNEL TESTS SKIPPED: \(error); they run inside Scripts/vm")
+        }
+        try clear()
+    }
+
+    override func tearDownWithError() throws {
+        if netlink != nil { try clear() }
+    }
+
+    private func clear() throws {
+        let table = try netlink.table()
+        for key in table.services.keys { try netlink.apply(.deleteService(key)) }
+    }
+
+    private func config(_ text: String) -> KeepalivedConfiguration {
+        let result = ConfigLoader.load(path: "/k.conf", options: ConfigLoadOptions(fileSystem: InMemoryFileSystem(files: ["/k.conf": text]),
+                                                                                   configID: "x", interfaceExists: nil))
+        XCTAssertFalse(result.diagnostics.hasErrors, "\(result.diagnostics.errors)")
+        return result.configuration
+    }
+
+    private let rich = """
+    virtual_server_group G {
+        192.0.2.50-51 8080
+        fwmark 9
+    }
+    virtual_server 192.0.2.10 80 {
+        lb_algo rr
+        lb_kind DR
+        persistence_timeout 50
+        persistence_granularity 255.255.255.0
+        protocol TCP
+        real_server 198.51.100.1 80 {
+            weight 1
+        }
+        real_server 198.51.100.2 80 {
+            weight 3
+            uthreshold 100
+            lthreshold 10
+        }
+    }
+    virtual_server 192.0.2.10 53 {
+        lb_algo wlc
+        lb_kind NAT
+        protocol UDP
+        ops
+        real_server 198.51.100.3 5353 {
+            weight 2
+        }
+    }
+    virtual_server 192.0.2.11 443 {
+        lb_algo sh
+        sh-port
+        sh-fallback
+        lb_kind TUN
+        protocol TCP
+        real_server 198.51.100.4 443 {
+        }
+    }
+    virtual_server 2001:db8::10 80 {
+        lb_algo lc
+        lb_kind NAT
+        protocol TCP
+        real_server 2001:db8::1 8080 {
+            weight 5
+        }
+    }
+    virtual_server fwmark 7 {
+        lb_algo wrr
+        lb_kind DR
+        real_server 198.51.100.5 {
+            weight 4
+        }
+    }
+    virtual_server group G {
+        lb_algo rr
+        lb_kind DR
+        protocol TCP
+        real_server 198.51.100.6 {
+        }
+    }
+    """
+
+    func testProgrammingAFreshTableReadsBackAsConfigured() throws {
+        let desired = DesiredTable.build(config(rich))
+        let operations = IPVSDiff.operations(from: try netlink.table(), to: desired)
+        for operation in operations { try netlink.apply(operation) }
+        let kernel = try netlink.table()
+        XCTAssertEqual(kernel.services.keys.sorted(), desired.services.keys.sorted())
+        for (key, service) in desired.services {
+            XCTAssertEqual(kernel.services[key], service, "\(key)")
+        }
+        XCTAssertEqual(IPVSDiff.operations(from: kernel, to: desired), [], "nothing left to do")
+    }
+
+    func testAChangedConfigTouchesOnlyWhatChanged() throws {
+        let before = DesiredTable.build(config(rich))
+        for operation in IPVSDiff.operations(from: try netlink.table(), to: before) { try netlink.apply(operation) }
+        let changed = rich.replacingOccurrences(of: "weight 3", with: "weight 7")
+            .replacingOccurrences(of: "lb_algo wlc", with: "lb_algo lc")
+        let after = DesiredTable.build(config(changed))
+        let operations = IPVSDiff.operations(from: try netlink.table(), to: after)
+        XCTAssertEqual(operations.count, 2, "\(operations)")
+        let sent = netlink.requestCount
+        for operation in operations { try netlink.apply(operation) }
+        XCTAssertEqual(netlink.requestCount - sent, 2)
+        XCTAssertEqual(try netlink.table(), after)
+    }
+
+    func testRemovingOurServicesLeavesForeignOnesAlone() throws {
+        let foreign = IPVSServiceKey.address(.udp, IPAddress("203.0.113.9")!, port: 99)
+        try netlink.apply(.addService(foreign, IPVSServiceSettings(scheduler: .rr)))
+        let desired = DesiredTable.build(config(rich))
+        for operation in IPVSDiff.operations(from: try netlink.table(), to: desired) { try netlink.apply(operation) }
+        for operation in IPVSDiff.operations(from: try netlink.table(), to: IPVSTable(), managed: Set(desired.services.keys)) {
+            try netlink.apply(operation)
+        }
+        XCTAssertEqual(Array(try netlink.table().services.keys), [foreign])
+    }
+
+    func testKernelErrorsAreTypedAndNamed() throws {
+        let key = IPVSServiceKey.address(.tcp, IPAddress("192.0.2.99")!, port: 80)
+        XCTAssertThrowsError(try netlink.apply(.deleteService(key))) { error in
+            XCTAssertTrue("\(error)".contains("delete service [192.0.2.99]:tcp:80"), "\(error)")
+        }
+    }
+}
