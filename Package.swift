@@ -21,9 +21,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .systemLibrary(name: "CNetlinkGenl", pkgConfig: "libnl-genl-3.0", providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),
-        .target(name: "IPVS", dependencies: ["KeepalivedConfig", "CNetlinkGenl"]),
+        .target(name: "IPVS", dependencies: [
+            "KeepalivedConfig", "CNetlinkGenl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Daemon", dependencies: [
-            "KeepalivedConfig", "VRRP",
+            "KeepalivedConfig", "VRRP", "IPVS",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(

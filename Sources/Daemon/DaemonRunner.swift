@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import KeepalivedConfig
+import IPVS
 import Logging
 import VRRP
 
@@ -46,6 +47,15 @@ public enum DaemonRunner {
         let loop = EventLoop()
         let shutdown = Shutdown(loop: loop, logger: logger, pidFile: pidFile)
         loop.queue.async {
+            if options.runChecker && !configuration.virtualServers.isEmpty {
+                do {
+                    let ipvs = try IPVSRuntime(configuration: configuration, logger: Logger(label: "Keepalived_healthcheckers"))
+                    shutdown.ipvs = ipvs
+                    ipvs.start()
+                } catch {
+                    logger.error("cannot start IPVS: \(error)")
+                }
+            }
             if options.runVRRP && !configuration.vrrpInstances.isEmpty {
                 do {
                     let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, logger: logger)
@@ -63,12 +73,13 @@ public enum DaemonRunner {
 }
 
 /// SIGTERM and SIGINT: stop every part (masters hand over with priority 0 and remove their
-/// addresses), remove the pid file, exit 0. SIGHUP is acknowledged; reload comes later.
+/// addresses; the IPVS services we added are removed), remove the pid file, exit 0. SIGHUP is acknowledged; reload comes later.
 final class Shutdown: @unchecked Sendable {
     let loop: EventLoop
     let logger: Logger
     let pidFile: PidFile
     var vrrp: VRRPRuntime?
+    var ipvs: IPVSRuntime?
     private var sources: [DispatchSourceSignal] = []
 
     init(loop: EventLoop, logger: Logger, pidFile: PidFile) {
@@ -89,6 +100,7 @@ final class Shutdown: @unchecked Sendable {
                 }
                 self.logger.info("Stopping")
                 self.vrrp?.stop()
+                self.ipvs?.stop()
                 self.exit(status: 0)
             }
             source.resume()

@@ -143,4 +143,42 @@ final class IPVSKernelTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("delete service [192.0.2.99]:tcp:80"), "\(error)")
         }
     }
+
+    /// The daemon with -C: programs the table at start, removes exactly its services on SIGTERM.
+    func testDaemonProgramsTheTableAndRemovesItOnSIGTERM() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ipvs-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configPath = directory.appendingPathComponent("keepalived.conf").path
+        try rich.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let foreign = IPVSServiceKey.address(.udp, IPAddress("203.0.113.9")!, port: 99)
+        try netlink.apply(.addService(foreign, IPVSServiceSettings(scheduler: .rr)))
+
+        let daemon = Process()
+        daemon.executableURL = binary
+        daemon.arguments = ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("pid").path]
+        let log = Pipe()
+        daemon.standardOutput = log
+        daemon.standardError = log
+        try daemon.run()
+        let desired = DesiredTable.build(config(rich))
+        let deadline = Date().addingTimeInterval(10)
+        var kernel = try netlink.table()
+        while Date() < deadline && kernel.services.count < desired.services.count + 1 {
+            Thread.sleep(forTimeInterval: 0.1)
+            kernel = try netlink.table()
+        }
+        for (key, service) in desired.services { XCTAssertEqual(kernel.services[key], service, "\(key)") }
+        XCTAssertNotNil(kernel.services[foreign])
+
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        XCTAssertEqual(daemon.terminationStatus, 0)
+        let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(output.contains("Adding service [198.51.100.2]:tcp:80 to VS [192.0.2.10]:tcp:80"), output)
+        XCTAssertTrue(output.contains("IPVS service [203.0.113.9]:udp:99 is not in the configuration; leaving it alone"), output)
+        XCTAssertTrue(output.contains("Removing service [198.51.100.2]:tcp:80 from VS [192.0.2.10]:tcp:80"), output)
+        XCTAssertEqual(Array(try netlink.table().services.keys), [foreign], "only the foreign service is left")
+    }
 }

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KeepalivedConfig
+import Logging
+
+/// The IPVS part of the daemon: programs the table the configuration asks for at start, and
+/// removes what it added at stop. Services no config of ours names are reported and left alone.
+public final class IPVSRuntime: @unchecked Sendable {
+    private let configuration: KeepalivedConfiguration
+    private let logger: Logger
+    private let netlink: IPVSNetlink
+    /// The services we programmed, so stop removes those and nothing else.
+    private var managed: Set<IPVSServiceKey> = []
+
+    public init(configuration: KeepalivedConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        netlink = try Self.connect(logger: logger)
+    }
+
+    /// Connects, loading `ip_vs` first when the kernel does not know the family yet, as keepalived
+    /// does (schedulers load themselves when a service names them).
+    private static func connect(logger: Logger) throws -> IPVSNetlink {
+        if let netlink = try? IPVSNetlink() { return netlink }
+        logger.info("Loading the ip_vs kernel module")
+        _ = system("/sbin/modprobe ip_vs >/dev/null 2>&1")
+        return try IPVSNetlink()
+    }
+
+    public func start() {
+        let desired = DesiredTable.build(configuration)
+        let current: IPVSTable
+        do {
+            current = try netlink.table()
+        } catch {
+            logger.error("cannot read the IPVS table: \(error)")
+            return
+        }
+        for key in current.services.keys.sorted() where desired.services[key] == nil {
+            logger.info("IPVS service \(key) is not in the configuration; leaving it alone")
+        }
+        apply(IPVSDiff.operations(from: current, to: desired))
+        managed = Set(desired.services.keys)
+    }
+
+    public func stop() {
+        guard let current = try? netlink.table() else { return }
+        // One request removes a service with its destinations; the log still names each of them,
+        // as keepalived's does.
+        for key in managed.sorted() {
+            for destination in (current.services[key]?.destinations.keys.sorted() ?? []) {
+                logger.info("Removing service \(Self.realServer(destination, of: key)) from VS \(key)")
+            }
+        }
+        apply(IPVSDiff.operations(from: current, to: IPVSTable(), managed: managed))
+        managed = []
+    }
+
+    /// Netlink requests sent so far.
+    public var requestCount: Int { netlink.requestCount }
+
+    private func apply(_ operations: [IPVSOperation]) {
+        for operation in operations {
+            switch operation {
+            case .addDestination(let service, let destination, _):
+                logger.info("Adding service \(Self.realServer(destination, of: service)) to VS \(service)")
+            case .deleteDestination(let service, let destination):
+                logger.info("Removing service \(Self.realServer(destination, of: service)) from VS \(service)")
+            case .deleteService(let service):
+                logger.info("Removing Virtual Server \(service)")
+            default:
+                break
+            }
+            do {
+                try netlink.apply(operation)
+            } catch {
+                logger.error("IPVS: \(error)")
+            }
+        }
+    }
+
+    /// keepalived names a real server like its service: `[10.0.0.2]:tcp:80`.
+    static func realServer(_ destination: IPVSDestinationKey, of service: IPVSServiceKey) -> String {
+        if case .address(let proto, _, _) = service { return "[\(destination.address)]:\(proto.rawValue.lowercased()):\(destination.port)" }
+        return "[\(destination.address)]:\(destination.port)"
+    }
+}
