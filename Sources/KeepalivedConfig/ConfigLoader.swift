@@ -41,6 +41,15 @@ public enum ConfigLoader {
     }
 }
 
+extension ConfigLoader {
+    /// Parses config text held in memory (includes resolve against nothing, interfaces are not
+    /// checked): for tests and tools that build configs on the fly.
+    public static func load(text: String, path: String = "/etc/keepalived/keepalived.conf", configID: String = "") -> LoadedConfiguration {
+        load(path: path, options: ConfigLoadOptions(fileSystem: InMemoryFileSystem(files: [path: text]), configID: configID,
+                                                    interfaceExists: nil))
+    }
+}
+
 /// Facts about the host the config is checked on.
 public enum HostInfo {
     /// The first label of the node name: keepalived's default config id.

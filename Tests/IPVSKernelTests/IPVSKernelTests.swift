@@ -32,8 +32,7 @@ final class IPVSKernelTests: XCTestCase {
     }
 
     private func config(_ text: String) -> KeepalivedConfiguration {
-        let result = ConfigLoader.load(path: "/k.conf", options: ConfigLoadOptions(fileSystem: InMemoryFileSystem(files: ["/k.conf": text]),
-                                                                                   configID: "x", interfaceExists: nil))
+        let result = ConfigLoader.load(text: text)
         XCTAssertFalse(result.diagnostics.hasErrors, "\(result.diagnostics.errors)")
         return result.configuration
     }

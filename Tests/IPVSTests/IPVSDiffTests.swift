@@ -4,8 +4,7 @@ import XCTest
 
 final class IPVSDiffTests: XCTestCase {
     private func config(_ text: String) -> KeepalivedConfiguration {
-        let result = ConfigLoader.load(path: "/k.conf", options: ConfigLoadOptions(fileSystem: InMemoryFileSystem(files: ["/k.conf": text]),
-                                                                                   configID: "x", interfaceExists: nil))
+        let result = ConfigLoader.load(text: text)
         XCTAssertFalse(result.diagnostics.hasErrors, "\(result.diagnostics.errors)")
         return result.configuration
     }

@@ -16,11 +16,13 @@ final class ScriptRunner: @unchecked Sendable {
     init(loop: EventLoop, logger: Logger) {
         self.loop = loop
         self.logger = logger
+        // Installed now, long before the first script: Dispatch registers a signal source
+        // asynchronously, and a SIGCHLD that comes before it is lost.
+        watchChildren()
     }
 
     /// Runs `command`; `completion` gets its exit code, or 128 + the signal that ended it.
     func run(_ command: ScriptCommand, extraArguments: [String] = [], timeout: Double?, completion: @escaping (Int32) -> Void) {
-        watchChildren()
         let arguments = ScriptArguments.split(command.command) + extraArguments
         do {
             let pid = try ProcessSpawner.spawn(arguments)
@@ -68,6 +70,8 @@ final class ScriptRunner: @unchecked Sendable {
     }
 
     private func timedOut(_ pid: pid_t) {
+        // A child whose SIGCHLD went missing has ended but was never reaped: collect it first.
+        reap()
         guard let entry = running[pid] else { return }
         logger.warning("\(entry.name) timed out; killing it")
         ProcessSpawner.signal(pid, SIGTERM)
