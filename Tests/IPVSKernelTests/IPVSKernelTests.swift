@@ -180,4 +180,58 @@ final class IPVSKernelTests: XCTestCase {
         XCTAssertTrue(output.contains("Removing service [198.51.100.2]:tcp:80 from VS [192.0.2.10]:tcp:80"), output)
         XCTAssertEqual(Array(try netlink.table().services.keys), [foreign], "only the foreign service is left")
     }
+
+    /// The same config run by Debian's `keepalived -C` and then by ours gives the same
+    /// `ipvsadm -Ln --sort`, and each leaves an empty table behind on SIGTERM.
+    func testSameTableAsKeepalived() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived"), "keepalived is not installed")
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ipvs-compare-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configPath = directory.appendingPathComponent("keepalived.conf").path
+        try rich.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let expectedServices = DesiredTable.build(config(rich)).services.count
+        let ours = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived").path
+        let runs: [(String, [String])] = [
+            ("/usr/sbin/keepalived", ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("k.pid").path,
+                                      "-c", directory.appendingPathComponent("c.pid").path]),
+            (ours, ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("o.pid").path]),
+        ]
+        var tables: [String] = []
+        for (program, arguments) in runs {
+            let daemon = Process()
+            daemon.executableURL = URL(fileURLWithPath: program)
+            daemon.arguments = arguments
+            daemon.standardOutput = FileHandle.nullDevice
+            daemon.standardError = FileHandle.nullDevice
+            try daemon.run()
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, try netlink.table().services.count < expectedServices || destinationsMissing() {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            tables.append(try ipvsadm())
+            kill(daemon.processIdentifier, SIGTERM)
+            daemon.waitUntilExit()
+            XCTAssertEqual(try netlink.table().services.count, 0, "\(program) left services behind")
+        }
+        XCTAssertEqual(tables[1], tables[0], "ours (second) differs from keepalived (first)")
+        XCTAssertTrue(tables[0].contains("persistent 50 mask 255.255.255.0"), tables[0])
+    }
+
+    private func destinationsMissing() throws -> Bool {
+        try netlink.table().services.values.contains { $0.destinations.isEmpty }
+    }
+
+    private func ipvsadm() throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ipvsadm")
+        process.arguments = ["-Ln", "--sort"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
 }
