@@ -45,7 +45,7 @@ public enum DaemonRunner {
         }
         logger.info("Starting swiftkeepalived \(options.configurationFile)")
         let loop = EventLoop()
-        let shutdown = Shutdown(loop: loop, logger: logger, pidFile: pidFile)
+        let shutdown = Shutdown(loop: loop, logger: logger, pidFile: pidFile, options: options)
         loop.queue.async {
             if options.runChecker && !configuration.virtualServers.isEmpty {
                 do {
@@ -78,14 +78,16 @@ final class Shutdown: @unchecked Sendable {
     let loop: EventLoop
     let logger: Logger
     let pidFile: PidFile
+    let options: DaemonOptions
     var vrrp: VRRPRuntime?
     var ipvs: IPVSRuntime?
     private var sources: [DispatchSourceSignal] = []
 
-    init(loop: EventLoop, logger: Logger, pidFile: PidFile) {
+    init(loop: EventLoop, logger: Logger, pidFile: PidFile, options: DaemonOptions) {
         self.loop = loop
         self.logger = logger
         self.pidFile = pidFile
+        self.options = options
     }
 
     func install() {
@@ -95,7 +97,7 @@ final class Shutdown: @unchecked Sendable {
             source.setEventHandler { [weak self] in
                 guard let self else { return }
                 if signalNumber == SIGHUP {
-                    self.logger.warning("Reloading on SIGHUP is not supported yet; the running configuration is kept")
+                    self.reload()
                     return
                 }
                 self.logger.info("Stopping")
@@ -106,6 +108,22 @@ final class Shutdown: @unchecked Sendable {
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// SIGHUP: parse the file again; a config with errors is refused and the running one kept.
+    /// The IPVS table then changes only where the config did; VRRP changes wait for a restart.
+    private func reload() {
+        logger.info("Reloading")
+        var loadOptions = ConfigLoadOptions()
+        if let configID = options.configID { loadOptions.configID = configID }
+        let loaded = ConfigLoader.load(path: options.configurationFile, options: loadOptions)
+        guard !loaded.diagnostics.hasErrors else {
+            for diagnostic in loaded.diagnostics.errors { logger.error("\(diagnostic)") }
+            logger.error("Reload refused: \(loaded.diagnostics.errors.count) errors; the running configuration is kept")
+            return
+        }
+        ipvs?.reload(loaded.configuration)
+        if vrrp != nil { logger.warning("VRRP settings are not reloaded yet; they change on restart") }
     }
 
     func exit(status: Int32) {

@@ -7,7 +7,7 @@ import Logging
 /// The IPVS part of the daemon: programs the table the configuration asks for at start, and
 /// removes what it added at stop. Services no config of ours names are reported and left alone.
 public final class IPVSRuntime: @unchecked Sendable {
-    private let configuration: KeepalivedConfiguration
+    private var configuration: KeepalivedConfiguration
     private let logger: Logger
     private let netlink: IPVSNetlink
     /// The services we programmed, so stop removes those and nothing else.
@@ -29,6 +29,18 @@ public final class IPVSRuntime: @unchecked Sendable {
     }
 
     public func start() {
+        synchronize(reporting: "programmed", reportForeign: true)
+    }
+
+    /// Applies a new configuration: only the services and destinations that differ are touched;
+    /// services the old configuration had and the new one does not are removed.
+    public func reload(_ newConfiguration: KeepalivedConfiguration) {
+        configuration = newConfiguration
+        synchronize(reporting: "reloaded", reportForeign: false)
+    }
+
+    private func synchronize(reporting verb: String, reportForeign: Bool) {
+        let started = ContinuousClock.now
         let desired = DesiredTable.build(configuration)
         let current: IPVSTable
         do {
@@ -37,11 +49,17 @@ public final class IPVSRuntime: @unchecked Sendable {
             logger.error("cannot read the IPVS table: \(error)")
             return
         }
-        for key in current.services.keys.sorted() where desired.services[key] == nil {
-            logger.info("IPVS service \(key) is not in the configuration; leaving it alone")
+        if reportForeign {
+            for key in current.services.keys.sorted() where desired.services[key] == nil && !managed.contains(key) {
+                logger.info("IPVS service \(key) is not in the configuration; leaving it alone")
+            }
         }
-        apply(IPVSDiff.operations(from: current, to: desired))
+        let operations = IPVSDiff.operations(from: current, to: desired, managed: managed)
+        apply(operations)
         managed = Set(desired.services.keys)
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.info("IPVS table \(verb): \(operations.count) operations in \(Int(milliseconds.rounded())) ms")
     }
 
     public func stop() {
@@ -67,6 +85,8 @@ public final class IPVSRuntime: @unchecked Sendable {
                 logger.info("Adding service \(Self.realServer(destination, of: service)) to VS \(service)")
             case .deleteDestination(let service, let destination):
                 logger.info("Removing service \(Self.realServer(destination, of: service)) from VS \(service)")
+            case .addService(let service, _):
+                logger.debug("Adding Virtual Server \(service)")
             case .deleteService(let service):
                 logger.info("Removing Virtual Server \(service)")
             default:

@@ -171,6 +171,24 @@ final class IPVSKernelTests: XCTestCase {
         for (key, service) in desired.services { XCTAssertEqual(kernel.services[key], service, "\(key)") }
         XCTAssertNotNil(kernel.services[foreign])
 
+        // SIGHUP with a changed weight: one destination edit, nothing else touched.
+        try rich.replacingOccurrences(of: "weight 3", with: "weight 7").write(toFile: configPath, atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        let changed = IPVSServiceKey.address(.tcp, IPAddress("192.0.2.10")!, port: 80)
+        let destination = IPVSDestinationKey(address: IPAddress("198.51.100.2")!, port: 80)
+        let reloadDeadline = Date().addingTimeInterval(5)
+        while Date() < reloadDeadline, try netlink.table().services[changed]?.destinations[destination]?.weight != 7 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertEqual(try netlink.table().services[changed]?.destinations[destination]?.weight, 7)
+
+        // SIGHUP with a broken config: refused, the table stays as it is.
+        let before = try netlink.table()
+        try "virtual_server 192.0.2.10 80 {\n lb_kind DRR\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertEqual(try netlink.table(), before)
+
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
         XCTAssertEqual(daemon.terminationStatus, 0)
@@ -178,6 +196,8 @@ final class IPVSKernelTests: XCTestCase {
         XCTAssertTrue(output.contains("Adding service [198.51.100.2]:tcp:80 to VS [192.0.2.10]:tcp:80"), output)
         XCTAssertTrue(output.contains("IPVS service [203.0.113.9]:udp:99 is not in the configuration; leaving it alone"), output)
         XCTAssertTrue(output.contains("Removing service [198.51.100.2]:tcp:80 from VS [192.0.2.10]:tcp:80"), output)
+        XCTAssertTrue(output.contains("IPVS table reloaded: 1 operations"), output)
+        XCTAssertTrue(output.contains("unknown lb_kind 'DRR'") && output.contains("Reload refused"), output)
         XCTAssertEqual(Array(try netlink.table().services.keys), [foreign], "only the foreign service is left")
     }
 
