@@ -44,7 +44,10 @@ let package = Package(
         ),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "KeepalivedConfig"]),
-        .testTarget(name: "IPVSKernelTests", dependencies: ["IPVS", "KeepalivedConfig"]),
+        .testTarget(name: "IPVSKernelTests", dependencies: [
+            "IPVS", "KeepalivedConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "LabTests"),
         .testTarget(
             name: "CommandLineTests",

@@ -58,7 +58,7 @@ public enum DesiredTable {
     }
 
     /// Every kernel service a virtual server stands for, with the port real servers default to.
-    static func serviceKeys(_ server: VirtualServer, groups: [String: VirtualServerGroup]) -> [(IPVSServiceKey, Int)] {
+    public static func serviceKeys(_ server: VirtualServer, groups: [String: VirtualServerGroup]) -> [(IPVSServiceKey, Int)] {
         let proto = server.effectiveProtocol
         switch server.key {
         case .address(let address, let port):

@@ -12,6 +12,10 @@ public final class IPVSRuntime: @unchecked Sendable {
     private let netlink: IPVSNetlink
     /// The services we programmed, so stop removes those and nothing else.
     private var managed: Set<IPVSServiceKey> = []
+    /// Quorum verdicts by virtual server index (absent until first evaluated).
+    private var quorumLost: [Int: Bool] = [:]
+    /// Health of real servers; every one is up until the checkers report otherwise.
+    private var isUp: (DesiredTable.RealServerID) -> Bool = { _ in true }
 
     public init(configuration: KeepalivedConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -41,7 +45,9 @@ public final class IPVSRuntime: @unchecked Sendable {
 
     private func synchronize(reporting verb: String, reportForeign: Bool) {
         let started = ContinuousClock.now
-        let desired = DesiredTable.build(configuration)
+        evaluateQuorums()
+        let lost = Set(quorumLost.filter(\.value).keys)
+        let desired = DesiredTable.build(configuration, isUp: isUp, quorumLost: lost)
         let current: IPVSTable
         do {
             current = try netlink.table()
@@ -60,6 +66,28 @@ public final class IPVSRuntime: @unchecked Sendable {
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         logger.info("IPVS table \(verb): \(operations.count) operations in \(Int(milliseconds.rounded())) ms")
+    }
+
+    private func evaluateQuorums() {
+        for (index, server) in configuration.virtualServers.enumerated() {
+            let live = Quorum.liveWeight(of: server, index: index, isUp: isUp)
+            let quorum = server.quorum ?? VirtualServer.defaultQuorum
+            let previous = quorumLost[index]
+            let lost = Quorum.isLost(liveWeight: live, quorum: quorum, hysteresis: server.hysteresis ?? 0, wasLost: previous)
+            quorumLost[index] = lost
+            guard lost != previous else { continue }
+            let name = DesiredTable.serviceKeys(server, groups: groups).first.map { "\($0.0)" } ?? "\(server.key)"
+            if lost {
+                logger.info("Lost quorum \(quorum)-\(server.hysteresis ?? 0)=\(quorum - (server.hysteresis ?? 0)) > \(live) for VS \(name)")
+                if let sorry = server.sorryServer { logger.info("Adding sorry server [\(sorry.address)]:\(sorry.port ?? 0) to VS \(name)") }
+            } else if previous != nil {
+                logger.info("Gained quorum \(quorum)+\(server.hysteresis ?? 0)=\(quorum + (server.hysteresis ?? 0)) <= \(live) for VS \(name)")
+            }
+        }
+    }
+
+    private var groups: [String: VirtualServerGroup] {
+        Dictionary(configuration.virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
     }
 
     public func stop() {

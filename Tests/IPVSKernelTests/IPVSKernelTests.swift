@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import IPVS
+import Logging
 import KeepalivedConfig
 import XCTest
 
@@ -253,5 +254,33 @@ final class IPVSKernelTests: XCTestCase {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A pool whose live weight is below `quorum` is replaced by its sorry server from the start.
+    func testSorryServerStandsInWhileQuorumIsLost() throws {
+        let configuration = config("""
+        virtual_server 192.0.2.20 80 {
+            protocol TCP
+            lb_kind NAT
+            quorum 10
+            sorry_server 203.0.113.200 8080
+            real_server 198.51.100.7 80 {
+                weight 2
+            }
+            real_server 198.51.100.8 80 {
+                weight 3
+                inhibit_on_failure
+            }
+        }
+        """)
+        let runtime = try IPVSRuntime(configuration: configuration, logger: Logger(label: "test"))
+        runtime.start()
+        let service = try XCTUnwrap(try netlink.table().services[.address(.tcp, IPAddress("192.0.2.20")!, port: 80)])
+        XCTAssertEqual(service.destinations.mapValues(\.weight), [
+            IPVSDestinationKey(address: IPAddress("203.0.113.200")!, port: 8080): 1,
+            IPVSDestinationKey(address: IPAddress("198.51.100.8")!, port: 80): 0,
+        ])
+        runtime.stop()
+        XCTAssertEqual(try netlink.table().services.count, 0)
     }
 }

@@ -103,3 +103,14 @@ final class IPVSDiffTests: XCTestCase {
         XCTAssertEqual(IPVSDiff.operations(from: before, to: after).map(\.description), ["edit service [192.168.100.100]:tcp:80"])
     }
 }
+
+final class QuorumTests: XCTestCase {
+    func testQuorumWithHysteresis() {
+        XCTAssertTrue(Quorum.isLost(liveWeight: 1, quorum: 2, hysteresis: 1, wasLost: nil), "start-up: plain comparison")
+        XCTAssertFalse(Quorum.isLost(liveWeight: 2, quorum: 2, hysteresis: 1, wasLost: nil))
+        XCTAssertFalse(Quorum.isLost(liveWeight: 1, quorum: 2, hysteresis: 1, wasLost: false), "within the dead band it is kept")
+        XCTAssertTrue(Quorum.isLost(liveWeight: 0, quorum: 2, hysteresis: 1, wasLost: false))
+        XCTAssertTrue(Quorum.isLost(liveWeight: 2, quorum: 2, hysteresis: 1, wasLost: true), "within the dead band it stays lost")
+        XCTAssertFalse(Quorum.isLost(liveWeight: 3, quorum: 2, hysteresis: 1, wasLost: true))
+    }
+}
