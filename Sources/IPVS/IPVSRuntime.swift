@@ -120,11 +120,10 @@ public final class IPVSRuntime: @unchecked Sendable {
             default:
                 break
             }
-            do {
-                try netlink.apply(operation)
-            } catch {
-                logger.error("IPVS: \(error)")
-            }
+        }
+        // Sent back to back; the kernel's refusals are matched to their requests afterwards.
+        for failure in netlink.apply(batch: operations) {
+            logger.error("IPVS: \(failure.error)")
         }
     }
 

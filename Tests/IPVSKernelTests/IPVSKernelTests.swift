@@ -283,4 +283,16 @@ final class IPVSKernelTests: XCTestCase {
         runtime.stop()
         XCTAssertEqual(try netlink.table().services.count, 0)
     }
+
+    /// A batch sends everything before reading the answers, and still names what the kernel refused.
+    func testBatchesApplyAllAndAttributeErrors() throws {
+        let desired = DesiredTable.build(config(rich))
+        let missing = IPVSServiceKey.address(.tcp, IPAddress("192.0.2.99")!, port: 80)
+        var operations = IPVSDiff.operations(from: IPVSTable(), to: desired)
+        operations.insert(.deleteService(missing), at: operations.count / 2)
+        let failures = netlink.apply(batch: operations)
+        XCTAssertEqual(failures.map(\.operation), [.deleteService(missing)])
+        XCTAssertTrue("\(failures.first?.error as Any)".contains("delete service [192.0.2.99]:tcp:80"))
+        XCTAssertEqual(try netlink.table(), desired)
+    }
 }

@@ -35,6 +35,9 @@ public final class IPVSNetlink: @unchecked Sendable {
             nl_socket_free(socket)
             throw IPVSError(operation: "resolve the IPVS netlink family (is the ip_vs module loaded?)", code: result)
         }
+        // Batches have several requests in flight; their replies come back in order, but not
+        // with the sequence number of the last one sent.
+        nl_socket_disable_seq_check(socket)
         self.socket = socket
         family = result
     }
@@ -46,28 +49,55 @@ public final class IPVSNetlink: @unchecked Sendable {
     // MARK: Changes
 
     public func apply(_ operation: IPVSOperation) throws {
+        try send(operation, waitForAck: true)
+    }
+
+    /// Sends a request and returns its sequence number; the caller collects the acknowledgement.
+    func sendWithoutWaiting(_ operation: IPVSOperation) throws -> UInt32 {
+        try send(operation, waitForAck: false)
+    }
+
+    @discardableResult
+    private func send(_ operation: IPVSOperation, waitForAck: Bool) throws -> UInt32 {
+        let fill = Self.filler(for: operation, netlink: self)
+        return try send(Self.command(for: operation), operation, waitForAck: waitForAck, fill)
+    }
+
+    private static func command(for operation: IPVSOperation) -> Int {
         switch operation {
-        case .addService(let key, let settings): try send(IPVS_CMD_NEW_SERVICE, operation) { put(service: key, settings: settings, into: $0) }
-        case .editService(let key, let settings): try send(IPVS_CMD_SET_SERVICE, operation) { put(service: key, settings: settings, into: $0) }
-        case .deleteService(let key): try send(IPVS_CMD_DEL_SERVICE, operation) { put(service: key, settings: nil, into: $0) }
-        case .addDestination(let service, let key, let settings):
-            try send(IPVS_CMD_NEW_DEST, operation) { put(service: service, settings: nil, into: $0); put(destination: key, settings: settings, into: $0) }
-        case .editDestination(let service, let key, let settings):
-            try send(IPVS_CMD_SET_DEST, operation) { put(service: service, settings: nil, into: $0); put(destination: key, settings: settings, into: $0) }
-        case .deleteDestination(let service, let key):
-            try send(IPVS_CMD_DEL_DEST, operation) { put(service: service, settings: nil, into: $0); put(destination: key, settings: nil, into: $0) }
+        case .addService: return IPVS_CMD_NEW_SERVICE
+        case .editService: return IPVS_CMD_SET_SERVICE
+        case .deleteService: return IPVS_CMD_DEL_SERVICE
+        case .addDestination: return IPVS_CMD_NEW_DEST
+        case .editDestination: return IPVS_CMD_SET_DEST
+        case .deleteDestination: return IPVS_CMD_DEL_DEST
         }
     }
 
-    private func send(_ command: Int, _ operation: IPVSOperation, _ fill: (OpaquePointer) -> Void) throws {
+    private static func filler(for operation: IPVSOperation, netlink: IPVSNetlink) -> (OpaquePointer) -> Void {
+        switch operation {
+        case .addService(let key, let settings), .editService(let key, let settings):
+            return { netlink.put(service: key, settings: settings, into: $0) }
+        case .deleteService(let key):
+            return { netlink.put(service: key, settings: nil, into: $0) }
+        case .addDestination(let service, let key, let settings), .editDestination(let service, let key, let settings):
+            return { netlink.put(service: service, settings: nil, into: $0); netlink.put(destination: key, settings: settings, into: $0) }
+        case .deleteDestination(let service, let key):
+            return { netlink.put(service: service, settings: nil, into: $0); netlink.put(destination: key, settings: nil, into: $0) }
+        }
+    }
+
+    private func send(_ command: Int, _ operation: IPVSOperation, waitForAck: Bool, _ fill: (OpaquePointer) -> Void) throws -> UInt32 {
         guard let message = nlmsg_alloc() else { throw IPVSError(operation: "\(operation)", code: -NLE_NOMEM) }
         defer { nlmsg_free(message) }
         genlmsg_put(message, UInt32(NL_AUTO_PORT), UInt32(NL_AUTO_SEQ), family, 0, NLM_F_ACK, UInt8(command), UInt8(IPVS_GENL_VERSION))
         fill(message)
         requestCount += 1
         var result = nl_send_auto(socket, message)
-        if result >= 0 { result = nl_wait_for_ack(socket) }
+        let sequence = nlmsg_hdr(message).pointee.nlmsg_seq
+        if result >= 0 && waitForAck { result = nl_wait_for_ack(socket) }
         guard result >= 0 else { throw IPVSError(operation: "\(operation)", code: result) }
+        return sequence
     }
 
     private static func addressBytes(_ address: IPAddress) -> [UInt8] {
@@ -87,7 +117,7 @@ public final class IPVSNetlink: @unchecked Sendable {
         }
     }
 
-    private func put(service key: IPVSServiceKey, settings: IPVSServiceSettings?, into message: OpaquePointer) {
+    func put(service key: IPVSServiceKey, settings: IPVSServiceSettings?, into message: OpaquePointer) {
         let nest = nla_nest_start(message, Int32(IPVS_CMD_ATTR_SERVICE))
         putServiceFields(key, settings: settings, into: message)
         nla_nest_end(message, nest)
@@ -136,7 +166,7 @@ public final class IPVSNetlink: @unchecked Sendable {
         return flags
     }
 
-    private func put(destination key: IPVSDestinationKey, settings: IPVSDestinationSettings?, into message: OpaquePointer) {
+    func put(destination key: IPVSDestinationKey, settings: IPVSDestinationSettings?, into message: OpaquePointer) {
         let nest = nla_nest_start(message, Int32(IPVS_CMD_ATTR_DEST))
         var bytes = Self.addressBytes(key.address)
         nla_put(message, Int32(IPVS_DEST_ATTR_ADDR), Int32(bytes.count), &bytes)
