@@ -38,6 +38,10 @@ public final class IPVSNetlink: @unchecked Sendable {
         // Batches have several requests in flight; their replies come back in order, but not
         // with the sequence number of the last one sent.
         nl_socket_disable_seq_check(socket)
+        // Room for a window of acknowledgements, and a bound on waiting for one that never comes.
+        _ = nl_socket_set_buffer_size(socket, 1 << 20, 1 << 20)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(nl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         self.socket = socket
         family = result
     }

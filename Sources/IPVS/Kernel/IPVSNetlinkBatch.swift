@@ -6,8 +6,9 @@ import CNetlinkGenl
 /// Many changes at once: requests go out back to back and their acknowledgements are collected
 /// afterwards, instead of one round trip each.
 extension IPVSNetlink {
-    /// Requests in flight at most: their acknowledgements must fit the socket's receive buffer.
-    static let window = 256
+    /// Requests in flight at most: their acknowledgements (each a socket buffer of most of a
+    /// kilobyte in the kernel's accounting) must fit the receive buffer, or the kernel drops some.
+    static let window = 64
 
     private final class ErrorCollector {
         var errors: [UInt32: Int32] = [:]
