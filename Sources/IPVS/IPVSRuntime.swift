@@ -12,6 +12,9 @@ public final class IPVSRuntime: @unchecked Sendable {
     private let netlink: IPVSNetlink
     /// The services we programmed, so stop removes those and nothing else.
     private var managed: Set<IPVSServiceKey> = []
+    /// What we last asked the kernel to hold. Reload and stop work from it, as keepalived does,
+    /// instead of reading back a table of thousands of entries.
+    private var applied = IPVSTable()
     /// Quorum verdicts by virtual server index (absent until first evaluated).
     private var quorumLost: [Int: Bool] = [:]
     /// Health of real servers; every one is up until the checkers report otherwise.
@@ -32,6 +35,8 @@ public final class IPVSRuntime: @unchecked Sendable {
         return try IPVSNetlink()
     }
 
+    /// Reads the kernel's table once (destinations only of services we are about to own, so
+    /// a cold start reads almost nothing) and applies what differs.
     public func start() {
         synchronize(reporting: "programmed", reportForeign: true)
     }
@@ -49,11 +54,15 @@ public final class IPVSRuntime: @unchecked Sendable {
         let lost = Set(quorumLost.filter(\.value).keys)
         let desired = DesiredTable.build(configuration, isUp: isUp, quorumLost: lost)
         let current: IPVSTable
-        do {
-            current = try netlink.table()
-        } catch {
-            logger.error("cannot read the IPVS table: \(error)")
-            return
+        if reportForeign {
+            do {
+                current = try netlink.table(destinationsOf: Set(desired.services.keys))
+            } catch {
+                logger.error("cannot read the IPVS table: \(error)")
+                return
+            }
+        } else {
+            current = applied
         }
         if reportForeign {
             for key in current.services.keys.sorted() where desired.services[key] == nil && !managed.contains(key) {
@@ -63,6 +72,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         let operations = IPVSDiff.operations(from: current, to: desired, managed: managed)
         apply(operations)
         managed = Set(desired.services.keys)
+        applied = desired
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         logger.info("IPVS table \(verb): \(operations.count) operations in \(Int(milliseconds.rounded())) ms")
@@ -91,7 +101,7 @@ public final class IPVSRuntime: @unchecked Sendable {
     }
 
     public func stop() {
-        guard let current = try? netlink.table() else { return }
+        let current = applied
         // One request removes a service with its destinations; the log still names each of them,
         // as keepalived's does.
         for key in managed.sorted() {
@@ -101,6 +111,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         }
         apply(IPVSDiff.operations(from: current, to: IPVSTable(), managed: managed))
         managed = []
+        applied = IPVSTable()
     }
 
     /// Netlink requests sent so far.

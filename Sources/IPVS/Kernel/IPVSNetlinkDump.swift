@@ -9,13 +9,19 @@ private let commandAttributeMax = Int(__IPVS_CMD_ATTR_MAX) - 1
 
 /// Reading the kernel's table back: a dump of services, then a dump of each one's destinations.
 extension IPVSNetlink {
-    public func table() throws -> IPVSTable {
+    /// The kernel's table; destinations are read only for the services in `destinationsOf`
+    /// (all when nil), since each service costs a dump of its own.
+    public func table(destinationsOf wanted: Set<IPVSServiceKey>? = nil) throws -> IPVSTable {
         var table = IPVSTable()
         var services: [(IPVSServiceKey, IPVSServiceSettings)] = []
         try dump(IPVS_CMD_GET_SERVICE, fill: { _ in }) { header in
             if let service = Self.parseService(header) { services.append(service) }
         }
         for (key, settings) in services {
+            if let wanted, !wanted.contains(key) {
+                table.services[key] = IPVSService(settings: settings)
+                continue
+            }
             var destinations: [IPVSDestinationKey: IPVSDestinationSettings] = [:]
             try dump(IPVS_CMD_GET_DEST, fill: { self.putKey(key, into: $0) }) { header in
                 if let (destination, settings) = Self.parseDestination(header) { destinations[destination] = settings }
