@@ -9,15 +9,17 @@ Also imported by Scripts/bench-ipvs (functions tables() and render()), which nee
 kernel tables to know when the kernel holds everything.
 
 Addresses: only benchmarking/documentation ranges. Virtual servers: 198.18.0.0/15, port 80.
-Real servers: 198.51.100.0/24 + 203.0.113.0/24 (508 addresses); the port tells apart the many
-real servers on one address, so every (address, port) of a real server is unique in the whole
-table (which makes a real server's line in /proc/net/ip_vs unique too). Every virtual server:
+Real servers: 198.51.100.0/24 + 203.0.113.0/24 (508 addresses), taken in turn, so the 20 of one
+virtual server are distinct addresses; their port is the virtual server's (80): with lb_kind DR
+the real server must listen on the virtual server's port, and keepalived resets a different port
+to it (with a warning per real server), so any other port would give the two daemons different
+tables. Every virtual server:
 protocol TCP, lb_algo wlc, lb_kind DR, delay_loop 60; real servers have NO checker, so keepalived
 counts them all as up. No vrrp_instance. Deterministic for given sizes.
 
 The changed config touches `change` virtual servers spread over the table: the even-numbered ones
 get a new weight (1 -> 3) for one real server, the odd-numbered ones lose one real server and
-gain a new one (same address, a port of the 30000 range that no other real server uses).
+gain a new one (an address of the pool that virtual server does not use yet).
 """
 import argparse
 import os
@@ -25,8 +27,6 @@ import sys
 
 POOL = ["198.51.100.%d" % h for h in range(1, 255)] + ["203.0.113.%d" % h for h in range(1, 255)]
 VS_PORT = 80
-RS_BASE_PORT = 10000
-NEW_RS_BASE_PORT = 30000
 WEIGHT = 1
 NEW_WEIGHT = 3
 
@@ -40,8 +40,7 @@ def vs_key(i):
 
 
 def rs_key(i, r, n_rs):
-    n = i * n_rs + r
-    return POOL[n % len(POOL)], RS_BASE_PORT + n // len(POOL)
+    return POOL[(i * n_rs + r) % len(POOL)], VS_PORT
 
 
 def changed_indexes(n_vs, n_change):
@@ -58,6 +57,8 @@ def tables(n_vs, n_rs, n_change):
     "weight" or "replace"."""
     if n_rs < 2 and n_change:
         raise ValueError("the reload change needs at least 2 real servers per virtual server")
+    if n_rs >= len(POOL):
+        raise ValueError("at most %d real servers per virtual server" % (len(POOL) - 1))
     if n_change > n_vs:
         raise ValueError("cannot change more virtual servers than there are")
     base = {}
@@ -74,7 +75,10 @@ def tables(n_vs, n_rs, n_change):
             changes.append(("weight", vs, None, rs, NEW_WEIGHT))
         else:
             gone = rs_key(i, (2 * n_rs) // 3, n_rs)
-            new = (gone[0], NEW_RS_BASE_PORT + i)
+            n = i * n_rs + n_rs
+            while (POOL[n % len(POOL)], VS_PORT) in dests:
+                n += 1
+            new = (POOL[n % len(POOL)], VS_PORT)
             # Keep the config order: the new real server takes the old one's place.
             changed[vs] = {(new if rs == gone else rs): w for rs, w in dests.items()}
             changed[vs][new] = WEIGHT
