@@ -49,7 +49,7 @@ final class ConfigsAndDumpTests: XCTestCase {
         let update = ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1"
         for name in configFiles {
             let dump = ConfigDump.render(load("\(configsDirectory)/\(name)").configuration)
-            let golden = goldenDirectory.appendingPathComponent(name.replacingOccurrences(of: ".conf", with: ".dump"))
+            let golden = goldenDirectory.appendingPathComponent(name + ".dump")
             if update {
                 try FileManager.default.createDirectory(at: goldenDirectory, withIntermediateDirectories: true)
                 try dump.write(to: golden, atomically: true, encoding: .utf8)
