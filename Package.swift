@@ -43,7 +43,7 @@ let package = Package(
             exclude: ["Golden"]
         ),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
-        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "KeepalivedConfig"]),
+        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "KeepalivedConfig", "CNetlinkGenl"]),
         .testTarget(name: "IPVSKernelTests", dependencies: [
             "IPVS", "KeepalivedConfig",
             .product(name: "Logging", package: "swift-log"),

@@ -70,7 +70,9 @@ public final class IPVSRuntime: @unchecked Sendable {
             }
         }
         let operations = IPVSDiff.operations(from: current, to: desired, managed: managed)
-        apply(operations)
+        // A cold start of thousands of real servers is one summary line, as keepalived's start is
+        // silent about each; later changes are few and each is named.
+        apply(operations, detail: reportForeign ? .debug : .info)
         managed = Set(desired.services.keys)
         applied = desired
         let elapsed = ContinuousClock.now - started
@@ -86,6 +88,7 @@ public final class IPVSRuntime: @unchecked Sendable {
             let lost = Quorum.isLost(liveWeight: live, quorum: quorum, hysteresis: server.hysteresis ?? 0, wasLost: previous)
             quorumLost[index] = lost
             guard lost != previous else { continue }
+            guard previous != nil || lost else { continue }
             let name = DesiredTable.serviceKeys(server, groups: groups).first.map { "\($0.0)" } ?? "\(server.key)"
             if lost {
                 logger.info("Lost quorum \(quorum)-\(server.hysteresis ?? 0)=\(quorum - (server.hysteresis ?? 0)) > \(live) for VS \(name)")
@@ -102,14 +105,14 @@ public final class IPVSRuntime: @unchecked Sendable {
 
     public func stop() {
         let current = applied
-        // One request removes a service with its destinations; the log still names each of them,
-        // as keepalived's does.
+        // One request removes a service with its destinations; with -D the log still names each
+        // of them, as keepalived's does.
         for key in managed.sorted() {
             for destination in (current.services[key]?.destinations.keys.sorted() ?? []) {
-                logger.info("Removing service \(Self.realServer(destination, of: key)) from VS \(key)")
+                logger.debug("Removing service \(Self.realServer(destination, of: key)) from VS \(key)")
             }
         }
-        apply(IPVSDiff.operations(from: current, to: IPVSTable(), managed: managed))
+        apply(IPVSDiff.operations(from: current, to: IPVSTable(), managed: managed), detail: .debug)
         managed = []
         applied = IPVSTable()
     }
@@ -117,17 +120,17 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// Netlink requests sent so far.
     public var requestCount: Int { netlink.requestCount }
 
-    private func apply(_ operations: [IPVSOperation]) {
+    private func apply(_ operations: [IPVSOperation], detail: Logger.Level) {
         for operation in operations {
             switch operation {
             case .addDestination(let service, let destination, _):
-                logger.info("Adding service \(Self.realServer(destination, of: service)) to VS \(service)")
+                logger.log(level: detail, "Adding service \(Self.realServer(destination, of: service)) to VS \(service)")
             case .deleteDestination(let service, let destination):
-                logger.info("Removing service \(Self.realServer(destination, of: service)) from VS \(service)")
+                logger.log(level: detail, "Removing service \(Self.realServer(destination, of: service)) from VS \(service)")
             case .addService(let service, _):
                 logger.debug("Adding Virtual Server \(service)")
             case .deleteService(let service):
-                logger.info("Removing Virtual Server \(service)")
+                logger.log(level: detail, "Removing Virtual Server \(service)")
             default:
                 break
             }

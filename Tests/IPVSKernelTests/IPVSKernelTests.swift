@@ -157,7 +157,7 @@ final class IPVSKernelTests: XCTestCase {
 
         let daemon = Process()
         daemon.executableURL = binary
-        daemon.arguments = ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("pid").path]
+        daemon.arguments = ["-C", "-n", "-l", "-D", "-f", configPath, "-p", directory.appendingPathComponent("pid").path]
         let log = Pipe()
         daemon.standardOutput = log
         daemon.standardError = log
@@ -294,5 +294,30 @@ final class IPVSKernelTests: XCTestCase {
         XCTAssertEqual(failures.map(\.operation), [.deleteService(missing)])
         XCTAssertTrue("\(failures.first?.error as Any)".contains("delete service [192.0.2.99]:tcp:80"))
         XCTAssertEqual(try netlink.table(), desired)
+    }
+
+    /// Hundreds of requests travel in a few sends, and a refusal deep inside one of them, or the
+    /// last request of a send, is still attributed to its own request.
+    func testLargeBatchesArePackedAndStillAttributeErrors() throws {
+        var operations: [IPVSOperation] = []
+        let settings = IPVSServiceSettings(scheduler: .rr)
+        let destination = IPVSDestinationSettings(forwarding: .dr, weight: 1)
+        for index in 0..<300 {
+            let key = IPVSServiceKey.address(.tcp, IPAddress("198.18.\(index / 200).\(index % 200 + 1)")!, port: 80)
+            operations.append(.addService(key, settings))
+            operations.append(.addDestination(key, IPVSDestinationKey(address: IPAddress("198.51.100.1")!, port: 80), destination))
+        }
+        let missing = IPVSServiceKey.address(.tcp, IPAddress("192.0.2.99")!, port: 80)
+        operations.insert(.deleteService(missing), at: 100)
+        operations.insert(.deleteService(missing), at: IPVSNetlink.requestsPerSend - 1)
+        let sendsBefore = netlink.sendCount
+        let failures = netlink.apply(batch: operations)
+        XCTAssertEqual(failures.count, 2)
+        XCTAssertEqual(Set(failures.map(\.operation)), [.deleteService(missing)])
+        XCTAssertEqual(netlink.sendCount - sendsBefore, (operations.count + IPVSNetlink.requestsPerSend - 1) / IPVSNetlink.requestsPerSend)
+        let table = try netlink.table()
+        XCTAssertEqual(table.services.count, 300)
+        XCTAssertEqual(table.services.values.map(\.destinations.count).reduce(0, +), 300)
+        XCTAssertTrue(netlink.apply(batch: IPVSDiff.operations(from: table, to: IPVSTable(), managed: Set(table.services.keys))).isEmpty)
     }
 }

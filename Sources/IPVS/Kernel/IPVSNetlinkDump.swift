@@ -23,7 +23,7 @@ extension IPVSNetlink {
                 continue
             }
             var destinations: [IPVSDestinationKey: IPVSDestinationSettings] = [:]
-            try dump(IPVS_CMD_GET_DEST, fill: { self.putKey(key, into: $0) }) { header in
+            try dump(IPVS_CMD_GET_DEST, fill: { IPVSRequest.put(service: key, settings: nil, into: &$0) }) { header in
                 if let (destination, settings) = Self.parseDestination(header) { destinations[destination] = settings }
             }
             table.services[key] = IPVSService(settings: settings, destinations: destinations)
@@ -37,11 +37,11 @@ extension IPVSNetlink {
         init(_ handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) { self.handle = handle }
     }
 
-    private func dump(_ command: Int, fill: (OpaquePointer) -> Void, handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws {
-        guard let message = nlmsg_alloc() else { throw IPVSError(operation: "dump", code: -NLE_NOMEM) }
-        defer { nlmsg_free(message) }
-        genlmsg_put(message, UInt32(NL_AUTO_PORT), UInt32(NL_AUTO_SEQ), familyID, 0, NLM_F_DUMP, UInt8(command), UInt8(IPVS_GENL_VERSION))
-        fill(message)
+    private func dump(_ command: Int, fill: (inout NetlinkWriter) -> Void, handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws {
+        var writer = NetlinkWriter()
+        beginRequest(command, flags: NLM_F_DUMP, into: &writer)
+        fill(&writer)
+        writer.endMessage()
         let context = Unmanaged.passRetained(MessageHandler(handle))
         defer { context.release() }
         let callback: nl_recvmsg_msg_cb_t = { message, argument in
@@ -50,13 +50,9 @@ extension IPVSNetlink {
             return Int32(NL_OK.rawValue)
         }
         nl_socket_modify_cb(rawSocket, NL_CB_VALID, NL_CB_CUSTOM, callback, context.toOpaque())
-        var result = nl_send_auto(rawSocket, message)
+        var result = send(writer)
         if result >= 0 { result = nl_recvmsgs_default(rawSocket) }
         guard result >= 0 else { throw IPVSError(operation: "dump IPVS table", code: result) }
-    }
-
-    private func putKey(_ key: IPVSServiceKey, into message: OpaquePointer) {
-        putServiceKey(key, into: message)
     }
 
     private static func attributes(_ header: UnsafeMutablePointer<nlmsghdr>, nested: Int, maximum: Int) -> [UnsafeMutablePointer<nlattr>?]? {
@@ -78,7 +74,7 @@ extension IPVSNetlink {
         return .v4(UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3]))
     }
 
-    private static func parseService(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSServiceKey, IPVSServiceSettings)? {
+    static func parseService(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSServiceKey, IPVSServiceSettings)? {
         guard let attrs = attributes(header, nested: Int(IPVS_CMD_ATTR_SERVICE), maximum: Int(__IPVS_SVC_ATTR_MAX) - 1),
               let familyAttribute = attrs[Int(IPVS_SVC_ATTR_AF)] else { return nil }
         let family = nla_get_u16(familyAttribute)
@@ -117,7 +113,7 @@ extension IPVSNetlink {
         return (key, settings)
     }
 
-    private static func parseDestination(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSDestinationKey, IPVSDestinationSettings)? {
+    static func parseDestination(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSDestinationKey, IPVSDestinationSettings)? {
         guard let attrs = attributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1) else { return nil }
         let family = u16(attrs[Int(IPVS_DEST_ATTR_ADDR_FAMILY)]) ?? UInt16(AF_INET)
         guard let address = address(attrs[Int(IPVS_DEST_ATTR_ADDR)], family: family),

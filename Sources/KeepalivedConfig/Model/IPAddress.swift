@@ -52,6 +52,23 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// The address in network byte order, as the kernel's interfaces take it: 4 bytes for IPv4
+    /// (16, zero-padded, when `paddedTo16`, as IPVS wants), 16 for IPv6. Nothing is allocated.
+    public func withNetworkBytes<Result>(paddedTo16: Bool = false, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        var storage: (UInt32, UInt32, UInt32, UInt32)
+        let count: Int
+        switch self {
+        case .v4(let value):
+            storage = (value.bigEndian, 0, 0, 0)
+            count = paddedTo16 ? 16 : 4
+        case .v6(let high, let low):
+            storage = (UInt32(truncatingIfNeeded: high >> 32).bigEndian, UInt32(truncatingIfNeeded: high).bigEndian,
+                       UInt32(truncatingIfNeeded: low >> 32).bigEndian, UInt32(truncatingIfNeeded: low).bigEndian)
+            count = 16
+        }
+        return try withUnsafeBytes(of: &storage) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
     public var v6Bytes: [UInt8] {
         guard case .v6(let high, let low) = self else { return [] }
         return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }

@@ -41,17 +41,8 @@ public final class RouteNetlink: @unchecked Sendable {
     }
 
     private static func netlinkAddress(_ address: IPAddress, prefixLength: Int? = nil) -> OpaquePointer? {
-        var bytes: [UInt8]
-        let family: Int32
-        switch address {
-        case .v4(let value):
-            bytes = [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
-            family = AF_INET
-        case .v6:
-            bytes = address.v6Bytes
-            family = AF_INET6
-        }
-        let result = nl_addr_build(family, &bytes, bytes.count)
+        let family = address.family == .inet ? AF_INET : AF_INET6
+        let result = address.withNetworkBytes { nl_addr_build(family, $0.baseAddress, $0.count) }
         if let result, let prefixLength { nl_addr_set_prefixlen(result, Int32(prefixLength)) }
         return result
     }
