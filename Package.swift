@@ -16,17 +16,21 @@ let package = Package(
         .target(name: "KeepalivedConfig"),
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0", providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         .systemLibrary(name: "CLinuxNet"),
+        .target(name: "DaemonCore", dependencies: [
+            "KeepalivedConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "VRRP", dependencies: [
-            "KeepalivedConfig", "CNetlink", "CLinuxNet",
+            "KeepalivedConfig", "DaemonCore", "CNetlink", "CLinuxNet",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .systemLibrary(name: "CNetlinkGenl", pkgConfig: "libnl-genl-3.0", providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),
         .target(name: "IPVS", dependencies: [
-            "KeepalivedConfig", "CNetlinkGenl",
+            "KeepalivedConfig", "DaemonCore", "CNetlinkGenl",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "KeepalivedConfig", "VRRP", "IPVS",
+            "KeepalivedConfig", "DaemonCore", "VRRP", "IPVS",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(
@@ -42,10 +46,10 @@ let package = Package(
             dependencies: ["KeepalivedConfig"],
             exclude: ["Golden"]
         ),
-        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "DaemonCore", "KeepalivedConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "KeepalivedConfig", "CNetlinkGenl"]),
         .testTarget(name: "IPVSKernelTests", dependencies: [
-            "IPVS", "KeepalivedConfig",
+            "IPVS", "DaemonCore", "KeepalivedConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LabTests"),

@@ -6,6 +6,7 @@ import KeepalivedConfig
 import IPVS
 import Logging
 import VRRP
+import DaemonCore
 
 /// How the daemon was asked to run (the command line, parsed).
 public struct DaemonOptions: Sendable {
@@ -46,10 +47,12 @@ public enum DaemonRunner {
         logger.info("Starting swiftkeepalived \(options.configurationFile)")
         let loop = EventLoop()
         let shutdown = Shutdown(loop: loop, logger: logger, pidFile: pidFile, options: options)
+        // One runner for every part's scripts: it reaps every child of the process.
+        let scripts = ScriptRunner(loop: loop, logger: logger)
         loop.queue.async {
             if options.runChecker && !configuration.virtualServers.isEmpty {
                 do {
-                    let ipvs = try IPVSRuntime(configuration: configuration, logger: Logger(label: "Keepalived_healthcheckers"))
+                    let ipvs = try IPVSRuntime(configuration: configuration, logger: Logger(label: "Keepalived_healthcheckers"), scripts: scripts)
                     shutdown.ipvs = ipvs
                     ipvs.start()
                 } catch {
@@ -58,7 +61,7 @@ public enum DaemonRunner {
             }
             if options.runVRRP && !configuration.vrrpInstances.isEmpty {
                 do {
-                    let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, logger: logger)
+                    let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: logger)
                     shutdown.vrrp = vrrp
                     vrrp.start()
                 } catch {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DaemonCore
 
 /// The classic detach: fork, let the parent exit, start a session, point the standard streams at
 /// /dev/null and close every other inherited descriptor (a launcher waiting for its pipes to close

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import DaemonCore
 
 /// Writes `DATE TIME.mmm IDENT[PID]: message` lines to standard output (`-l`), one write per
 /// line so concurrent writers never interleave within a line.

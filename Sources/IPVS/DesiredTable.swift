@@ -20,17 +20,19 @@ public enum DesiredTable {
                              isUp: (RealServerID) -> Bool = { _ in true },
                              quorumLost: Set<Int> = []) -> IPVSTable {
         var table = IPVSTable()
+        table.services.reserveCapacity(configuration.virtualServers.count)
         let groups = Dictionary(configuration.virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
         for (index, server) in configuration.virtualServers.enumerated() {
             let settings = serviceSettings(server)
             for (key, servicePort) in serviceKeys(server, groups: groups) {
                 var service = IPVSService(settings: settings)
+                service.destinations.reserveCapacity(server.realServers.count + 1)
                 let lost = quorumLost.contains(index)
                 for (realIndex, real) in server.realServers.enumerated() {
                     let up = isUp(RealServerID(virtualServer: index, realServer: realIndex)) && !(lost && server.sorryServer != nil)
                     let inhibit = real.effectiveInhibitOnFailure(in: server)
                     guard up || inhibit else { continue }
-                    let destination = IPVSDestinationKey(address: real.address, port: real.port ?? servicePort)
+                    let destination = IPVSDestinationKey(address: real.address, port: real.effectivePort(in: server, servicePort: servicePort))
                     service.destinations[destination] = IPVSDestinationSettings(
                         forwarding: real.effectiveForwardingMethod(in: server), weight: up ? real.effectiveWeight : 0,
                         upperThreshold: real.upperThreshold ?? 0, lowerThreshold: real.lowerThreshold ?? 0)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DaemonCore
 import KeepalivedConfig
 import Logging
 
@@ -15,15 +16,51 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// What we last asked the kernel to hold. Reload and stop work from it, as keepalived does,
     /// instead of reading back a table of thousands of entries.
     private var applied = IPVSTable()
-    /// Quorum verdicts by virtual server index (absent until first evaluated).
-    private var quorumLost: [Int: Bool] = [:]
-    /// Health of real servers; every one is up until the checkers report otherwise.
-    private var isUp: (DesiredTable.RealServerID) -> Bool = { _ in true }
+    /// Quorum verdicts (absent until first evaluated), by name so they survive a reload that
+    /// moves the virtual server within the file.
+    private var quorumLost: [VirtualServerName: Bool] = [:]
+    /// Real servers the checkers (or `alpha`) hold down; every other one is up.
+    private var down: Set<RealServerName> = []
+    /// Runs quorum_up / quorum_down; without one (unit tests) the scripts are only logged.
+    private let scripts: ScriptRunner?
 
-    public init(configuration: KeepalivedConfiguration, logger: Logger) throws {
+    /// Call every method on the event loop `scripts` runs on.
+    public init(configuration: KeepalivedConfiguration, logger: Logger, scripts: ScriptRunner? = nil) throws {
         self.configuration = configuration
         self.logger = logger
+        self.scripts = scripts
         netlink = try Self.connect(logger: logger)
+        down = Self.initiallyDown(configuration)
+    }
+
+    /// With `alpha`, a real server that has checkers starts down and waits for its first good
+    /// check; one without checkers is always up, as in keepalived.
+    static func initiallyDown(_ configuration: KeepalivedConfiguration) -> Set<RealServerName> {
+        var down: Set<RealServerName> = []
+        for server in configuration.virtualServers {
+            for real in server.realServers where !real.checkers.isEmpty && (real.alpha ?? server.alpha) {
+                down.insert(RealServerName(server, real))
+            }
+        }
+        return down
+    }
+
+    private var isUp: (DesiredTable.RealServerID) -> Bool {
+        let down = down
+        if down.isEmpty { return { _ in true } }
+        let servers = configuration.virtualServers
+        return { id in
+            let server = servers[id.virtualServer]
+            return !down.contains(RealServerName(server, server.realServers[id.realServer]))
+        }
+    }
+
+    /// A checker's verdict on a real server: the table (and quorum, and the sorry server) follow.
+    public func setHealth(of id: DesiredTable.RealServerID, up: Bool) {
+        let server = configuration.virtualServers[id.virtualServer]
+        let name = RealServerName(server, server.realServers[id.realServer])
+        let changed = up ? down.remove(name) != nil : down.insert(name).inserted
+        if changed { synchronize(reporting: "updated", reportForeign: false) }
     }
 
     /// Connects, loading `ip_vs` first when the kernel does not know the family yet, as keepalived
@@ -44,6 +81,11 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// Applies a new configuration: only the services and destinations that differ are touched;
     /// services the old configuration had and the new one does not are removed.
     public func reload(_ newConfiguration: KeepalivedConfiguration) {
+        // Health and quorum carry over by name; servers new to the file start as at start-up.
+        let kept = Self.everyRealServer(newConfiguration)
+        down = down.intersection(kept).union(Self.initiallyDown(newConfiguration).subtracting(Self.everyRealServer(configuration)))
+        let names = Set(newConfiguration.virtualServers.map(VirtualServerName.init))
+        quorumLost = quorumLost.filter { names.contains($0.key) }
         configuration = newConfiguration
         synchronize(reporting: "reloaded", reportForeign: false)
     }
@@ -51,7 +93,7 @@ public final class IPVSRuntime: @unchecked Sendable {
     private func synchronize(reporting verb: String, reportForeign: Bool) {
         let started = ContinuousClock.now
         evaluateQuorums()
-        let lost = Set(quorumLost.filter(\.value).keys)
+        let lost = Set(configuration.virtualServers.indices.filter { quorumLost[VirtualServerName(configuration.virtualServers[$0])] == true })
         let desired = DesiredTable.build(configuration, isUp: isUp, quorumLost: lost)
         let current: IPVSTable
         if reportForeign {
@@ -80,30 +122,63 @@ public final class IPVSRuntime: @unchecked Sendable {
         logger.info("IPVS table \(verb): \(operations.count) operations in \(Int(milliseconds.rounded())) ms")
     }
 
+    /// Decides every virtual server's quorum; a change is logged in keepalived's words and runs
+    /// quorum_up or quorum_down. At start the first verdict counts as a change, as in keepalived.
     private func evaluateQuorums() {
         for (index, server) in configuration.virtualServers.enumerated() {
             let live = Quorum.liveWeight(of: server, index: index, isUp: isUp)
             let quorum = server.quorum ?? VirtualServer.defaultQuorum
-            let previous = quorumLost[index]
-            let lost = Quorum.isLost(liveWeight: live, quorum: quorum, hysteresis: server.hysteresis ?? 0, wasLost: previous)
-            quorumLost[index] = lost
+            let hysteresis = server.hysteresis ?? 0
+            let previous = quorumLost[VirtualServerName(server)]
+            let lost = Quorum.isLost(liveWeight: live, quorum: quorum, hysteresis: hysteresis, wasLost: previous)
+            quorumLost[VirtualServerName(server)] = lost
             guard lost != previous else { continue }
-            guard previous != nil || lost else { continue }
-            let name = DesiredTable.serviceKeys(server, groups: groups).first.map { "\($0.0)" } ?? "\(server.key)"
+            let name = serviceName(server)
             if lost {
-                logger.info("Lost quorum \(quorum)-\(server.hysteresis ?? 0)=\(quorum - (server.hysteresis ?? 0)) > \(live) for VS \(name)")
+                logger.info("Lost quorum \(quorum)-\(hysteresis)=\(quorum - hysteresis) > \(live) for VS \(name)")
                 if let sorry = server.sorryServer { logger.info("Adding sorry server [\(sorry.address)]:\(sorry.port ?? 0) to VS \(name)") }
-            } else if previous != nil {
-                logger.info("Gained quorum \(quorum)+\(server.hysteresis ?? 0)=\(quorum + (server.hysteresis ?? 0)) <= \(live) for VS \(name)")
+                run(server.quorumDown, for: name)
+            } else {
+                logger.info("Gained quorum \(quorum)+\(hysteresis)=\(quorum + hysteresis) <= \(live) for VS \(name)")
+                if let sorry = server.sorryServer, previous != nil {
+                    logger.info("Removing sorry server [\(sorry.address)]:\(sorry.port ?? 0) from VS \(name)")
+                }
+                run(server.quorumUp, for: name)
             }
         }
     }
+
+    private func serviceName(_ server: VirtualServer) -> String {
+        DesiredTable.serviceKeys(server, groups: groups).first.map { "\($0.0)" } ?? "\(server.key)"
+    }
+
+    private func run(_ script: ScriptCommand?, for service: String) {
+        guard let script else { return }
+        guard let scripts else {
+            logger.warning("not running \(script.command) for VS \(service): no script runner")
+            return
+        }
+        scripts.run(script, timeout: Self.scriptTimeout) { [logger] status in
+            if status != 0 { logger.warning("\(script.command) for VS \(service) exited with status \(status)") }
+        }
+    }
+
+    private static func everyRealServer(_ configuration: KeepalivedConfiguration) -> Set<RealServerName> {
+        Set(configuration.virtualServers.flatMap { server in server.realServers.map { RealServerName(server, $0) } })
+    }
+
+    /// keepalived gives quorum scripts no limit; a minute keeps a stuck one from lingering forever.
+    static let scriptTimeout = 60.0
 
     private var groups: [String: VirtualServerGroup] {
         Dictionary(configuration.virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
     }
 
     public func stop() {
+        // omega: leaving counts as losing the quorum, so quorum_down tells whoever relies on it.
+        for server in configuration.virtualServers where server.omega && quorumLost[VirtualServerName(server)] == false {
+            run(server.quorumDown, for: serviceName(server))
+        }
         let current = applied
         // One request removes a service with its destinations; with -D the log still names each
         // of them, as keepalived's does.
@@ -145,5 +220,29 @@ public final class IPVSRuntime: @unchecked Sendable {
     static func realServer(_ destination: IPVSDestinationKey, of service: IPVSServiceKey) -> String {
         if case .address(let proto, _, _) = service { return "[\(destination.address)]:\(proto.rawValue.lowercased()):\(destination.port)" }
         return "[\(destination.address)]:\(destination.port)"
+    }
+}
+
+/// A virtual server as the file names it, stable across reloads.
+struct VirtualServerName: Hashable {
+    let key: VirtualServerKey
+    let proto: LVSProtocol
+
+    init(_ server: VirtualServer) {
+        key = server.key
+        proto = server.effectiveProtocol
+    }
+}
+
+/// A real server of a virtual server, stable across reloads.
+struct RealServerName: Hashable {
+    let virtualServer: VirtualServerName
+    let address: IPAddress
+    let port: Int?
+
+    init(_ server: VirtualServer, _ real: RealServer) {
+        virtualServer = VirtualServerName(server)
+        address = real.address
+        port = real.port
     }
 }

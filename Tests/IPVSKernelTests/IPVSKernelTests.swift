@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import DaemonCore
 import IPVS
 import Logging
 import KeepalivedConfig
@@ -319,5 +320,70 @@ final class IPVSKernelTests: XCTestCase {
         XCTAssertEqual(table.services.count, 300)
         XCTAssertEqual(table.services.values.map(\.destinations.count).reduce(0, +), 300)
         XCTAssertTrue(netlink.apply(batch: IPVSDiff.operations(from: table, to: IPVSTable(), managed: Set(table.services.keys))).isEmpty)
+    }
+
+    /// alpha holds a checked real server down until its first good check; the quorum follows
+    /// health, runs quorum_up / quorum_down and swaps the sorry server; omega runs quorum_down
+    /// on the way out.
+    func testHealthQuorumScriptsAlphaAndOmega() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let record = directory.appendingPathComponent("events").path
+        let configuration = config("""
+        virtual_server 192.0.2.30 80 {
+            lb_algo rr
+            lb_kind NAT
+            protocol TCP
+            quorum 2
+            alpha
+            omega
+            quorum_up "/bin/sh -c 'echo up >> \(record)'"
+            quorum_down "/bin/sh -c 'echo down >> \(record)'"
+            sorry_server 203.0.113.200 8080
+            real_server 198.51.100.10 80 {
+                weight 1
+                TCP_CHECK {
+                    connect_timeout 1
+                }
+            }
+            real_server 198.51.100.11 80 {
+                weight 1
+            }
+        }
+        """)
+        let loop = EventLoop()
+        let scripts = ScriptRunner(loop: loop, logger: Logger(label: "test"))
+        let runtime = try IPVSRuntime(configuration: configuration, logger: Logger(label: "test"), scripts: scripts)
+        let service = IPVSServiceKey.address(.tcp, IPAddress("192.0.2.30")!, port: 80)
+        func destinations() throws -> Set<String> {
+            Set(try netlink.table().services[service]?.destinations.keys.map(\.description) ?? [])
+        }
+        func events(_ expected: [String], _ message: String) {
+            let deadline = Date().addingTimeInterval(5)
+            var seen: [String] = []
+            while Date() < deadline {
+                seen = ((try? String(contentsOfFile: record, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+                if seen == expected { return }
+                usleep(20_000)
+            }
+            XCTFail("\(message): scripts ran \(seen), expected \(expected)")
+        }
+
+        // The checked server starts down (alpha): one live weight of two, quorum lost.
+        loop.queue.sync { runtime.start() }
+        XCTAssertEqual(try destinations(), ["[203.0.113.200]:8080"])
+        events(["down"], "start below quorum")
+
+        loop.queue.sync { runtime.setHealth(of: DesiredTable.RealServerID(virtualServer: 0, realServer: 0), up: true) }
+        XCTAssertEqual(try destinations(), ["[198.51.100.10]:80", "[198.51.100.11]:80"])
+        events(["down", "up"], "quorum gained")
+
+        loop.queue.sync { runtime.setHealth(of: DesiredTable.RealServerID(virtualServer: 0, realServer: 0), up: true) }
+        events(["down", "up"], "a repeated verdict changes nothing")
+
+        loop.queue.sync { runtime.stop() }
+        XCTAssertNil(try netlink.table().services[service])
+        events(["down", "up", "down"], "omega at stop")
     }
 }

@@ -53,6 +53,31 @@ final class IPVSDiffTests: XCTestCase {
         XCTAssertEqual(destinations[IPVSDestinationKey(address: IPAddress("192.168.200.102")!, port: 80)]?.weight, 0)
     }
 
+    /// DR and TUN cannot change the port, so keepalived forwards to the service's; NAT keeps the
+    /// real server's own, and a firewall-mark service has no port to impose.
+    func testDirectRoutingForwardsToTheServicePort() {
+        let table = DesiredTable.build(config("""
+        virtual_server 192.0.2.1 80 {
+            lb_kind DR
+            protocol TCP
+            real_server 198.51.100.1 8080 {
+            }
+            real_server 198.51.100.2 8080 {
+                lb_kind NAT
+            }
+        }
+        virtual_server fwmark 7 {
+            lb_kind DR
+            protocol TCP
+            real_server 198.51.100.3 8080 {
+            }
+        }
+        """))
+        XCTAssertEqual(Set(table.services[.address(.tcp, IPAddress("192.0.2.1")!, port: 80)]!.destinations.keys.map(\.description)),
+                       ["[198.51.100.1]:80", "[198.51.100.2]:8080"])
+        XCTAssertEqual(table.services[.fwmark(7, .inet)]!.destinations.keys.first?.port, 8080)
+    }
+
     func testGroupsExpandToEveryAddressAndMark() {
         let table = DesiredTable.build(config("""
         virtual_server_group G {

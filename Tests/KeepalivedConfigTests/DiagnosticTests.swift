@@ -27,6 +27,12 @@ final class DiagnosticTests: XCTestCase {
         assertDiagnostic(parse(instance("priority high")), .error, line: 4, contains: "priority must be a whole number in 1-255, not 'high'")
     }
 
+    func testDirectRoutingPortMismatchIsAWarning() {
+        let text = "virtual_server 192.0.2.1 80 {\n protocol TCP\n lb_kind DR\n real_server 198.51.100.1 8080 {\n }\n}\n"
+        assertDiagnostic(parse(text), .warning, line: 4, contains: "port 8080 differs from the service's port 80; DR forwards without changing the port, so 80 is used")
+        XCTAssertTrue(parse(text.replacingOccurrences(of: "DR", with: "NAT")).diagnostics.all.isEmpty)
+    }
+
     func testMalformedAddresses() {
         assertDiagnostic(parse(instance("virtual_ipaddress {\n 192.0.2.300\n}")), .error, line: 5, contains: "'192.0.2.300' is not a valid")
         assertDiagnostic(parse(instance("virtual_ipaddress {\n 192.0.2.3/33\n}")), .error, line: 5, contains: "prefix length must be 0-32")

@@ -1,4 +1,5 @@
 @testable import VRRP
+import DaemonCore
 import KeepalivedConfig
 import XCTest
 

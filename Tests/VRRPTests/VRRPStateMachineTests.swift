@@ -1,3 +1,4 @@
+import DaemonCore
 import KeepalivedConfig
 import VRRP
 import XCTest

@@ -11,9 +11,16 @@ extension HealthChecker {
 extension RealServer {
     /// The port connections go to: the one written, else the virtual server's (0 for fwmark services).
     public func effectivePort(in virtualServer: VirtualServer) -> Int {
-        if let port { return port }
-        if case .address(_, let servicePort) = virtualServer.key { return servicePort }
-        return 0
+        if case .address(_, let servicePort) = virtualServer.key { return effectivePort(in: virtualServer, servicePort: servicePort) }
+        return effectivePort(in: virtualServer, servicePort: 0)
+    }
+
+    /// The port IPVS forwards to, for a service on `servicePort` (0 for a firewall mark). DR and
+    /// TUN cannot change the destination port, so keepalived forwards to the service's port
+    /// there whatever the file says (the validator warns).
+    public func effectivePort(in virtualServer: VirtualServer, servicePort: Int) -> Int {
+        if servicePort != 0 && effectiveForwardingMethod(in: virtualServer) != .nat { return servicePort }
+        return port ?? servicePort
     }
 
     public func effectiveInhibitOnFailure(in virtualServer: VirtualServer) -> Bool {

@@ -18,7 +18,10 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
     case v6(UInt64, UInt64)
 
     public init?(_ text: String) {
-        if !text.utf8.contains(UInt8(ascii: ":")) {
+        // Native strings are contiguous; scanning their bytes directly is far cheaper than the
+        // generic UTF8View walk, and a config names thousands of addresses.
+        let hasColon = text.utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: ":")) } ?? text.utf8.contains(UInt8(ascii: ":"))
+        if !hasColon {
             var address = in_addr()
             guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
             self = .v4(UInt32(bigEndian: address.s_addr))

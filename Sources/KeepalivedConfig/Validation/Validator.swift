@@ -264,6 +264,10 @@ struct Validator {
             }
         }
         for real in servers {
+            if let written = real.port, case .address(_, let servicePort) = server.key, servicePort != 0,
+               real.effectiveForwardingMethod(in: server) != .nat, written != servicePort {
+                diagnostics.warning(real.location, "\(label): real_server \(real.address) port \(written) differs from the service's port \(servicePort); \(real.effectiveForwardingMethod(in: server).rawValue) forwards without changing the port, so \(servicePort) is used (keepalived resets it too)")
+            }
             if let family, real.address.family != family, real.effectiveForwardingMethod(in: server) != .tun {
                 diagnostics.error(real.location, "\(label): real_server \(real.address) is not of the service's address family (only tunnelled real servers may differ)")
             }

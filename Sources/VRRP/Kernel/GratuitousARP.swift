@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLinuxNet
 import KeepalivedConfig
+import DaemonCore
 
 /// Announces addresses with gratuitous ARP requests through a packet socket on one interface,
 /// so that switches and neighbours learn the new master's MAC for a VIP at once.

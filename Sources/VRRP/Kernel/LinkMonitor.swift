@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLinuxNet
+import DaemonCore
 
 /// Reports interfaces going up or down: a netlink socket subscribed to link changes.
 public final class LinkMonitor: @unchecked Sendable {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLinuxNet
 import KeepalivedConfig
+import DaemonCore
 
 /// What VRRP needs to know about an interface: its index, hardware address, first IPv4 address
 /// and whether it is up with a carrier.

@@ -4,6 +4,7 @@ import Glibc
 import CLinuxNet
 import CNetlink
 import KeepalivedConfig
+import DaemonCore
 
 /// Adds and removes addresses and routes through rtnetlink with libnl-route-3. All libnl
 /// pointers stay inside this type; callers see typed model values and `SystemError`s.

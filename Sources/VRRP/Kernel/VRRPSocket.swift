@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLinuxNet
 import KeepalivedConfig
+import DaemonCore
 
 /// A packet read from the VRRP socket: the IP header fields VRRP checks, and the payload.
 public struct ReceivedVRRPPacket: Sendable {

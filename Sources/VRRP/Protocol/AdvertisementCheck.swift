@@ -1,4 +1,5 @@
 import KeepalivedConfig
+import DaemonCore
 
 /// Whether a well-formed advertisement belongs to an instance, as RFC 3768 section 7.1 and
 /// keepalived check it. A refusal names its reason so that it can be counted and logged once.

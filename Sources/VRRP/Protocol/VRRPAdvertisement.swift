@@ -1,4 +1,5 @@
 import KeepalivedConfig
+import DaemonCore
 
 /// A VRRP version 2 advertisement (RFC 3768 section 5.3): what is on the wire after the IP header.
 public struct VRRPAdvertisement: Sendable, Equatable {

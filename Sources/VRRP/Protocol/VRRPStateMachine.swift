@@ -1,4 +1,5 @@
 import KeepalivedConfig
+import DaemonCore
 
 public enum VRRPState: String, Sendable {
     case initialize = "INIT"

@@ -1,6 +1,7 @@
 import Dispatch
 import KeepalivedConfig
 import Logging
+import DaemonCore
 
 /// One configured VRRP instance at run time: its state machine, its timer, and the kernel work
 /// the machine's actions call for (adverts, addresses, routes, gratuitous ARP, notify scripts).

@@ -1,6 +1,7 @@
 import Dispatch
 import KeepalivedConfig
 import Logging
+import DaemonCore
 
 /// One interface with VRRP instances: its socket, its ARP sender, and the dispatch of received
 /// packets to the instance of their VRID. Bad packets are counted by reason and each reason is

@@ -1,6 +1,7 @@
 import Dispatch
 import KeepalivedConfig
 import Logging
+import DaemonCore
 
 /// A `vrrp_script` being tracked: run every `interval`, judged OK after `rise` successes in a
 /// row and failed after `fall` failures in a row.

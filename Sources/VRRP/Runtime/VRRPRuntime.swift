@@ -1,6 +1,7 @@
 import Dispatch
 import KeepalivedConfig
 import Logging
+import DaemonCore
 
 /// What instances share: the loop, the log, rtnetlink, interface lookups, notify scripts and the
 /// hook that keeps sync groups and trackers informed.
@@ -48,10 +49,11 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var lastStates: [String: VRRPState] = [:]
     private var logger: Logger { environment.logger }
 
-    public init(configuration: KeepalivedConfiguration, loop: EventLoop, logger: Logger) throws {
+    /// `scripts` is the daemon's one runner: it reaps every child, so the parts must share it.
+    public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
         self.configuration = configuration
         environment = VRRPEnvironment(loop: loop, logger: logger, netlink: try RouteNetlink())
-        scripts = ScriptRunner(loop: loop, logger: logger)
+        self.scripts = scripts
         let globals = configuration.globalDefs
         for instanceConfig in configuration.vrrpInstances {
             guard let name = instanceConfig.interface else {

@@ -4,9 +4,9 @@ import Glibc
 
 /// Starts a program without a shell, its standard streams on /dev/null and its signals reset,
 /// and reaps it. The only place that touches posix_spawn and waitpid.
-enum ProcessSpawner {
+public enum ProcessSpawner {
     /// The pid of the started program.
-    static func spawn(_ arguments: [String]) throws -> pid_t {
+    public static func spawn(_ arguments: [String]) throws -> pid_t {
         guard let program = arguments.first else { throw SystemError("posix_spawn", errno: EINVAL) }
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
@@ -33,7 +33,7 @@ enum ProcessSpawner {
     }
 
     /// Every child that has ended since the last call, with its exit code (128 + signal if killed).
-    static func reapEnded() -> [(pid: pid_t, status: Int32)] {
+    public static func reapEnded() -> [(pid: pid_t, status: Int32)] {
         var ended: [(pid_t, Int32)] = []
         while true {
             var status: Int32 = 0
@@ -44,7 +44,7 @@ enum ProcessSpawner {
         }
     }
 
-    static func signal(_ pid: pid_t, _ signal: Int32) {
+    public static func signal(_ pid: pid_t, _ signal: Int32) {
         kill(pid, signal)
     }
 }

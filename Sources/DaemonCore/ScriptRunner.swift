@@ -7,13 +7,13 @@ import Logging
 
 /// Runs notify and tracking scripts without blocking the event loop: each is spawned, watched
 /// through SIGCHLD, and killed when it outlives its timeout.
-final class ScriptRunner: @unchecked Sendable {
+public final class ScriptRunner: @unchecked Sendable {
     private let loop: EventLoop
     private let logger: Logger
     private var running: [pid_t: (name: String, completion: (Int32) -> Void, timer: DispatchSourceTimer?)] = [:]
     private var childSignal: DispatchSourceSignal?
 
-    init(loop: EventLoop, logger: Logger) {
+    public init(loop: EventLoop, logger: Logger) {
         self.loop = loop
         self.logger = logger
         // Installed now, long before the first script: Dispatch registers a signal source
@@ -22,7 +22,7 @@ final class ScriptRunner: @unchecked Sendable {
     }
 
     /// Runs `command`; `completion` gets its exit code, or 128 + the signal that ended it.
-    func run(_ command: ScriptCommand, extraArguments: [String] = [], timeout: Double?, completion: @escaping (Int32) -> Void) {
+    public func run(_ command: ScriptCommand, extraArguments: [String] = [], timeout: Double?, completion: @escaping (Int32) -> Void) {
         let arguments = ScriptArguments.split(command.command) + extraArguments
         do {
             let pid = try ProcessSpawner.spawn(arguments)
@@ -35,22 +35,6 @@ final class ScriptRunner: @unchecked Sendable {
             logger.error("cannot run \(command.command): \(error)")
             completion(127)
         }
-    }
-
-    /// keepalived's notify calls: notify_STATE with no arguments, and `notify` with
-    /// `INSTANCE NAME STATE PRIORITY`.
-    func notify(instance: VRRPInstance, state: VRRPState, priority: Int) {
-        notify(instance.notify, state: state, arguments: ["INSTANCE", instance.name, state.rawValue, String(priority)])
-    }
-
-    /// A sync group's notify_STATE, and `notify` with `GROUP NAME STATE`.
-    func notify(group: VRRPSyncGroup, state: VRRPState) {
-        notify(group.notify, state: state, arguments: ["GROUP", group.name, state.rawValue])
-    }
-
-    private func notify(_ scripts: NotifyScripts, state: VRRPState, arguments: [String]) {
-        if let specific = scripts.command(for: state) { run(specific, timeout: 60) { _ in } }
-        if let any = scripts.any { run(any, extraArguments: arguments, timeout: 60) { _ in } }
     }
 
     private func watchChildren() {
@@ -76,18 +60,5 @@ final class ScriptRunner: @unchecked Sendable {
         logger.warning("\(entry.name) timed out; killing it")
         ProcessSpawner.signal(pid, SIGTERM)
         running[pid]?.timer = loop.timer(at: loop.now().adding(seconds: 1)) { ProcessSpawner.signal(pid, SIGKILL) }
-    }
-}
-
-extension NotifyScripts {
-    /// The notify_STATE script for `state`, if configured.
-    func command(for state: VRRPState) -> ScriptCommand? {
-        switch state {
-        case .master: return master
-        case .backup: return backup
-        case .fault: return fault
-        case .stopped: return stop
-        case .initialize: return nil
-        }
     }
 }

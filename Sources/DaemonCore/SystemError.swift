@@ -25,7 +25,7 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 
 /// Runs a call that returns -1 and sets `errno` on failure, retrying on EINTR.
 @discardableResult
-func systemCall<Result: BinaryInteger>(_ function: String, _ body: () -> Result) throws -> Result {
+public func systemCall<Result: BinaryInteger>(_ function: String, _ body: () -> Result) throws -> Result {
     while true {
         let result = body()
         if result != -1 { return result }
@@ -36,7 +36,7 @@ func systemCall<Result: BinaryInteger>(_ function: String, _ body: () -> Result)
 }
 
 /// Sets an integer-sized socket option.
-func setSocketOption<Value: BitwiseCopyable>(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Value, _ what: String) throws {
+public func setSocketOption<Value: BitwiseCopyable>(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Value, _ what: String) throws {
     _ = try withUnsafeBytes(of: value) { bytes in
         try systemCall("setsockopt(\(what))") {
             setsockopt(descriptor, level, name, bytes.baseAddress, socklen_t(bytes.count))
