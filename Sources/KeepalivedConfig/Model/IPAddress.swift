@@ -18,8 +18,12 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
     case v6(UInt64, UInt64)
 
     public init?(_ text: String) {
-        // Native strings are contiguous; scanning their bytes directly is far cheaper than the
-        // generic UTF8View walk, and a config names thousands of addresses.
+        // A config names tens of thousands of IPv4 addresses: the plain dotted quad is read here,
+        // and anything else goes to inet_pton (which accepts exactly the same dotted quads).
+        if let value = text.utf8.withContiguousStorageIfAvailable(Self.dottedQuad) ?? nil {
+            self = .v4(value)
+            return
+        }
         let hasColon = text.utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: ":")) } ?? text.utf8.contains(UInt8(ascii: ":"))
         if !hasColon {
             var address = in_addr()
@@ -31,6 +35,33 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
             let bytes = withUnsafeBytes(of: &address) { Array($0) }
             self.init(v6Bytes: bytes)
         }
+    }
+
+    /// `a.b.c.d` with each part 0-255 in decimal without leading zeros, as inet_pton reads it;
+    /// nil for anything else.
+    private static func dottedQuad(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | part
+                parts += 1
+                part = 0
+                digits = 0
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                if digits > 0 && part == 0 { return nil }
+                part = part * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard part <= 255 else { return nil }
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return value << 8 | part
     }
 
     public init(v6Bytes bytes: [UInt8]) {

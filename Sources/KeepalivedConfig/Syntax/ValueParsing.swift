@@ -1,9 +1,11 @@
 /// Value parsers for keyword handlers. Each reports a located error naming the keyword and the
 /// accepted values, and returns nil, so the caller simply leaves the setting unset.
 extension ParseContext {
-    mutating func integer(_ statement: Statement, at index: Int = 0, in range: ClosedRange<Int>, what: String? = nil) -> Int? {
+    /// `what` names the value in an error; built only when there is one (tens of thousands of
+    /// real servers each have a port).
+    mutating func integer(_ statement: Statement, at index: Int = 0, in range: ClosedRange<Int>, what: @autoclosure () -> String? = nil) -> Int? {
         let text = statement.arguments[index]
-        let name = what ?? statement.keyword
+        var name: String { what() ?? statement.keyword }
         guard let value = Int(text) else {
             error(statement.location, "\(name) must be a whole number in \(range.lowerBound)-\(range.upperBound), not '\(text)'")
             return nil
@@ -41,17 +43,17 @@ extension ParseContext {
         }
     }
 
-    mutating func address(_ statement: Statement, at index: Int = 0, what: String? = nil) -> IPAddress? {
+    mutating func address(_ statement: Statement, at index: Int = 0, what: @autoclosure () -> String? = nil) -> IPAddress? {
         let text = statement.arguments[index]
         guard let address = IPAddress(text) else {
-            error(statement.location, "'\(text)' is not a valid IPv4 or IPv6 address (\(what ?? statement.keyword))")
+            error(statement.location, "'\(text)' is not a valid IPv4 or IPv6 address (\(what() ?? statement.keyword))")
             return nil
         }
         return address
     }
 
-    mutating func port(_ statement: Statement, at index: Int, what: String = "port") -> Int? {
-        integer(statement, at: index, in: 1...65535, what: what)
+    mutating func port(_ statement: Statement, at index: Int, what: @autoclosure () -> String = "port") -> Int? {
+        integer(statement, at: index, in: 1...65535, what: what())
     }
 
     /// One of an enumeration's words; `caseInsensitive` for words keepalived compares that way.

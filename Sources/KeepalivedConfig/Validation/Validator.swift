@@ -253,14 +253,13 @@ struct Validator {
     private mutating func checkRealServers(of server: VirtualServer, family: AddressFamily?, label: String) {
         // Sorting finds duplicates without hashing each of tens of thousands of real servers.
         let servers = server.realServers
-        let order = servers.indices.sorted {
-            (servers[$0].address, servers[$0].effectivePort(in: server), $0) < (servers[$1].address, servers[$1].effectivePort(in: server), $1)
-        }
+        let ports = servers.map { $0.effectivePort(in: server) }
+        let order = servers.indices.sorted { (servers[$0].address, ports[$0], $0) < (servers[$1].address, ports[$1], $1) }
         for (previous, current) in zip(order, order.dropFirst()) {
             let first = servers[previous]
             let again = servers[current]
-            if first.address == again.address && first.effectivePort(in: server) == again.effectivePort(in: server) {
-                diagnostics.error(again.location, "\(label): duplicate real_server \(again.address) \(again.effectivePort(in: server)) (first at \(first.location))")
+            if first.address == again.address && ports[previous] == ports[current] {
+                diagnostics.error(again.location, "\(label): duplicate real_server \(again.address) \(ports[current]) (first at \(first.location))")
             }
         }
         for real in servers {
