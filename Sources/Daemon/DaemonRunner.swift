@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import KeepalivedConfig
+import HealthCheck
 import IPVS
 import Logging
 import VRRP
@@ -51,12 +52,28 @@ public enum DaemonRunner {
         let scripts = ScriptRunner(loop: loop, logger: logger)
         loop.queue.async {
             if options.runChecker && !configuration.virtualServers.isEmpty {
+                let checkerLogger = Logger(label: "Keepalived_healthcheckers")
+                var ipvs: IPVSRuntime?
                 do {
-                    let ipvs = try IPVSRuntime(configuration: configuration, logger: Logger(label: "Keepalived_healthcheckers"), scripts: scripts)
+                    ipvs = try IPVSRuntime(configuration: configuration, logger: checkerLogger, scripts: scripts)
                     shutdown.ipvs = ipvs
-                    ipvs.start()
+                    ipvs?.start()
                 } catch {
-                    logger.error("cannot start IPVS: \(error)")
+                    // The checkers still run and log; only the kernel table is out of reach.
+                    checkerLogger.error("cannot start IPVS: \(error)")
+                }
+                do {
+                    let checks = try HealthCheckRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: checkerLogger)
+                    checks.onHealth = { index, up in
+                        ipvs?.setHealth(of: DesiredTable.RealServerID(virtualServer: index.virtualServer, realServer: index.realServer), up: up)
+                    }
+                    checks.onWeight = { index, weight in
+                        ipvs?.setWeight(of: DesiredTable.RealServerID(virtualServer: index.virtualServer, realServer: index.realServer), weight: weight)
+                    }
+                    shutdown.checks = checks
+                    checks.start()
+                } catch {
+                    checkerLogger.error("cannot start the health checkers: \(error)")
                 }
             }
             if options.runVRRP && !configuration.vrrpInstances.isEmpty {
@@ -76,7 +93,8 @@ public enum DaemonRunner {
 }
 
 /// SIGTERM and SIGINT: stop every part (masters hand over with priority 0 and remove their
-/// addresses; the IPVS services we added are removed), remove the pid file, exit 0. SIGHUP is acknowledged; reload comes later.
+/// addresses; the checkers stop; the IPVS services we added are removed), remove the pid file,
+/// exit 0. SIGHUP reloads the checkers and the IPVS table.
 final class Shutdown: @unchecked Sendable {
     let loop: EventLoop
     let logger: Logger
@@ -84,6 +102,7 @@ final class Shutdown: @unchecked Sendable {
     let options: DaemonOptions
     var vrrp: VRRPRuntime?
     var ipvs: IPVSRuntime?
+    var checks: HealthCheckRuntime?
     private var sources: [DispatchSourceSignal] = []
 
     init(loop: EventLoop, logger: Logger, pidFile: PidFile, options: DaemonOptions) {
@@ -105,6 +124,7 @@ final class Shutdown: @unchecked Sendable {
                 }
                 self.logger.info("Stopping")
                 self.vrrp?.stop()
+                self.checks?.stop()
                 self.ipvs?.stop()
                 self.exit(status: 0)
             }
@@ -125,6 +145,7 @@ final class Shutdown: @unchecked Sendable {
             logger.error("Reload refused: \(loaded.diagnostics.errors.count) errors; the running configuration is kept")
             return
         }
+        checks?.reload(loaded.configuration)
         ipvs?.reload(loaded.configuration)
         if vrrp != nil { logger.warning("VRRP settings are not reloaded yet; they change on restart") }
     }

@@ -32,19 +32,25 @@ public enum ProcessSpawner {
         return pid
     }
 
-    /// Every child that has ended since the last call, with its exit code (128 + signal if killed).
-    public static func reapEnded() -> [(pid: pid_t, status: Int32)] {
-        var ended: [(pid_t, Int32)] = []
+    /// Every child that has ended since the last call, and how.
+    public static func reapEnded() -> [(pid: pid_t, end: ProcessEnd)] {
+        var ended: [(pid_t, ProcessEnd)] = []
         while true {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             guard pid > 0 else { return ended }
             let exited = status & 0x7F == 0
-            ended.append((pid, exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)))
+            ended.append((pid, exited ? .exited((status >> 8) & 0xFF) : .signaled(status & 0x7F)))
         }
     }
 
     public static func signal(_ pid: pid_t, _ signal: Int32) {
         kill(pid, signal)
     }
+}
+
+/// How a child process ended.
+public enum ProcessEnd: Sendable, Equatable {
+    case exited(Int32)
+    case signaled(Int32)
 }

@@ -10,7 +10,7 @@ import Logging
 public final class ScriptRunner: @unchecked Sendable {
     private let loop: EventLoop
     private let logger: Logger
-    private var running: [pid_t: (name: String, completion: (Int32) -> Void, timer: DispatchSourceTimer?)] = [:]
+    private var running: [pid_t: (name: String, completion: (ScriptOutcome) -> Void, timer: DispatchSourceTimer?, timedOut: Bool)] = [:]
     private var childSignal: DispatchSourceSignal?
 
     public init(loop: EventLoop, logger: Logger) {
@@ -21,8 +21,14 @@ public final class ScriptRunner: @unchecked Sendable {
         watchChildren()
     }
 
-    /// Runs `command`; `completion` gets its exit code, or 128 + the signal that ended it.
+    /// Runs `command`; `completion` gets its exit code, or 128 + the signal that ended it (a
+    /// script killed for its timeout counts as ended by SIGTERM).
     public func run(_ command: ScriptCommand, extraArguments: [String] = [], timeout: Double?, completion: @escaping (Int32) -> Void) {
+        start(command, extraArguments: extraArguments, timeout: timeout) { completion($0.status) }
+    }
+
+    /// Runs `command`; `completion` says how it ended, telling a timeout from a crash.
+    public func start(_ command: ScriptCommand, extraArguments: [String] = [], timeout: Double?, whenDone completion: @escaping (ScriptOutcome) -> Void) {
         let arguments = ScriptArguments.split(command.command) + extraArguments
         do {
             let pid = try ProcessSpawner.spawn(arguments)
@@ -30,10 +36,10 @@ public final class ScriptRunner: @unchecked Sendable {
             if let timeout {
                 timer = loop.timer(at: loop.now().adding(seconds: timeout)) { [weak self] in self?.timedOut(pid) }
             }
-            running[pid] = (arguments.first ?? command.command, completion, timer)
+            running[pid] = (arguments.first ?? command.command, completion, timer, false)
         } catch {
             logger.error("cannot run \(command.command): \(error)")
-            completion(127)
+            completion(.couldNotStart)
         }
     }
 
@@ -46,10 +52,14 @@ public final class ScriptRunner: @unchecked Sendable {
     }
 
     private func reap() {
-        for (pid, status) in ProcessSpawner.reapEnded() {
+        for (pid, end) in ProcessSpawner.reapEnded() {
             guard let entry = running.removeValue(forKey: pid) else { continue }
             entry.timer?.cancel()
-            entry.completion(status)
+            switch end {
+            case _ where entry.timedOut: entry.completion(.timedOut)
+            case .exited(let code): entry.completion(.exited(code))
+            case .signaled(let signal): entry.completion(.signaled(signal))
+            }
         }
     }
 
@@ -58,7 +68,26 @@ public final class ScriptRunner: @unchecked Sendable {
         reap()
         guard let entry = running[pid] else { return }
         logger.warning("\(entry.name) timed out; killing it")
+        running[pid]?.timedOut = true
         ProcessSpawner.signal(pid, SIGTERM)
         running[pid]?.timer = loop.timer(at: loop.now().adding(seconds: 1)) { ProcessSpawner.signal(pid, SIGKILL) }
+    }
+}
+
+/// How a script ended.
+public enum ScriptOutcome: Sendable, Equatable {
+    case exited(Int32)
+    case signaled(Int32)
+    case timedOut
+    case couldNotStart
+
+    /// keepalived's single number: the exit code, 128 + a signal, 127 when it could not start.
+    public var status: Int32 {
+        switch self {
+        case .exited(let code): return code
+        case .signaled(let signal): return 128 + signal
+        case .timedOut: return 128 + SIGTERM
+        case .couldNotStart: return 127
+        }
     }
 }

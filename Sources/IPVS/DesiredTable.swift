@@ -18,6 +18,7 @@ public enum DesiredTable {
     /// checkers say otherwise). `quorumLost` names the virtual servers whose quorum is lost.
     public static func build(_ configuration: KeepalivedConfiguration,
                              isUp: (RealServerID) -> Bool = { _ in true },
+                             weight: (RealServerID) -> Int? = { _ in nil },
                              quorumLost: Set<Int> = []) -> IPVSTable {
         var table = IPVSTable()
         table.services.reserveCapacity(configuration.virtualServers.count)
@@ -29,12 +30,13 @@ public enum DesiredTable {
                 service.destinations.reserveCapacity(server.realServers.count + 1)
                 let lost = quorumLost.contains(index)
                 for (realIndex, real) in server.realServers.enumerated() {
-                    let up = isUp(RealServerID(virtualServer: index, realServer: realIndex)) && !(lost && server.sorryServer != nil)
+                    let id = RealServerID(virtualServer: index, realServer: realIndex)
+                    let up = isUp(id) && !(lost && server.sorryServer != nil)
                     let inhibit = real.effectiveInhibitOnFailure(in: server)
                     guard up || inhibit else { continue }
                     let destination = IPVSDestinationKey(address: real.address, port: real.effectivePort(in: server, servicePort: servicePort))
                     service.destinations[destination] = IPVSDestinationSettings(
-                        forwarding: real.effectiveForwardingMethod(in: server), weight: up ? real.effectiveWeight : 0,
+                        forwarding: real.effectiveForwardingMethod(in: server), weight: up ? (weight(id) ?? real.effectiveWeight) : 0,
                         upperThreshold: real.upperThreshold ?? 0, lowerThreshold: real.lowerThreshold ?? 0)
                 }
                 if let sorry = server.sorryServer, lost || server.sorryServerInhibit {

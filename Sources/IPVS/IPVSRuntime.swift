@@ -38,7 +38,7 @@ public final class IPVSRuntime: @unchecked Sendable {
     static func initiallyDown(_ configuration: KeepalivedConfiguration) -> Set<RealServerName> {
         var down: Set<RealServerName> = []
         for server in configuration.virtualServers {
-            for real in server.realServers where !real.checkers.isEmpty && (real.alpha ?? server.alpha) {
+            for real in server.realServers where real.checkers.contains(where: { $0.alpha ?? real.alpha ?? server.alpha }) {
                 down.insert(RealServerName(server, real))
             }
         }
@@ -52,6 +52,28 @@ public final class IPVSRuntime: @unchecked Sendable {
         return { id in
             let server = servers[id.virtualServer]
             return !down.contains(RealServerName(server, server.realServers[id.realServer]))
+        }
+    }
+
+    /// Weights a MISC_CHECK with misc_dynamic set, in place of the configured ones.
+    private var dynamicWeights: [RealServerName: Int] = [:]
+
+    /// MISC_CHECK's misc_dynamic verdict: the real server's weight becomes `weight`.
+    public func setWeight(of id: DesiredTable.RealServerID, weight: Int) {
+        let server = configuration.virtualServers[id.virtualServer]
+        let name = RealServerName(server, server.realServers[id.realServer])
+        guard dynamicWeights[name] != weight else { return }
+        dynamicWeights[name] = weight
+        synchronize(reporting: "updated", reportForeign: false)
+    }
+
+    private var weightOverride: (DesiredTable.RealServerID) -> Int? {
+        let weights = dynamicWeights
+        if weights.isEmpty { return { _ in nil } }
+        let servers = configuration.virtualServers
+        return { id in
+            let server = servers[id.virtualServer]
+            return weights[RealServerName(server, server.realServers[id.realServer])]
         }
     }
 
@@ -84,6 +106,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         // Health and quorum carry over by name; servers new to the file start as at start-up.
         let kept = Self.everyRealServer(newConfiguration)
         down = down.intersection(kept).union(Self.initiallyDown(newConfiguration).subtracting(Self.everyRealServer(configuration)))
+        dynamicWeights = dynamicWeights.filter { kept.contains($0.key) }
         let names = Set(newConfiguration.virtualServers.map(VirtualServerName.init))
         quorumLost = quorumLost.filter { names.contains($0.key) }
         configuration = newConfiguration
@@ -94,7 +117,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         let started = ContinuousClock.now
         evaluateQuorums()
         let lost = Set(configuration.virtualServers.indices.filter { quorumLost[VirtualServerName(configuration.virtualServers[$0])] == true })
-        let desired = DesiredTable.build(configuration, isUp: isUp, quorumLost: lost)
+        let desired = DesiredTable.build(configuration, isUp: isUp, weight: weightOverride, quorumLost: lost)
         let current: IPVSTable
         if reportForeign {
             do {

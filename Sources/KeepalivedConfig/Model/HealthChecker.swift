@@ -45,6 +45,13 @@ public struct MD5Digest: Sendable, Hashable, CustomStringConvertible {
         self.low = low
     }
 
+    /// The 16 bytes of a computed digest.
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count == 16, "an MD5 digest is 16 bytes")
+        high = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
     @inline(__always)
     private static func words<Digits: RandomAccessCollection>(fromHex digits: Digits) -> (UInt64, UInt64)?
     where Digits.Element == UInt8, Digits.Index == Int {

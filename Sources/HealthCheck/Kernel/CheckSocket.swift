@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DaemonCore
+import Dispatch
+import KeepalivedConfig
+
+/// What a read or a write on a check's connection came to.
+enum IOResult: Sendable, Equatable {
+    case transferred(Int)
+    /// Try again once the socket is readable / writable.
+    case wantRead
+    case wantWrite
+    case closed
+    case failed(String)
+}
+
+/// Where a check connects: the server (or `connect_ip`/`connect_port`), from where, through
+/// which interface, with which firewall mark.
+public struct CheckEndpoint: Sendable, Hashable {
+    public var address: IPAddress
+    public var port: Int
+    public var bindAddress: IPAddress?
+    public var bindPort: Int?
+    public var bindInterface: String?
+    public var mark: UInt32?
+
+    public init(address: IPAddress, port: Int, bindAddress: IPAddress? = nil, bindPort: Int? = nil, bindInterface: String? = nil, mark: UInt32? = nil) {
+        self.address = address
+        self.port = port
+        self.bindAddress = bindAddress
+        self.bindPort = bindPort
+        self.bindInterface = bindInterface
+        self.mark = mark
+    }
+}
+
+/// A non-blocking TCP connection for one check: the only place in HealthCheck with socket calls.
+final class CheckSocket {
+    let descriptor: Int32
+    private var isClosed = false
+    private var closeRequested = false
+    /// Dispatch sources watching the descriptor that have not finished cancelling: the
+    /// descriptor may only be closed after the last of them.
+    private var liveSources = 0
+
+    /// Opens the socket, bound and marked as the checker asks.
+    init(to endpoint: CheckEndpoint) throws {
+        let family = endpoint.address.family == .inet ? AF_INET : AF_INET6
+        descriptor = try systemCall("socket") { socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do {
+            if let interface = endpoint.bindInterface {
+                _ = try interface.withCString { name in
+                    try systemCall("setsockopt(SO_BINDTODEVICE \(interface))") {
+                        setsockopt(descriptor, SOL_SOCKET, SO_BINDTODEVICE, name, socklen_t(strlen(name) + 1))
+                    }
+                }
+            }
+            if let mark = endpoint.mark { try setSocketOption(descriptor, SOL_SOCKET, SO_MARK, UInt32(mark), "SO_MARK") }
+            if endpoint.bindAddress != nil || endpoint.bindPort != nil {
+                let local = endpoint.bindAddress ?? (family == AF_INET ? IPAddress("0.0.0.0")! : IPAddress("::")!)
+                try Self.withSocketAddress(local, port: endpoint.bindPort ?? 0) { address, length in
+                    _ = try systemCall("bind(\(local))") { bind(descriptor, address, length) }
+                }
+            }
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+    }
+
+    /// Starts the connection: true when already connected, false when it is in progress (wait
+    /// for writability, then ask `connectError`).
+    func connect(to endpoint: CheckEndpoint) throws -> Bool {
+        try Self.withSocketAddress(endpoint.address, port: endpoint.port) { address, length in
+            while true {
+                if Glibc.connect(descriptor, address, length) == 0 { return true }
+                switch errno {
+                case EINTR: continue
+                case EINPROGRESS: return false
+                case let code: throw SystemError("connect", errno: code)
+                }
+            }
+        }
+    }
+
+    /// The outcome of a connection in progress: nil once connected, else its error.
+    func connectError() -> SystemError? {
+        var code: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &code, &length) != 0 { return SystemError("getsockopt(SO_ERROR)", errno: errno) }
+        return code == 0 ? nil : SystemError("connect", errno: code)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+        while true {
+            let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if count > 0 { return .transferred(count) }
+            if count == 0 { return .closed }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return .wantRead
+            case let code: return .failed(SystemError("read", errno: code).description)
+            }
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
+        while true {
+            let count = send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            if count >= 0 { return .transferred(count) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return .wantWrite
+            case let code: return .failed(SystemError("write", errno: code).description)
+            }
+        }
+    }
+
+    /// Calls `handler` once, the next time the socket is readable (or writable), on `queue`.
+    /// Returns the source so the caller can cancel the wait.
+    func once(_ direction: IOResult, on queue: DispatchQueue, _ handler: @escaping () -> Void) -> DispatchSourceProtocol {
+        let source: DispatchSourceProtocol = direction == .wantWrite
+            ? DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
+            : DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+        liveSources += 1
+        // The cancel handler holds the socket, so the descriptor outlives every source on it.
+        source.setCancelHandler { [self] in
+            liveSources -= 1
+            closeIfIdle()
+        }
+        // Fires once: the source is cancelled at once, which also releases this handler.
+        source.setEventHandler {
+            source.cancel()
+            handler()
+        }
+        source.resume()
+        return source
+    }
+
+    /// Closes the descriptor now, or as soon as the last source on it has been cancelled.
+    func close() {
+        closeRequested = true
+        closeIfIdle()
+    }
+
+    private func closeIfIdle() {
+        guard closeRequested, liveSources == 0, !isClosed else { return }
+        isClosed = true
+        Glibc.close(descriptor)
+    }
+
+    deinit {
+        if !isClosed { Glibc.close(descriptor) }
+    }
+
+    private static func withSocketAddress<Result>(_ address: IPAddress, port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> Result) throws -> Result {
+        switch address.family {
+        case .inet:
+            var storage = sockaddr_in()
+            storage.sin_family = sa_family_t(AF_INET)
+            storage.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.withNetworkBytes { storage.sin_addr.s_addr = $0.loadUnaligned(as: UInt32.self) }
+            return try withUnsafePointer(to: &storage) {
+                try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case .inet6:
+            var storage = sockaddr_in6()
+            storage.sin6_family = sa_family_t(AF_INET6)
+            storage.sin6_port = in_port_t(UInt16(port).bigEndian)
+            address.withNetworkBytes { bytes in withUnsafeMutableBytes(of: &storage.sin6_addr) { $0.copyMemory(from: bytes) } }
+            return try withUnsafePointer(to: &storage) {
+                try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+    }
+}

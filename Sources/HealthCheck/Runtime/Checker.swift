@@ -1,0 +1,194 @@
+import DaemonCore
+import Dispatch
+import KeepalivedConfig
+import Logging
+
+/// One checker block of one real server, run on the event loop: the first check within
+/// `warmup`, then every `delay_loop`, failures retried `delay_before_retry` apart while the
+/// server is up. Reports verdict changes (and MISC_CHECK's dynamic weights) to its owner.
+final class Checker: @unchecked Sendable {
+    struct Context {
+        let loop: EventLoop
+        let scripts: ScriptRunner
+        let logger: Logger
+        let tls: TLSContext?
+    }
+
+    let config: HealthChecker
+    /// The real server as keepalived names it, `[198.51.100.2]:tcp:80`.
+    let serverName: String
+    private let endpoint: CheckEndpoint
+    private let virtualhost: String?
+    private let timing: CheckTiming
+    private let context: Context
+    private var state: CheckerState
+    private var timer: DispatchSourceTimer?
+    private var connection: ConnectionDriver?
+    private var stopped = false
+    /// When the running check began: the next one is due `delay_loop` after it, so a slow
+    /// server does not stretch the period.
+    private var checkStarted: Instant?
+    /// Called on the loop when the verdict flips.
+    var onTransition: (Bool) -> Void = { _ in }
+    /// MISC_CHECK with misc_dynamic: the weight the script asked for.
+    var onWeight: (Int) -> Void = { _ in }
+
+    /// `initiallyUp` carries a verdict over a reload; otherwise the server starts up, or down with alpha.
+    init(config: HealthChecker, real: RealServer, server: VirtualServer, serverName: String, context: Context, initiallyUp: Bool? = nil) {
+        self.config = config
+        self.serverName = serverName
+        self.context = context
+        timing = config.effectiveTiming(realServer: real, virtualServer: server)
+        endpoint = CheckEndpoint(address: config.connectIP ?? real.address, port: config.connectPort ?? real.effectivePort(in: server),
+                                 bindAddress: config.bindTo, bindPort: config.bindPort, bindInterface: config.bindInterface, mark: config.fwmark)
+        virtualhost = real.virtualhost ?? server.virtualhost
+        state = CheckerState(isUp: initiallyUp ?? !(config.alpha ?? real.alpha ?? server.alpha), retry: timing.retry ?? 1)
+    }
+
+    var isUp: Bool { state.isUp }
+    private var delayLoop: Double { timing.delayLoop ?? 60 }
+    private var connectTimeout: Double { timing.connectTimeout ?? 5 }
+
+    func start() {
+        let warmup = max(timing.warmup ?? delayLoop, 0)
+        schedule(after: warmup > 0 ? Double.random(in: 0...warmup) : 0)
+    }
+
+    func stop() {
+        stopped = true
+        timer?.cancel()
+        timer = nil
+        connection?.cancel()
+        connection = nil
+    }
+
+    private func schedule(after seconds: Double, from start: Instant? = nil) {
+        timer?.cancel()
+        let now = context.loop.now()
+        let due = max((start ?? now).adding(seconds: seconds), now)
+        timer = context.loop.timer(at: due) { [weak self] in self?.check() }
+    }
+
+    // MARK: One check
+
+    private func check() {
+        guard !stopped else { return }
+        checkStarted = context.loop.now()
+        // A check still running when the next is due has failed (its driver says why).
+        let deadline = context.loop.now().adding(seconds: max(delayLoop, connectTimeout))
+        switch config.kind {
+        case .httpGet(let http): fetch(http, tls: nil, url: 0, deadline: deadline)
+        case .sslGet(let http): fetch(http, tls: context.tls, url: 0, deadline: deadline)
+        case .tcpCheck: connect(deadline: deadline)
+        case .miscCheck(let misc): run(misc)
+        }
+    }
+
+    private func connect(deadline: Instant) {
+        connection = ConnectionDriver(loop: context.loop, endpoint: endpoint, tls: nil, serverName: nil, request: nil, hashBody: false,
+                                      timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
+            guard let self else { return }
+            connection = nil
+            switch outcome {
+            case .connected: record(success: true)
+            case .failed(let reason): record(success: false, reason: "TCP connection to \(serverName) failed: \(reason)")
+            }
+        }
+        connection?.start()
+    }
+
+    /// Fetches the urls one after the other, each on its own connection; all must pass.
+    private func fetch(_ http: HTTPCheck, tls: TLSContext?, url index: Int, deadline: Instant) {
+        guard index < http.urls.count else { return record(success: true) }
+        let url = http.urls[index]
+        let path = url.path ?? "/"
+        let host = HTTPRequest.host(virtualhost: url.virtualhost ?? http.virtualhost ?? virtualhost, address: endpoint.address,
+                                    port: endpoint.port, tls: tls != nil)
+        let request = HTTPRequest.bytes(path: path, host: host, version: http.httpProtocol ?? HTTPCheck.defaultProtocol)
+        let serverName = http.enableSNI ? (url.virtualhost ?? http.virtualhost ?? virtualhost) : nil
+        connection = ConnectionDriver(loop: context.loop, endpoint: endpoint, tls: tls, serverName: serverName, request: request,
+                                      hashBody: url.digest != nil, timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
+            guard let self else { return }
+            connection = nil
+            switch outcome {
+            case .failed(let reason):
+                record(success: false, reason: "\(checkName) on service \(self.serverName) url \(path): \(reason)")
+            case .connected(let status, let digest):
+                switch URLVerdict.failure(of: url, status: status, digest: digest) {
+                case .status(let code)?:
+                    record(success: false, reason: "HTTP status code error to \(self.serverName) url(\(path)), status_code [\(code)].")
+                case .digest(let got)?:
+                    record(success: false, reason: "MD5 digest error to \(self.serverName) url[\(path)], MD5SUM [\(got.map { "\($0)" } ?? "none")].")
+                case nil:
+                    fetch(http, tls: tls, url: index + 1, deadline: deadline)
+                }
+            }
+        }
+        connection?.start()
+    }
+
+    private func run(_ misc: MiscCheck) {
+        guard let path = misc.path else { return record(success: false, reason: "MISC_CHECK for \(serverName) has no misc_path") }
+        context.scripts.start(path, timeout: misc.timeout ?? delayLoop) { [weak self] outcome in
+            guard let self, !stopped else { return }
+            switch outcome {
+            case .exited(0):
+                record(success: true)
+            case .exited(let code) where misc.dynamic && code >= 2:
+                onWeight(Int(code) - 2)
+                record(success: true)
+            case .exited(let code):
+                record(success: false, reason: "Misc check for \(serverName) by [\(path.command)] exited with status \(code).")
+            case .signaled(let signal):
+                record(success: false, reason: "Misc check for \(serverName) by [\(path.command)] was killed by signal \(signal).")
+            case .timedOut:
+                record(success: false, reason: "Misc check for \(serverName) by [\(path.command)] timed out after \(misc.timeout ?? delayLoop) s.")
+            case .couldNotStart:
+                record(success: false, reason: "Misc check for \(serverName) by [\(path.command)] could not be started.")
+            }
+        }
+    }
+
+    private var checkName: String {
+        switch config.kind {
+        case .httpGet: return "HTTP_CHECK"
+        case .sslGet: return "SSL_CHECK"
+        case .tcpCheck: return "TCP_CHECK"
+        case .miscCheck: return "MISC_CHECK"
+        }
+    }
+
+    // MARK: Verdicts
+
+    private func record(success: Bool, reason: String? = nil) {
+        guard !stopped else { return }
+        let wasUp = state.isUp
+        if let reason, wasUp || (config.logAllFailures ?? false) { context.logger.info("\(reason)") }
+        let (transition, next) = state.record(success: success)
+        if let transition { log(transition) }
+        if next == .afterRetryDelay {
+            schedule(after: timing.delayBeforeRetry ?? 1)
+        } else {
+            schedule(after: delayLoop, from: checkStarted)
+        }
+        if let transition { onTransition(transition == .wentUp) }
+    }
+
+    /// keepalived's words for a server coming and going.
+    private func log(_ transition: CheckerState.Transition) {
+        switch (config.kind, transition) {
+        case (.httpGet, .wentUp), (.sslGet, .wentUp):
+            context.logger.info("Remote Web server \(serverName) succeed on service.")
+        case (.httpGet, .wentDown(let retries)), (.sslGet, .wentDown(let retries)):
+            context.logger.info("\(checkName) on service \(serverName) failed after \(retries) retries.")
+        case (.tcpCheck, .wentUp):
+            context.logger.info("TCP connection to \(serverName) success.")
+        case (.tcpCheck, .wentDown):
+            context.logger.info("TCP_CHECK on service \(serverName) failed.")
+        case (.miscCheck(let misc), .wentUp):
+            context.logger.info("Misc check for \(serverName) by [\(misc.path?.command ?? "")] succeeded.")
+        case (.miscCheck(let misc), .wentDown):
+            context.logger.info("Misc check for \(serverName) by [\(misc.path?.command ?? "")] failed.")
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import DaemonCore
+import Dispatch
+import KeepalivedConfig
+
+/// One connection of a check, driven on the event loop without blocking: connect, then the TLS
+/// handshake, then send a request and read the response through an `HTTPResponseParser`. Each
+/// step waits for readability or writability with a one-shot Dispatch source, and nothing may
+/// stay silent longer than `timeout` (the checker's connect_timeout) nor run past `deadline`.
+/// Confined to the event loop's queue.
+final class ConnectionDriver: @unchecked Sendable {
+    /// What the connection came to.
+    enum Outcome {
+        /// Connected (and, with a request, a whole response read: its status and body digest).
+        case connected(status: Int?, digest: MD5Digest?)
+        case failed(String)
+    }
+
+    private enum Phase: String {
+        case connecting = "connecting"
+        case handshaking = "in the TLS handshake"
+        case sending = "sending the request"
+        case receiving = "reading the response"
+        case done
+    }
+
+    private let loop: EventLoop
+    private let endpoint: CheckEndpoint
+    private let tlsContext: TLSContext?
+    private let serverName: String?
+    private let request: [UInt8]?
+    private let timeout: Double
+    private let deadline: Instant
+    private var completion: ((Outcome) -> Void)?
+    private var socket: CheckSocket?
+    private var tls: TLSSession?
+    private var phase = Phase.connecting
+    private var sent = 0
+    private var parser: HTTPResponseParser
+    private let hasher: MD5Hasher?
+    private var waiting: DispatchSourceProtocol?
+    private var timer: DispatchSourceTimer?
+    private static let readSize = 16 * 1024
+
+    /// Without a `request` the check ends once connected (TCP_CHECK). `hashBody` when a digest
+    /// must be compared.
+    init(loop: EventLoop, endpoint: CheckEndpoint, tls: TLSContext?, serverName: String?, request: [UInt8]?, hashBody: Bool,
+         timeout: Double, deadline: Instant, completion: @escaping (Outcome) -> Void) {
+        self.loop = loop
+        self.endpoint = endpoint
+        tlsContext = tls
+        self.serverName = serverName
+        self.request = request
+        self.timeout = timeout
+        self.deadline = deadline
+        self.completion = completion
+        parser = HTTPResponseParser(readsBody: hashBody)
+        hasher = hashBody ? MD5Hasher() : nil
+    }
+
+    func start() {
+        do {
+            let socket = try CheckSocket(to: endpoint)
+            self.socket = socket
+            armTimer()
+            if try socket.connect(to: endpoint) { connected() } else { wait(.wantWrite) }
+        } catch {
+            finish(.failed("\(error)"))
+        }
+    }
+
+    /// Stops the connection without reporting (the daemon is stopping or reloading).
+    func cancel() {
+        completion = nil
+        finish(.failed("cancelled"))
+    }
+
+    // MARK: Steps
+
+    private func resume() {
+        guard phase != .done else { return }
+        armTimer()
+        switch phase {
+        case .connecting:
+            if let error = socket?.connectError() { return finish(.failed("\(error)")) }
+            connected()
+        case .handshaking: handshake()
+        case .sending: send()
+        case .receiving: receive()
+        case .done: break
+        }
+    }
+
+    private func connected() {
+        guard request != nil else { return finish(.connected(status: nil, digest: nil)) }
+        if let tlsContext, let socket {
+            do {
+                tls = try TLSSession(context: tlsContext, descriptor: socket.descriptor, serverName: serverName)
+            } catch {
+                return finish(.failed("\(error)"))
+            }
+            phase = .handshaking
+            handshake()
+        } else {
+            phase = .sending
+            send()
+        }
+    }
+
+    private func handshake() {
+        guard let tls else { return }
+        switch tls.handshake() {
+        case .transferred:
+            phase = .sending
+            send()
+        case .closed: finish(.failed("the server closed the connection during the TLS handshake"))
+        case .failed(let reason): finish(.failed(reason))
+        case let direction: wait(direction)
+        }
+    }
+
+    private func send() {
+        guard let request, let socket else { return }
+        while sent < request.count {
+            let result = request.withUnsafeBytes { bytes in
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[sent...])
+                return tls?.write(rest) ?? socket.write(rest)
+            }
+            switch result {
+            case .transferred(let count): sent += count
+            case .closed: return finish(.failed("the server closed the connection before the request was sent"))
+            case .failed(let reason): return finish(.failed(reason))
+            case let direction: return wait(direction)
+            }
+        }
+        phase = .receiving
+        receive()
+    }
+
+    private func receive() {
+        guard let socket else { return }
+        var buffer = [UInt8](repeating: 0, count: Self.readSize)
+        while phase == .receiving {
+            let result = buffer.withUnsafeMutableBytes { tls?.read(into: $0) ?? socket.read(into: $0) }
+            do {
+                switch result {
+                case .transferred(let count):
+                    let progress = try buffer.withUnsafeBytes { bytes in
+                        try parser.feed(UnsafeRawBufferPointer(rebasing: bytes[..<count])) { hasher?.update($0) }
+                    }
+                    if progress == .complete { return finish(.connected(status: parser.statusCode, digest: hasher?.finish())) }
+                case .closed:
+                    _ = try parser.finish()
+                    return finish(.connected(status: parser.statusCode, digest: hasher?.finish()))
+                case .failed(let reason):
+                    return finish(.failed(reason))
+                case let direction:
+                    return wait(direction)
+                }
+            } catch {
+                return finish(.failed("\(error)"))
+            }
+        }
+    }
+
+    // MARK: Waiting and the end
+
+    private func wait(_ direction: IOResult) {
+        guard let socket else { return }
+        waiting = socket.once(direction, on: loop.queue) { [weak self] in
+            self?.waiting = nil
+            self?.resume()
+        }
+    }
+
+    /// Re-arms the silence timer: `timeout` from now, but never past the deadline.
+    private func armTimer() {
+        let now = loop.now()
+        let silence = now.adding(seconds: timeout)
+        let fireAt = min(silence, deadline)
+        let reason = fireAt == deadline && deadline < silence
+            ? "not finished before the next check was due" : "timed out after \(Self.seconds(timeout)) s"
+        if timer == nil {
+            timer = loop.timer(at: fireAt) { [weak self] in self?.timedOut() }
+        } else {
+            timer?.schedule(deadline: loop.time(of: fireAt), repeating: .never, leeway: .milliseconds(10))
+        }
+        timeoutReason = reason
+    }
+
+    private var timeoutReason = ""
+
+    private func timedOut() {
+        guard phase != .done else { return }
+        finish(.failed("\(timeoutReason) \(phase.rawValue)"))
+    }
+
+    private func finish(_ outcome: Outcome) {
+        guard phase != .done || completion != nil else { return }
+        phase = .done
+        timer?.cancel()
+        timer = nil
+        waiting?.cancel()
+        waiting = nil
+        tls = nil
+        socket?.close()
+        socket = nil
+        let completion = self.completion
+        self.completion = nil
+        completion?(outcome)
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}

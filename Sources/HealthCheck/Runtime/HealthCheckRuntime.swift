@@ -1,0 +1,130 @@
+import DaemonCore
+import KeepalivedConfig
+import Logging
+
+/// Every checker of every real server, on the daemon's event loop. A real server is up when all
+/// its checkers are (one without checkers is always up); changes go to `onHealth` (the IPVS
+/// part) with keepalived's notify_up / notify_down scripts.
+public final class HealthCheckRuntime: @unchecked Sendable {
+    /// A real server by position: virtual server, then real server, in file order.
+    public struct ServerIndex: Sendable, Hashable {
+        public let virtualServer: Int
+        public let realServer: Int
+    }
+
+    private var configuration: KeepalivedConfiguration
+    private let context: Checker.Context
+    private var checkers: [ServerIndex: [Checker]] = [:]
+    /// Reports a real server going up (true) or down.
+    public var onHealth: (ServerIndex, Bool) -> Void = { _, _ in }
+    /// Reports the weight a MISC_CHECK with misc_dynamic asked for.
+    public var onWeight: (ServerIndex, Int) -> Void = { _, _ in }
+
+    /// Call every method on `loop`. Fails only when the global SSL block cannot be loaded.
+    public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
+        self.configuration = configuration
+        let needsTLS = configuration.virtualServers.contains { $0.realServers.contains { $0.checkers.contains { if case .sslGet = $0.kind { return true }; return false } } }
+        context = Checker.Context(loop: loop, scripts: scripts, logger: logger,
+                                  tls: needsTLS ? try TLSContext(settings: configuration.ssl) : nil)
+    }
+
+    /// The number of checkers running.
+    public var checkerCount: Int { checkers.values.reduce(0) { $0 + $1.count } }
+
+    public func start() {
+        startCheckers(carryingOver: [:])
+    }
+
+    /// A new configuration: checkers that are unchanged keep their verdict (they start over with
+    /// it, so a down server stays down until it passes); the others start as at start-up.
+    public func reload(_ newConfiguration: KeepalivedConfiguration) {
+        var verdicts: [CheckerKey: Bool] = [:]
+        for (index, group) in checkers {
+            let server = configuration.virtualServers[index.virtualServer]
+            let real = server.realServers[index.realServer]
+            for checker in group { verdicts[CheckerKey(server, real, checker.config)] = checker.isUp }
+        }
+        stop()
+        configuration = newConfiguration
+        startCheckers(carryingOver: verdicts)
+    }
+
+    private func startCheckers(carryingOver verdicts: [CheckerKey: Bool]) {
+        for (serverIndex, server) in configuration.virtualServers.enumerated() {
+            for (realIndex, real) in server.realServers.enumerated() where !real.checkers.isEmpty {
+                let index = ServerIndex(virtualServer: serverIndex, realServer: realIndex)
+                let name = Self.name(real, in: server)
+                let group = real.checkers.map {
+                    Checker(config: $0, real: real, server: server, serverName: name, context: context,
+                            initiallyUp: verdicts[CheckerKey(server, real, $0)])
+                }
+                for checker in group {
+                    checker.onTransition = { [weak self] _ in self?.reevaluate(index) }
+                    checker.onWeight = { [weak self] weight in self?.onWeight(index, weight) }
+                }
+                checkers[index] = group
+                lastVerdict[index] = group.allSatisfy(\.isUp)
+            }
+        }
+        for group in checkers.values { group.forEach { $0.start() } }
+    }
+
+    public func stop() {
+        for group in checkers.values { group.forEach { $0.stop() } }
+        checkers = [:]
+        lastVerdict = [:]
+    }
+
+    private var lastVerdict: [ServerIndex: Bool] = [:]
+
+    private func reevaluate(_ index: ServerIndex) {
+        guard let group = checkers[index] else { return }
+        let up = group.allSatisfy(\.isUp)
+        guard lastVerdict[index] != up else { return }
+        lastVerdict[index] = up
+        onHealth(index, up)
+        let real = configuration.virtualServers[index.virtualServer].realServers[index.realServer]
+        if let script = up ? real.notifyUp : real.notifyDown {
+            context.scripts.run(script, timeout: 60) { _ in }
+        }
+    }
+
+    /// keepalived's notation for a real server: `[198.51.100.2]:tcp:80`.
+    static func name(_ real: RealServer, in server: VirtualServer) -> String {
+        let address = "[\(real.address)]"
+        let port = real.effectivePort(in: server)
+        if case .fwmark = server.key { return "\(address):\(port)" }
+        return "\(address):\(server.effectiveProtocol.rawValue.lowercased()):\(port)"
+    }
+}
+
+/// A checker as the file defines it, to recognise it across a reload.
+private struct CheckerKey: Hashable {
+    let virtualServer: VirtualServerKey
+    let proto: LVSProtocol
+    let address: IPAddress
+    let port: Int?
+    let checker: HealthChecker
+
+    init(_ server: VirtualServer, _ real: RealServer, _ checker: HealthChecker) {
+        virtualServer = server.key
+        proto = server.effectiveProtocol
+        address = real.address
+        port = real.port
+        // Where it is written does not matter: editing lines above it must not reset it.
+        let nowhere = SourceLocation(file: "", line: 0)
+        var checker = checker
+        checker.location = nowhere
+        switch checker.kind {
+        case .httpGet(var http):
+            http.urls = http.urls.map { var url = $0; url.location = nowhere; return url }
+            checker.kind = .httpGet(http)
+        case .sslGet(var http):
+            http.urls = http.urls.map { var url = $0; url.location = nowhere; return url }
+            checker.kind = .sslGet(http)
+        default:
+            break
+        }
+        self.checker = checker
+    }
+}

@@ -1,0 +1,34 @@
+import DaemonCore
+import KeepalivedConfig
+
+/// One page fetched as an HTTP_GET / SSL_GET check fetches it, for genhash: its status and the
+/// MD5 of its body.
+public enum PageFetch {
+    public struct Page: Sendable {
+        public let status: Int
+        public let digest: MD5Digest
+    }
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Call on `loop`; `completion` runs there too.
+    public static func fetch(loop: EventLoop, endpoint: CheckEndpoint, path: String, host: String, version: HTTPProtocolVersion,
+                             tls: TLSContext?, serverName: String?, timeout: Double,
+                             completion: @escaping (Result<Page, Failure>) -> Void) {
+        var driver: ConnectionDriver?
+        driver = ConnectionDriver(loop: loop, endpoint: endpoint, tls: tls, serverName: serverName,
+                                  request: HTTPRequest.bytes(path: path, host: host, version: version), hashBody: true,
+                                  timeout: timeout, deadline: loop.now().adding(seconds: timeout * 4)) { outcome in
+            // The driver lives until its answer; dropping it here ends the cycle.
+            driver = nil
+            switch outcome {
+            case .connected(let status?, let digest?): completion(.success(Page(status: status, digest: digest)))
+            case .connected: completion(.failure(Failure(description: "no HTTP response")))
+            case .failed(let reason): completion(.failure(Failure(description: reason)))
+            }
+        }
+        driver?.start()
+    }
+}
