@@ -62,12 +62,15 @@ struct GenHash: ParsableCommand {
                             serverName: serverName, timeout: timeout) { result in
                 switch result {
                 case .success(let page):
+                    // keepalived's genhash hashes a chunked body as sent; printing the same keeps
+                    // digests interchangeable (checks accept either form).
                     if verbose {
                         print("HTTP status: \(page.status)")
-                        print("MD5SUM = \(page.digest)")
+                        print("MD5SUM = \(page.asSent ?? page.digest)")
+                        if let asSent = page.asSent, asSent != page.digest { print("MD5SUM of the de-chunked content = \(page.digest)") }
                         print("Global response time for [\(url)] = \((loop.now().nanoseconds - started.nanoseconds) / 1000) usecs")
                     } else {
-                        print(page.digest)
+                        print(page.asSent ?? page.digest)
                     }
                     Glibc.exit(0)
                 case .failure(let failure):

@@ -42,6 +42,34 @@ final class HTTPResponseParserTests: XCTestCase {
         }
     }
 
+    func testChunkedBodyAsSentIsHandedOnToo() throws {
+        let body = "5;x=y\r\nhello\r\n0\r\n\r\n"
+        var parser = HTTPResponseParser(readsBody: true)
+        var raw: [UInt8] = []
+        var decoded: [UInt8] = []
+        let progress = try Array(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body).utf8).withUnsafeBytes {
+            try parser.feed($0, body: { decoded.append(contentsOf: $0) }, chunkedBody: { raw.append(contentsOf: $0) })
+        }
+        XCTAssertEqual(progress, .complete)
+        XCTAssertTrue(parser.isChunked)
+        XCTAssertEqual(String(decoding: decoded, as: UTF8.self), "hello")
+        XCTAssertEqual(String(decoding: raw, as: UTF8.self), body)
+    }
+
+    func testDigestMatchesTheContentOrTheChunkedBodyAsSent() {
+        var url = CheckedURL(path: "/", location: SourceLocation(file: "t", line: 1))
+        let content = MD5Digest(hex: "eff5bc1ef8ec9d03e640fc4370f5eacd")!
+        let asSent = MD5Digest(hex: "ca7667c725e6ad7d24478b0799ae49c5")!
+        url.digest = content
+        XCTAssertNil(URLVerdict.failure(of: url, status: 200, digest: content))
+        url.digest = asSent
+        XCTAssertNil(URLVerdict.failure(of: url, status: 200, digest: content, asSent: asSent))
+        XCTAssertEqual(URLVerdict.failure(of: url, status: 200, digest: content), .digest(content))
+        XCTAssertEqual(URLVerdict.failure(of: url, status: 500, digest: asSent, asSent: asSent), .status(500))
+        url.statusCodes = [StatusCodeRange(lower: 500, upper: 503)]
+        XCTAssertNil(URLVerdict.failure(of: url, status: 502, digest: asSent))
+    }
+
     func testBodyUntilCloseAndBareNewlines() throws {
         let (status, body, progress) = try run("HTTP/1.0 404 Not Found\nServer: x\n\nmissing", piece: 3, close: true)
         XCTAssertEqual(status, 404)
@@ -57,7 +85,10 @@ final class HTTPResponseParserTests: XCTestCase {
     }
 
     func testFailures() {
-        XCTAssertThrowsError(try run("SSH-2.0-OpenSSH\r\n\r\n", piece: 4)) { XCTAssertEqual($0 as? HTTPResponseParser.Failure, .malformedStatusLine("SSH-2.0-OpenSSH")) }
+        XCTAssertThrowsError(try run("SSH-2.0-OpenSSH\r\n\r\n", piece: 100)) { XCTAssertEqual($0 as? HTTPResponseParser.Failure, .malformedStatusLine("SSH-2.0-OpenSSH")) }
+        // Refused as soon as the first bytes cannot begin a status line, without waiting for more.
+        XCTAssertThrowsError(try run("SSH-2.0-OpenSSH\r\n\r\n", piece: 4)) { XCTAssertEqual($0 as? HTTPResponseParser.Failure, .malformedStatusLine("SSH-")) }
+        XCTAssertThrowsError(try run("\u{16}\u{3}\u{1}garbage", piece: 100)) { XCTAssertEqual($0 as? HTTPResponseParser.Failure, .malformedStatusLine("...garbage")) }
         XCTAssertThrowsError(try run("HTTP/1.0 2000 OK\r\n\r\n", piece: 4)) { XCTAssertNotNil($0 as? HTTPResponseParser.Failure) }
         let endlessHeaders = "HTTP/1.0 200 OK\r\n" + String(repeating: "X-Filler: 0123456789\r\n", count: 4000)
         XCTAssertThrowsError(try run(endlessHeaders, piece: 1000)) {

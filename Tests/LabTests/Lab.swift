@@ -7,6 +7,8 @@ final class Lab {
     let name: String
     let directory: URL
     private(set) var daemons: [Daemon] = []
+    /// Helper programs (test servers) started in the lab's nodes; killed at tear-down.
+    private var helpers: [Process] = []
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
@@ -32,6 +34,7 @@ final class Lab {
 
     func tearDown() {
         for daemon in daemons { daemon.kill(SIGKILL) }
+        for helper in helpers where helper.isRunning { Foundation.kill(helper.processIdentifier, SIGKILL) }
         _ = try? Lab.run(Lab.repository.appendingPathComponent("Scripts/lab").path, ["down", name])
         try? FileManager.default.removeItem(at: directory)
     }
@@ -64,9 +67,10 @@ final class Lab {
         return path
     }
 
-    /// Starts swiftkeepalived (or Debian's keepalived) on `node` in the foreground, logging to a file.
-    func start(_ kind: Daemon.Kind, on node: String, config: String) throws -> Daemon {
-        let daemon = try Daemon(kind: kind, lab: self, node: node, config: try writeConfig(config, as: "\(node)-\(daemons.count).conf"))
+    /// Starts swiftkeepalived (or Debian's keepalived) on `node` in the foreground, logging to a
+    /// file: the VRRP part (-P) or the checkers and IPVS (-C).
+    func start(_ kind: Daemon.Kind, on node: String, config: String, part: Daemon.Part = .vrrp) throws -> Daemon {
+        let daemon = try Daemon(kind: kind, lab: self, node: node, config: try writeConfig(config, as: "\(node)-\(daemons.count).conf"), part: part)
         daemons.append(daemon)
         return daemon
     }
@@ -81,6 +85,25 @@ final class Lab {
         }
         XCTFail("timed out after \(timeout) s waiting for \(what)", file: file, line: line)
         return nil
+    }
+
+    /// Starts a helper program inside `node` and waits for it to print READY (test servers).
+    func spawn(_ node: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", namespace(node)] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        let logPath = directory.appendingPathComponent(log).path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        helpers.append(process)
+        let ready = output.fileHandleForReading.availableData
+        guard String(decoding: ready, as: UTF8.self).contains("READY") else {
+            throw LabError(message: "\(arguments.joined(separator: " ")) did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+        }
+        return process
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -105,13 +128,16 @@ struct LabError: Error, CustomStringConvertible {
 /// A daemon process inside a lab node.
 final class Daemon {
     enum Kind { case ours, keepalived }
+    enum Part: String { case vrrp = "-P", checkers = "-C" }
 
     let kind: Kind
     let node: String
     let logPath: String
     private let process = Process()
 
-    init(kind: Kind, lab: Lab, node: String, config: String) throws {
+    var pid: Int32 { process.processIdentifier }
+
+    init(kind: Kind, lab: Lab, node: String, config: String, part: Part = .vrrp) throws {
         self.kind = kind
         self.node = node
         let base = lab.directory.appendingPathComponent("\(node)-\(kind)").path
@@ -120,9 +146,9 @@ final class Daemon {
         let arguments: [String]
         switch kind {
         case .ours:
-            arguments = [Lab.binary.path, "-P", "-n", "-l", "-f", config, "-p", base + ".pid"]
+            arguments = [Lab.binary.path, part.rawValue, "-n", "-l", "-f", config, "-p", base + ".pid"]
         case .keepalived:
-            arguments = ["/usr/sbin/keepalived", "-P", "-n", "-l", "-D", "-f", config, "-p", base + ".pid", "-r", base + ".vrrp.pid",
+            arguments = ["/usr/sbin/keepalived", part.rawValue, "-n", "-l", "-D", "-f", config, "-p", base + ".pid", "-r", base + ".vrrp.pid",
                          "-c", base + ".checkers.pid"]
         }
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")

@@ -58,8 +58,17 @@ public struct HTTPResponseParser: Sendable {
         self.maximumBodyBytes = maximumBodyBytes
     }
 
-    /// Takes the next bytes received; `body` gets the body's bytes (de-chunked) in order.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void) throws(Failure) -> Progress {
+    /// Whether the body is chunked (known once the headers are in).
+    public var isChunked: Bool {
+        if case .chunked? = framing { return true }
+        return false
+    }
+
+    /// Takes the next bytes received; `body` gets the body's bytes (de-chunked) in order, and
+    /// `chunkedBody` the same part of a chunked response as sent, chunk sizes and all (what
+    /// keepalived's genhash hashes).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void,
+                              chunkedBody: (UnsafeRawBufferPointer) -> Void = { _ in }) throws(Failure) -> Progress {
         guard !done else { return .complete }
         var rest = bytes[...]
         if framing == nil {
@@ -67,7 +76,7 @@ public struct HTTPResponseParser: Sendable {
             rest = afterHeader
             if done { return .complete }
         }
-        try takeBody(UnsafeRawBufferPointer(rebasing: rest), body: body)
+        try takeBody(UnsafeRawBufferPointer(rebasing: rest), body: body, chunkedBody: chunkedBody)
         return done ? .complete : .needMore
     }
 
@@ -87,6 +96,12 @@ public struct HTTPResponseParser: Sendable {
     private mutating func takeHeader(_ bytes: inout Slice<UnsafeRawBufferPointer>) throws(Failure) -> Slice<UnsafeRawBufferPointer>? {
         let searchFrom = max(header.count - 3, 0)
         header.append(contentsOf: bytes)
+        // Anything that does not start like a status line is refused at once, not after the close.
+        let prefix = Array("HTTP/".utf8)
+        if !header.starts(with: prefix.prefix(header.count)) && !prefix.starts(with: header.prefix(prefix.count)) {
+            let line = header.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }.prefix(40)
+            throw .malformedStatusLine(String(decoding: line.map { (32...126).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self))
+        }
         guard let end = Self.headerEnd(header, from: searchFrom) else {
             if header.count > Self.maximumHeaderBytes { throw .headersTooLarge(Self.maximumHeaderBytes) }
             return nil
@@ -148,7 +163,8 @@ public struct HTTPResponseParser: Sendable {
 
     // MARK: Body
 
-    private mutating func takeBody(_ bytes: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
+    private mutating func takeBody(_ bytes: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void,
+                                   chunkedBody: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
         guard !bytes.isEmpty, let framing else { return }
         switch framing {
         case .length(let remaining):
@@ -159,7 +175,8 @@ public struct HTTPResponseParser: Sendable {
         case .untilClose:
             try deliver(bytes, body: body)
         case .chunked:
-            try takeChunked(bytes, body: body)
+            let consumed = try takeChunked(bytes, body: body)
+            chunkedBody(UnsafeRawBufferPointer(rebasing: bytes[..<consumed]))
         }
     }
 
@@ -169,7 +186,8 @@ public struct HTTPResponseParser: Sendable {
         if !bytes.isEmpty { body(bytes) }
     }
 
-    private mutating func takeChunked(_ bytes: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
+    /// Returns how many of `bytes` belonged to the body.
+    private mutating func takeChunked(_ bytes: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void) throws(Failure) -> Int {
         var index = 0
         while index < bytes.count && !done {
             switch chunk {
@@ -203,6 +221,7 @@ public struct HTTPResponseParser: Sendable {
                 chunk = size == 0 ? .trailer : .data(size)
             }
         }
+        return index
     }
 }
 

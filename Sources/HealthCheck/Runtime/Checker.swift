@@ -113,8 +113,8 @@ final class Checker: @unchecked Sendable {
             switch outcome {
             case .failed(let reason):
                 record(success: false, reason: "\(checkName) on service \(self.serverName) url \(path): \(reason)")
-            case .connected(let status, let digest):
-                switch URLVerdict.failure(of: url, status: status, digest: digest) {
+            case .connected(let status, let digest, let asSent):
+                switch URLVerdict.failure(of: url, status: status, digest: digest, asSent: asSent) {
                 case .status(let code)?:
                     record(success: false, reason: "HTTP status code error to \(self.serverName) url(\(path)), status_code [\(code)].")
                 case .digest(let got)?:

@@ -10,8 +10,9 @@ import KeepalivedConfig
 final class ConnectionDriver: @unchecked Sendable {
     /// What the connection came to.
     enum Outcome {
-        /// Connected (and, with a request, a whole response read: its status and body digest).
-        case connected(status: Int?, digest: MD5Digest?)
+        /// Connected (and, with a request, a whole response read: its status and body digest;
+        /// for a chunked body also the digest of the body as sent, which keepalived computes).
+        case connected(status: Int?, digest: MD5Digest?, asSent: MD5Digest?)
         case failed(String)
     }
 
@@ -37,6 +38,7 @@ final class ConnectionDriver: @unchecked Sendable {
     private var sent = 0
     private var parser: HTTPResponseParser
     private let hasher: MD5Hasher?
+    private let rawHasher: MD5Hasher?
     private var waiting: DispatchSourceProtocol?
     private var timer: DispatchSourceTimer?
     private static let readSize = 16 * 1024
@@ -55,6 +57,7 @@ final class ConnectionDriver: @unchecked Sendable {
         self.completion = completion
         parser = HTTPResponseParser(readsBody: hashBody)
         hasher = hashBody ? MD5Hasher() : nil
+        rawHasher = hashBody ? MD5Hasher() : nil
     }
 
     func start() {
@@ -91,7 +94,7 @@ final class ConnectionDriver: @unchecked Sendable {
     }
 
     private func connected() {
-        guard request != nil else { return finish(.connected(status: nil, digest: nil)) }
+        guard request != nil else { return finish(.connected(status: nil, digest: nil, asSent: nil)) }
         if let tlsContext, let socket {
             do {
                 tls = try TLSSession(context: tlsContext, descriptor: socket.descriptor, serverName: serverName)
@@ -145,12 +148,13 @@ final class ConnectionDriver: @unchecked Sendable {
                 switch result {
                 case .transferred(let count):
                     let progress = try buffer.withUnsafeBytes { bytes in
-                        try parser.feed(UnsafeRawBufferPointer(rebasing: bytes[..<count])) { hasher?.update($0) }
+                        try parser.feed(UnsafeRawBufferPointer(rebasing: bytes[..<count]), body: { hasher?.update($0) },
+                                        chunkedBody: { rawHasher?.update($0) })
                     }
-                    if progress == .complete { return finish(.connected(status: parser.statusCode, digest: hasher?.finish())) }
+                    if progress == .complete { return finishResponse() }
                 case .closed:
                     _ = try parser.finish()
-                    return finish(.connected(status: parser.statusCode, digest: hasher?.finish()))
+                    return finishResponse()
                 case .failed(let reason):
                     return finish(.failed(reason))
                 case let direction:
@@ -160,6 +164,11 @@ final class ConnectionDriver: @unchecked Sendable {
                 return finish(.failed("\(error)"))
             }
         }
+    }
+
+    private func finishResponse() {
+        let asSent = parser.isChunked ? rawHasher?.finish() : nil
+        finish(.connected(status: parser.statusCode, digest: hasher?.finish(), asSent: asSent))
     }
 
     // MARK: Waiting and the end

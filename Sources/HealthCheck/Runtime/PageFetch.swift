@@ -6,7 +6,11 @@ import KeepalivedConfig
 public enum PageFetch {
     public struct Page: Sendable {
         public let status: Int
+        /// The MD5 of the body's content.
         public let digest: MD5Digest
+        /// For a chunked body, the MD5 of the body as sent (chunk sizes included), which is what
+        /// keepalived's genhash prints; nil otherwise (the two are the same).
+        public let asSent: MD5Digest?
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -24,7 +28,7 @@ public enum PageFetch {
             // The driver lives until its answer; dropping it here ends the cycle.
             driver = nil
             switch outcome {
-            case .connected(let status?, let digest?): completion(.success(Page(status: status, digest: digest)))
+            case .connected(let status?, let digest?, let asSent): completion(.success(Page(status: status, digest: digest, asSent: asSent)))
             case .connected: completion(.failure(Failure(description: "no HTTP response")))
             case .failed(let reason): completion(.failure(Failure(description: reason)))
             }

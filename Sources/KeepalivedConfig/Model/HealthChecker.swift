@@ -30,6 +30,11 @@ public struct CheckedURL: Sendable, Hashable {
     public static let defaultStatusCodes = [StatusCodeRange(lower: 200, upper: 299)]
 
     public var effectiveStatusCodes: [StatusCodeRange] { statusCodes.isEmpty ? Self.defaultStatusCodes : statusCodes }
+
+    public init(path: String? = nil, location: SourceLocation) {
+        self.path = path
+        self.location = location
+    }
 }
 
 /// An MD5 sum, held as 16 bytes (two words) rather than 32 characters of text.
