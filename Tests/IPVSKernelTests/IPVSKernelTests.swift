@@ -382,8 +382,101 @@ final class IPVSKernelTests: XCTestCase {
         loop.queue.sync { runtime.setHealth(of: DesiredTable.RealServerID(virtualServer: 0, realServer: 0), up: true) }
         events(["down", "up"], "a repeated verdict changes nothing")
 
+        // MISC_CHECK's misc_dynamic weight replaces the configured one.
+        loop.queue.sync { runtime.setWeight(of: DesiredTable.RealServerID(virtualServer: 0, realServer: 1), weight: 5) }
+        XCTAssertEqual(try netlink.table().services[service]?.destinations[IPVSDestinationKey(address: IPAddress("198.51.100.11")!, port: 80)]?.weight, 5)
+
         loop.queue.sync { runtime.stop() }
         XCTAssertNil(try netlink.table().services[service])
         events(["down", "up", "down"], "omega at stop")
+    }
+
+    /// HTTP_GET checkers drive the kernel table: real servers leave it when they fail and come
+    /// back when they pass, and the table matches what Debian's keepalived makes of the same
+    /// config and the same servers. The servers (Tests/LabTests/check_servers.py) listen on
+    /// addresses added to the VM's own loopback; nothing leaves the VM.
+    func testTableFollowsHealthChecksAsKeepalivedsDoes() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived"), "keepalived is not installed")
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("checks-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let addresses = ["198.51.100.21", "198.51.100.22", "198.51.100.23"]
+        for address in addresses { _ = run("/usr/sbin/ip", ["addr", "add", "\(address)/32", "dev", "lo"]) }
+        defer { for address in addresses { _ = run("/usr/sbin/ip", ["addr", "del", "\(address)/32", "dev", "lo"]) } }
+        _ = run("/usr/sbin/ip", ["link", "set", "lo", "up"])
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LabTests/check_servers.py").path
+        let servers = Process()
+        servers.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        servers.arguments = [script, "--control", "127.0.0.1:9000", "198.51.100.21:80=http", "198.51.100.22:80=http,status=500"]
+        let ready = Pipe()
+        servers.standardOutput = ready
+        try servers.run()
+        defer { servers.terminate(); servers.waitUntilExit() }
+        XCTAssertTrue(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).contains("READY"))
+        func control(_ line: String) {
+            let result = run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/9000; echo '\(line)' >&3; read -r answer <&3; echo $answer"])
+            XCTAssertEqual(result.trimmingCharacters(in: .whitespacesAndNewlines), "ok", line)
+        }
+        var text = "virtual_server 192.0.2.40 80 {\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n"
+        for address in addresses {
+            text += " real_server \(address) 80 {\n weight 2\n HTTP_GET {\n url {\n path /\n }\n connect_timeout 1\n retry 0\n }\n }\n"
+        }
+        text += "}\n"
+        let configPath = directory.appendingPathComponent("keepalived.conf").path
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let service = IPVSServiceKey.address(.tcp, IPAddress("192.0.2.40")!, port: 80)
+        func live() -> Set<String> {
+            Set((try? netlink.table().services[service]?.destinations.keys.map { "\($0.address)" }) ?? [])
+        }
+        func waitFor(_ expected: Set<String>, _ what: String) {
+            let deadline = Date().addingTimeInterval(8)
+            while Date() < deadline && live() != expected { Thread.sleep(forTimeInterval: 0.1) }
+            XCTAssertEqual(live(), expected, what)
+        }
+        let ours = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived").path
+        let runs: [(String, [String])] = [
+            ("/usr/sbin/keepalived", ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("k.pid").path,
+                                      "-c", directory.appendingPathComponent("c.pid").path]),
+            (ours, ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("o.pid").path]),
+        ]
+        var tables: [String] = []
+        for (program, arguments) in runs {
+            control("mode 198.51.100.21:80 http")
+            control("mode 198.51.100.22:80 http,status=500")
+            let daemon = Process()
+            daemon.executableURL = URL(fileURLWithPath: program)
+            daemon.arguments = arguments
+            daemon.standardOutput = FileHandle.nullDevice
+            daemon.standardError = FileHandle.nullDevice
+            try daemon.run()
+            waitFor(["198.51.100.21"], "\(program): only the healthy server")
+            Thread.sleep(forTimeInterval: 1.5)
+            tables.append(try ipvsadm())
+            control("mode 198.51.100.22:80 http")
+            waitFor(["198.51.100.21", "198.51.100.22"], "\(program): the repaired server comes back")
+            control("close 198.51.100.21:80")
+            waitFor(["198.51.100.22"], "\(program): the stopped server leaves")
+            control("open 198.51.100.21:80 http")
+            waitFor(["198.51.100.21", "198.51.100.22"], "\(program): the restarted server comes back")
+            kill(daemon.processIdentifier, SIGTERM)
+            daemon.waitUntilExit()
+            XCTAssertNil(try netlink.table().services[service], "\(program) left its service behind")
+        }
+        XCTAssertEqual(tables[1], tables[0], "ours (second) differs from keepalived (first)")
+    }
+
+    @discardableResult
+    private func run(_ program: String, _ arguments: [String]) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        guard (try? process.run()) != nil else { return "" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 }
