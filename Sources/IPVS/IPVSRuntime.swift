@@ -137,7 +137,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         let operations = IPVSDiff.operations(from: current, to: desired, managed: managed)
         // A cold start of thousands of real servers is one summary line, as keepalived's start is
         // silent about each; later changes are few and each is named.
-        apply(operations, detail: reportForeign ? .debug : .info)
+        apply(operations, detail: reportForeign ? .debug : .info, current: current)
         managed = Set(desired.services.keys)
         applied = desired
         let elapsed = ContinuousClock.now - started
@@ -218,9 +218,13 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// Netlink requests sent so far.
     public var requestCount: Int { netlink.requestCount }
 
-    private func apply(_ operations: [IPVSOperation], detail: Logger.Level) {
+    private func apply(_ operations: [IPVSOperation], detail: Logger.Level, current: IPVSTable = IPVSTable()) {
         for operation in operations {
             switch operation {
+            case .editDestination(let service, let destination, let settings):
+                if let old = current.services[service]?.destinations[destination], old.weight != settings.weight {
+                    logger.log(level: detail, "Changing weight from \(old.weight) to \(settings.weight) for \(settings.weight > 0 ? "active" : "inactive") service \(Self.realServer(destination, of: service)) of VS \(service)")
+                }
             case .addDestination(let service, let destination, _):
                 logger.log(level: detail, "Adding service \(Self.realServer(destination, of: service)) to VS \(service)")
             case .deleteDestination(let service, let destination):

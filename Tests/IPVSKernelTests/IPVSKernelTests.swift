@@ -199,6 +199,7 @@ final class IPVSKernelTests: XCTestCase {
         XCTAssertTrue(output.contains("IPVS service [203.0.113.9]:udp:99 is not in the configuration; leaving it alone"), output)
         XCTAssertTrue(output.contains("Removing service [198.51.100.2]:tcp:80 from VS [192.0.2.10]:tcp:80"), output)
         XCTAssertTrue(output.contains("IPVS table reloaded: 1 operations"), output)
+        XCTAssertTrue(output.contains("Changing weight from 3 to 7 for active service [198.51.100.2]:tcp:80 of VS [192.0.2.10]:tcp:80"), output)
         XCTAssertTrue(output.contains("unknown lb_kind 'DRR'") && output.contains("Reload refused"), output)
         XCTAssertEqual(Array(try netlink.table().services.keys), [foreign], "only the foreign service is left")
     }

@@ -181,11 +181,13 @@ final class HealthCheckLabTests: XCTestCase {
         try "0".write(toFile: state, atomically: true, encoding: .utf8)
         let misc = "MISC_CHECK {\n misc_path \"/bin/sh -c 'exit $(cat \(state))'\"\n misc_timeout 1\n }"
         let sleeper = "MISC_CHECK {\n misc_path \"/bin/sleep 5\"\n misc_timeout 1\n }"
+        let dynamic = "MISC_CHECK {\n misc_path \"/bin/sh -c 'exit 5'\"\n misc_dynamic\n }"
         let notify = "notify_up \"/bin/sh -c 'echo up >> \(events)'\"\n notify_down \"/bin/sh -c 'echo down >> \(events)'\""
-        let daemon = try lab.start(.ours, on: "d1", config: config(realServer(8080, misc, extra: notify) + realServer(8081, sleeper)),
+        let daemon = try lab.start(.ours, on: "d1", config: config(realServer(8080, misc, extra: notify) + realServer(8081, sleeper) + realServer(8082, dynamic)),
                                    part: .checkers)
         let prefix = "[\(server)]:tcp:"
         waitForLog(daemon, "Misc check for \(prefix)8081 by [/bin/sleep 5] timed out after 1.0 s.")
+        waitForLog(daemon, "Misc check for \(prefix)8082 by [/bin/sh -c 'exit 5'] sets weight 3.")
         try "1".write(toFile: state, atomically: true, encoding: .utf8)
         waitForLog(daemon, "Misc check for \(prefix)8080 by [/bin/sh -c 'exit $(cat \(state))'] failed.")
         try "0".write(toFile: state, atomically: true, encoding: .utf8)

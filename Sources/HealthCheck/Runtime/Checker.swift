@@ -32,6 +32,7 @@ final class Checker: @unchecked Sendable {
     var onTransition: (Bool) -> Void = { _ in }
     /// MISC_CHECK with misc_dynamic: the weight the script asked for.
     var onWeight: (Int) -> Void = { _ in }
+    private var dynamicWeight: Int?
 
     /// `initiallyUp` carries a verdict over a reload; otherwise the server starts up, or down with alpha.
     init(config: HealthChecker, real: RealServer, server: VirtualServer, serverName: String, context: Context, initiallyUp: Bool? = nil) {
@@ -135,7 +136,11 @@ final class Checker: @unchecked Sendable {
             case .exited(0):
                 record(success: true)
             case .exited(let code) where misc.dynamic && code >= 2:
-                onWeight(Int(code) - 2)
+                if dynamicWeight != Int(code) - 2 {
+                    dynamicWeight = Int(code) - 2
+                    context.logger.info("Misc check for \(serverName) by [\(path.command)] sets weight \(Int(code) - 2).")
+                    onWeight(Int(code) - 2)
+                }
                 record(success: true)
             case .exited(let code):
                 record(success: false, reason: "Misc check for \(serverName) by [\(path.command)] exited with status \(code).")
