@@ -32,7 +32,7 @@ let package = Package(
         ]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "HealthCheck", dependencies: [
-            "KeepalivedConfig", "DaemonCore", "COpenSSL",
+            "KeepalivedConfig", "DaemonCore", "COpenSSL", "CLinuxNet",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Daemon", dependencies: [

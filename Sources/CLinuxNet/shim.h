@@ -1,5 +1,5 @@
 // Linux networking headers the Glibc module does not bring: packet sockets, netlink messages,
-// interface flags and ARP.
+// interface flags and ARP, and epoll for the checkers.
 #include <netpacket/packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -9,3 +9,4 @@
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <sys/epoll.h>

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import DaemonCore
-import Dispatch
 import KeepalivedConfig
 
 /// What a read or a write on a check's connection came to.
@@ -39,10 +38,6 @@ public struct CheckEndpoint: Sendable, Hashable {
 final class CheckSocket {
     let descriptor: Int32
     private var isClosed = false
-    private var closeRequested = false
-    /// Dispatch sources watching the descriptor that have not finished cancelling: the
-    /// descriptor may only be closed after the last of them.
-    private var liveSources = 0
 
     /// Opens the socket, bound and marked as the checker asks.
     init(to endpoint: CheckEndpoint) throws {
@@ -117,36 +112,16 @@ final class CheckSocket {
         }
     }
 
-    /// Calls `handler` once, the next time the socket is readable (or writable), on `queue`.
-    /// Returns the source so the caller can cancel the wait.
-    func once(_ direction: IOResult, on queue: DispatchQueue, _ handler: @escaping () -> Void) -> DispatchSourceProtocol {
-        let source: DispatchSourceProtocol = direction == .wantWrite
-            ? DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
-            : DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
-        liveSources += 1
-        // The cancel handler holds the socket, so the descriptor outlives every source on it.
-        source.setCancelHandler { [self] in
-            liveSources -= 1
-            closeIfIdle()
-        }
-        // Fires once: the source is cancelled at once, which also releases this handler.
-        source.setEventHandler {
-            source.cancel()
-            handler()
-        }
-        source.resume()
-        return source
+    /// Calls `handler` once, the next time the socket is readable (`.wantRead`) or writable.
+    func once(_ direction: IOResult, on poller: Poller, _ handler: @escaping () -> Void) throws {
+        try poller.once(descriptor, direction, handler)
     }
 
-    /// Closes the descriptor now, or as soon as the last source on it has been cancelled.
-    func close() {
-        closeRequested = true
-        closeIfIdle()
-    }
-
-    private func closeIfIdle() {
-        guard closeRequested, liveSources == 0, !isClosed else { return }
+    /// Closes the descriptor, after taking it out of `poller`'s set.
+    func close(leaving poller: Poller?) {
+        guard !isClosed else { return }
         isClosed = true
+        poller?.forget(descriptor)
         Glibc.close(descriptor)
     }
 

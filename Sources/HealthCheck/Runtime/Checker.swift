@@ -1,5 +1,4 @@
 import DaemonCore
-import Dispatch
 import KeepalivedConfig
 import Logging
 
@@ -8,10 +7,11 @@ import Logging
 /// server is up. Reports verdict changes (and MISC_CHECK's dynamic weights) to its owner.
 final class Checker: @unchecked Sendable {
     struct Context {
-        let loop: EventLoop
+        let io: CheckIO
         let scripts: ScriptRunner
         let logger: Logger
         let tls: TLSContext?
+        var loop: EventLoop { io.loop }
     }
 
     let config: HealthChecker
@@ -22,7 +22,7 @@ final class Checker: @unchecked Sendable {
     private let timing: CheckTiming
     private let context: Context
     private var state: CheckerState
-    private var timer: DispatchSourceTimer?
+    private var timer: Deadlines.Token?
     private var connection: ConnectionDriver?
     private var stopped = false
     /// When the running check began: the next one is due `delay_loop` after it, so a slow
@@ -57,17 +57,21 @@ final class Checker: @unchecked Sendable {
 
     func stop() {
         stopped = true
-        timer?.cancel()
+        context.io.deadlines.cancel(timer)
         timer = nil
         connection?.cancel()
         connection = nil
     }
 
     private func schedule(after seconds: Double, from start: Instant? = nil) {
-        timer?.cancel()
+        context.io.deadlines.cancel(timer)
         let now = context.loop.now()
         let due = max((start ?? now).adding(seconds: seconds), now)
-        timer = context.loop.timer(at: due) { [weak self] in self?.check() }
+        // Checks start on a 10 ms grid, so those due close together share one wake-up of the
+        // loop: each wake-up is a thread hop in Dispatch, and they were most of the CPU.
+        let grid: UInt64 = 10_000_000
+        let aligned = Instant(nanoseconds: (due.nanoseconds + grid - 1) / grid * grid)
+        timer = context.io.deadlines.at(aligned) { [weak self] in self?.check() }
     }
 
     // MARK: One check
@@ -86,7 +90,7 @@ final class Checker: @unchecked Sendable {
     }
 
     private func connect(deadline: Instant) {
-        connection = ConnectionDriver(loop: context.loop, endpoint: endpoint, tls: nil, serverName: nil, request: nil, hashBody: false,
+        connection = ConnectionDriver(io: context.io, endpoint: endpoint, tls: nil, serverName: nil, request: nil, hashBody: false,
                                       timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
             guard let self else { return }
             connection = nil
@@ -107,7 +111,7 @@ final class Checker: @unchecked Sendable {
                                     port: endpoint.port, tls: tls != nil)
         let request = HTTPRequest.bytes(path: path, host: host, version: http.httpProtocol ?? HTTPCheck.defaultProtocol)
         let serverName = http.enableSNI ? (url.virtualhost ?? http.virtualhost ?? virtualhost) : nil
-        connection = ConnectionDriver(loop: context.loop, endpoint: endpoint, tls: tls, serverName: serverName, request: request,
+        connection = ConnectionDriver(io: context.io, endpoint: endpoint, tls: tls, serverName: serverName, request: request,
                                       hashBody: url.digest != nil, timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
             guard let self else { return }
             connection = nil

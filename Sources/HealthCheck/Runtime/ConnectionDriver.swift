@@ -1,11 +1,10 @@
 import DaemonCore
-import Dispatch
 import KeepalivedConfig
 
 /// One connection of a check, driven on the event loop without blocking: connect, then the TLS
 /// handshake, then send a request and read the response through an `HTTPResponseParser`. Each
-/// step waits for readability or writability with a one-shot Dispatch source, and nothing may
-/// stay silent longer than `timeout` (the checker's connect_timeout) nor run past `deadline`.
+/// step waits for readability or writability through the shared `Poller`, and nothing may stay
+/// silent longer than `timeout` (the checker's connect_timeout) nor run past `deadline`.
 /// Confined to the event loop's queue.
 final class ConnectionDriver: @unchecked Sendable {
     /// What the connection came to.
@@ -24,7 +23,7 @@ final class ConnectionDriver: @unchecked Sendable {
         case done
     }
 
-    private let loop: EventLoop
+    private let io: CheckIO
     private let endpoint: CheckEndpoint
     private let tlsContext: TLSContext?
     private let serverName: String?
@@ -39,15 +38,13 @@ final class ConnectionDriver: @unchecked Sendable {
     private var parser: HTTPResponseParser
     private let hasher: MD5Hasher?
     private let rawHasher: MD5Hasher?
-    private var waiting: DispatchSourceProtocol?
-    private var timer: DispatchSourceTimer?
-    private static let readSize = 16 * 1024
+    private var timeoutToken: Deadlines.Token?
 
     /// Without a `request` the check ends once connected (TCP_CHECK). `hashBody` when a digest
     /// must be compared.
-    init(loop: EventLoop, endpoint: CheckEndpoint, tls: TLSContext?, serverName: String?, request: [UInt8]?, hashBody: Bool,
+    init(io: CheckIO, endpoint: CheckEndpoint, tls: TLSContext?, serverName: String?, request: [UInt8]?, hashBody: Bool,
          timeout: Double, deadline: Instant, completion: @escaping (Outcome) -> Void) {
-        self.loop = loop
+        self.io = io
         self.endpoint = endpoint
         tlsContext = tls
         self.serverName = serverName
@@ -136,21 +133,20 @@ final class ConnectionDriver: @unchecked Sendable {
             }
         }
         phase = .receiving
-        receive()
+        // The answer cannot be there yet: wait for it rather than try a read that fails.
+        wait(.wantRead)
     }
 
     private func receive() {
         guard let socket else { return }
-        var buffer = [UInt8](repeating: 0, count: Self.readSize)
+        let buffer = io.readBuffer
         while phase == .receiving {
-            let result = buffer.withUnsafeMutableBytes { tls?.read(into: $0) ?? socket.read(into: $0) }
+            let result = tls?.read(into: buffer) ?? socket.read(into: buffer)
             do {
                 switch result {
                 case .transferred(let count):
-                    let progress = try buffer.withUnsafeBytes { bytes in
-                        try parser.feed(UnsafeRawBufferPointer(rebasing: bytes[..<count]), body: { hasher?.update($0) },
-                                        chunkedBody: { rawHasher?.update($0) })
-                    }
+                    let progress = try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]), body: { hasher?.update($0) },
+                                                   chunkedBody: { rawHasher?.update($0) })
                     if progress == .complete { return finishResponse() }
                 case .closed:
                     _ = try parser.finish()
@@ -175,43 +171,39 @@ final class ConnectionDriver: @unchecked Sendable {
 
     private func wait(_ direction: IOResult) {
         guard let socket else { return }
-        waiting = socket.once(direction, on: loop.queue) { [weak self] in
-            self?.waiting = nil
-            self?.resume()
+        do {
+            try socket.once(direction, on: io.poller) { [weak self] in self?.resume() }
+        } catch {
+            finish(.failed("\(error)"))
         }
     }
 
-    /// Re-arms the silence timer: `timeout` from now, but never past the deadline.
+    /// Re-arms the silence time-out: `timeout` from now, but never past the deadline.
     private func armTimer() {
-        let now = loop.now()
-        let silence = now.adding(seconds: timeout)
-        let fireAt = min(silence, deadline)
-        let reason = fireAt == deadline && deadline < silence
-            ? "not finished before the next check was due" : "timed out after \(Self.seconds(timeout)) s"
-        if timer == nil {
-            timer = loop.timer(at: fireAt) { [weak self] in self?.timedOut() }
+        let silence = io.loop.now().adding(seconds: timeout)
+        io.deadlines.cancel(timeoutToken)
+        if deadline < silence {
+            timeoutToken = io.deadlines.at(deadline) { [weak self] in self?.timedOut("not finished before the next check was due") }
         } else {
-            timer?.schedule(deadline: loop.time(of: fireAt), repeating: .never, leeway: .milliseconds(10))
+            timeoutToken = io.deadlines.at(silence) { [weak self] in
+                guard let self else { return }
+                timedOut("timed out after \(Self.seconds(timeout)) s")
+            }
         }
-        timeoutReason = reason
     }
 
-    private var timeoutReason = ""
-
-    private func timedOut() {
+    private func timedOut(_ reason: String) {
         guard phase != .done else { return }
-        finish(.failed("\(timeoutReason) \(phase.rawValue)"))
+        finish(.failed("\(reason) \(phase.rawValue)"))
     }
 
     private func finish(_ outcome: Outcome) {
         guard phase != .done || completion != nil else { return }
         phase = .done
-        timer?.cancel()
-        timer = nil
-        waiting?.cancel()
-        waiting = nil
+        io.deadlines.cancel(timeoutToken)
+        timeoutToken = nil
         tls = nil
-        socket?.close()
+        socket?.close(leaving: io.poller)
         socket = nil
         let completion = self.completion
         self.completion = nil
@@ -220,5 +212,25 @@ final class ConnectionDriver: @unchecked Sendable {
 
     private static func seconds(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
+
+/// What every check's connections share on the loop: the epoll set, the deadlines, and one read
+/// buffer (the loop runs one step at a time).
+final class CheckIO: @unchecked Sendable {
+    let loop: EventLoop
+    let poller: Poller
+    let deadlines: Deadlines
+    let readBuffer: UnsafeMutableRawBufferPointer
+
+    init(loop: EventLoop) throws {
+        self.loop = loop
+        poller = try Poller(loop: loop)
+        deadlines = Deadlines(loop: loop)
+        readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+    }
+
+    deinit {
+        readBuffer.deallocate()
     }
 }

@@ -24,7 +24,7 @@ public final class HealthCheckRuntime: @unchecked Sendable {
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
         self.configuration = configuration
         let needsTLS = configuration.virtualServers.contains { $0.realServers.contains { $0.checkers.contains { if case .sslGet = $0.kind { return true }; return false } } }
-        context = Checker.Context(loop: loop, scripts: scripts, logger: logger,
+        context = Checker.Context(io: try CheckIO(loop: loop), scripts: scripts, logger: logger,
                                   tls: needsTLS ? try TLSContext(settings: configuration.ssl) : nil)
     }
 

@@ -21,12 +21,19 @@ public enum PageFetch {
     public static func fetch(loop: EventLoop, endpoint: CheckEndpoint, path: String, host: String, version: HTTPProtocolVersion,
                              tls: TLSContext?, serverName: String?, timeout: Double,
                              completion: @escaping (Result<Page, Failure>) -> Void) {
+        let io: CheckIO
+        do {
+            io = try CheckIO(loop: loop)
+        } catch {
+            return completion(.failure(Failure(description: "\(error)")))
+        }
         var driver: ConnectionDriver?
-        driver = ConnectionDriver(loop: loop, endpoint: endpoint, tls: tls, serverName: serverName,
+        driver = ConnectionDriver(io: io, endpoint: endpoint, tls: tls, serverName: serverName,
                                   request: HTTPRequest.bytes(path: path, host: host, version: version), hashBody: true,
                                   timeout: timeout, deadline: loop.now().adding(seconds: timeout * 4)) { outcome in
-            // The driver lives until its answer; dropping it here ends the cycle.
+            // The driver (and the poller) live until the answer; dropping them here ends the cycle.
             driver = nil
+            _ = io
             switch outcome {
             case .connected(let status?, let digest?, let asSent): completion(.success(Page(status: status, digest: digest, asSent: asSent)))
             case .connected: completion(.failure(Failure(description: "no HTTP response")))
