@@ -112,9 +112,9 @@ final class CheckSocket {
         }
     }
 
-    /// Calls `handler` once, the next time the socket is readable (`.wantRead`) or writable.
-    func once(_ direction: IOResult, on poller: Poller, _ handler: @escaping () -> Void) throws {
-        try poller.once(descriptor, direction, handler)
+    /// Calls `handler` each time the socket becomes readable or writable.
+    func watch(with poller: Poller, _ handler: @escaping () -> Void) throws {
+        try poller.watch(descriptor, handler)
     }
 
     /// Closes the descriptor, after taking it out of `poller`'s set.

@@ -13,9 +13,7 @@ final class Poller: @unchecked Sendable {
     private let epoll: Int32
     private var source: DispatchSourceRead?
     private var handlers: [Int32: () -> Void] = [:]
-    /// Descriptors in the set (disarmed after each event: EPOLLONESHOT).
-    private var registered: Set<Int32> = []
-    private var events = [epoll_event](repeating: epoll_event(), count: 64)
+    private var events = [epoll_event](repeating: epoll_event(), count: 256)
 
     init(loop: EventLoop) throws {
         epoll = try systemCall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
@@ -26,21 +24,20 @@ final class Poller: @unchecked Sendable {
         source?.cancel()
     }
 
-    /// Calls `handler` once, when `descriptor` is readable (`.wantRead`) or writable (`.wantWrite`).
-    func once(_ descriptor: Int32, _ direction: IOResult, _ handler: @escaping () -> Void) throws {
+    /// Watches `descriptor` for the rest of its life: `handler` runs whenever it becomes readable
+    /// or writable (edge-triggered: one epoll_ctl per connection, however many steps it takes;
+    /// the handler must read or write until the call would block).
+    func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws {
         var event = epoll_event()
-        event.events = (direction == .wantWrite ? EPOLLOUT.rawValue : EPOLLIN.rawValue) | EPOLLONESHOT.rawValue
+        event.events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
         event.data.fd = descriptor
-        let operation = registered.contains(descriptor) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
-        _ = try systemCall("epoll_ctl") { epoll_ctl(epoll, operation, descriptor, &event) }
-        registered.insert(descriptor)
+        _ = try systemCall("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) }
         handlers[descriptor] = handler
     }
 
-    /// Stops watching `descriptor`; call before closing it.
+    /// Stops calling the handler; closing the descriptor takes it out of the set.
     func forget(_ descriptor: Int32) {
         handlers[descriptor] = nil
-        if registered.remove(descriptor) != nil { epoll_ctl(epoll, EPOLL_CTL_DEL, descriptor, nil) }
     }
 
     private func drain() {
@@ -48,7 +45,7 @@ final class Poller: @unchecked Sendable {
         guard count > 0 else { return }
         let ready = (0..<Int(count)).map { events[$0].data.fd }
         for descriptor in ready {
-            handlers.removeValue(forKey: descriptor)?()
+            handlers[descriptor]?()
         }
     }
 }

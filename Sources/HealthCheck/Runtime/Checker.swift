@@ -67,9 +67,9 @@ final class Checker: @unchecked Sendable {
         context.io.deadlines.cancel(timer)
         let now = context.loop.now()
         let due = max((start ?? now).adding(seconds: seconds), now)
-        // Checks start on a 10 ms grid, so those due close together share one wake-up of the
+        // Checks start on a 50 ms grid, so those due close together share one wake-up of the
         // loop: each wake-up is a thread hop in Dispatch, and they were most of the CPU.
-        let grid: UInt64 = 10_000_000
+        let grid: UInt64 = 50_000_000
         let aligned = Instant(nanoseconds: (due.nanoseconds + grid - 1) / grid * grid)
         timer = context.io.deadlines.at(aligned) { [weak self] in self?.check() }
     }

@@ -61,8 +61,9 @@ final class ConnectionDriver: @unchecked Sendable {
         do {
             let socket = try CheckSocket(to: endpoint)
             self.socket = socket
+            try socket.watch(with: io.poller) { [weak self] in self?.resume() }
             armTimer()
-            if try socket.connect(to: endpoint) { connected() } else { wait(.wantWrite) }
+            if try socket.connect(to: endpoint) { connected() }
         } catch {
             finish(.failed("\(error)"))
         }
@@ -76,6 +77,9 @@ final class ConnectionDriver: @unchecked Sendable {
 
     // MARK: Steps
 
+    /// The socket became readable or writable: take the current step as far as it goes. Being
+    /// edge-triggered, a readiness may also belong to a step already done; the step just finds
+    /// it would block.
     private func resume() {
         guard phase != .done else { return }
         armTimer()
@@ -133,8 +137,7 @@ final class ConnectionDriver: @unchecked Sendable {
             }
         }
         phase = .receiving
-        // The answer cannot be there yet: wait for it rather than try a read that fails.
-        wait(.wantRead)
+        // The answer cannot be there yet: the poller reports it when it comes.
     }
 
     private func receive() {
@@ -169,14 +172,8 @@ final class ConnectionDriver: @unchecked Sendable {
 
     // MARK: Waiting and the end
 
-    private func wait(_ direction: IOResult) {
-        guard let socket else { return }
-        do {
-            try socket.once(direction, on: io.poller) { [weak self] in self?.resume() }
-        } catch {
-            finish(.failed("\(error)"))
-        }
-    }
+    /// Nothing to do until the poller reports the socket ready again (it watches both ways).
+    private func wait(_ direction: IOResult) {}
 
     /// Re-arms the silence time-out: `timeout` from now, but never past the deadline.
     private func armTimer() {
