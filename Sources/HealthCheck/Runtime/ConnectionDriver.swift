@@ -82,7 +82,6 @@ final class ConnectionDriver: @unchecked Sendable {
     /// it would block.
     private func resume() {
         guard phase != .done else { return }
-        armTimer()
         switch phase {
         case .connecting:
             if let error = socket?.connectError() { return finish(.failed("\(error)")) }
@@ -96,6 +95,7 @@ final class ConnectionDriver: @unchecked Sendable {
 
     private func connected() {
         guard request != nil else { return finish(.connected(status: nil, digest: nil, asSent: nil)) }
+        armTimer()
         if let tlsContext, let socket {
             do {
                 tls = try TLSSession(context: tlsContext, descriptor: socket.descriptor, serverName: serverName)
@@ -114,6 +114,7 @@ final class ConnectionDriver: @unchecked Sendable {
         guard let tls else { return }
         switch tls.handshake() {
         case .transferred:
+            armTimer()
             phase = .sending
             send()
         case .closed: finish(.failed("the server closed the connection during the TLS handshake"))
@@ -143,11 +144,14 @@ final class ConnectionDriver: @unchecked Sendable {
     private func receive() {
         guard let socket else { return }
         let buffer = io.readBuffer
+        var progressed = false
+        defer { if progressed && phase == .receiving { armTimer() } }
         while phase == .receiving {
             let result = tls?.read(into: buffer) ?? socket.read(into: buffer)
             do {
                 switch result {
                 case .transferred(let count):
+                    progressed = true
                     let progress = try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]), body: { hasher?.update($0) },
                                                    chunkedBody: { rawHasher?.update($0) })
                     if progress == .complete { return finishResponse() }
@@ -175,7 +179,8 @@ final class ConnectionDriver: @unchecked Sendable {
     /// Nothing to do until the poller reports the socket ready again (it watches both ways).
     private func wait(_ direction: IOResult) {}
 
-    /// Re-arms the silence time-out: `timeout` from now, but never past the deadline.
+    /// Re-arms the silence time-out: `timeout` from now, but never past the deadline. Called
+    /// when a step begins and when bytes arrive, not on every readiness.
     private func armTimer() {
         let silence = io.loop.now().adding(seconds: timeout)
         io.deadlines.cancel(timeoutToken)
