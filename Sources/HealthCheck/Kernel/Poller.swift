@@ -5,39 +5,58 @@ import CLinuxNet
 import DaemonCore
 import Dispatch
 
-/// One epoll set for every check's socket, watched by a single Dispatch source on the loop. A
-/// socket that waits costs one epoll_ctl instead of a Dispatch source of its own, whose creation
-/// and cancellation each wake Dispatch's manager thread: with hundreds of checks a second that
-/// thread hopping was most of the checkers' CPU. The only place with epoll calls.
+/// One epoll set for every check's socket, drained on a short tick while any socket is watched.
+/// Every wake-up of the loop is a thread hop inside Dispatch (its manager thread, then a worker),
+/// which under load cost more than the checks themselves; a tick lets one wake-up serve every
+/// connection that moved in the last few milliseconds, and there is no tick when no check runs.
+/// A socket costs one epoll_ctl for its whole life. The only place with epoll calls.
 final class Poller: @unchecked Sendable {
+    /// How long a ready socket may wait to be served: a few milliseconds on checks whose
+    /// time-outs are seconds.
+    static let tick = 0.005
+
     private let epoll: Int32
-    private var source: DispatchSourceRead?
+    private let loop: EventLoop
+    private let deadlines: Deadlines
     private var handlers: [Int32: () -> Void] = [:]
     private var events = [epoll_event](repeating: epoll_event(), count: 256)
+    private var nextTick: Deadlines.Token?
 
-    init(loop: EventLoop) throws {
+    init(loop: EventLoop, deadlines: Deadlines) throws {
         epoll = try systemCall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
-        source = loop.readSource(epoll) { [weak self] in self?.drain() }
+        self.loop = loop
+        self.deadlines = deadlines
     }
 
     deinit {
-        source?.cancel()
+        close(epoll)
     }
 
-    /// Watches `descriptor` for the rest of its life: `handler` runs whenever it becomes readable
-    /// or writable (edge-triggered: one epoll_ctl per connection, however many steps it takes;
-    /// the handler must read or write until the call would block).
+    /// Watches `descriptor` for the rest of its life: `handler` runs whenever it has become
+    /// readable or writable (edge-triggered, so the handler must read or write until the call
+    /// would block).
     func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws {
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
         event.data.fd = descriptor
         _ = try systemCall("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) }
         handlers[descriptor] = handler
+        scheduleTick()
     }
 
     /// Stops calling the handler; closing the descriptor takes it out of the set.
     func forget(_ descriptor: Int32) {
         handlers[descriptor] = nil
+    }
+
+    private func scheduleTick() {
+        guard nextTick == nil, !handlers.isEmpty else { return }
+        nextTick = deadlines.at(loop.now().adding(seconds: Self.tick)) { [weak self] in
+            guard let self else { return }
+            nextTick = nil
+            drain()
+            scheduleTick()
+        }
     }
 
     private func drain() {

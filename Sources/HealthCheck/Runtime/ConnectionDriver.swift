@@ -227,8 +227,8 @@ final class CheckIO: @unchecked Sendable {
 
     init(loop: EventLoop) throws {
         self.loop = loop
-        poller = try Poller(loop: loop)
         deadlines = Deadlines(loop: loop)
+        poller = try Poller(loop: loop, deadlines: deadlines)
         readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
     }
 
