@@ -24,30 +24,38 @@ public enum DesiredTable {
         table.services.reserveCapacity(configuration.virtualServers.count)
         let groups = Dictionary(configuration.virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
         for (index, server) in configuration.virtualServers.enumerated() {
-            let settings = serviceSettings(server)
-            for (key, servicePort) in serviceKeys(server, groups: groups) {
-                var service = IPVSService(settings: settings)
-                service.destinations.reserveCapacity(server.realServers.count + 1)
-                let lost = quorumLost.contains(index)
-                for (realIndex, real) in server.realServers.enumerated() {
-                    let id = RealServerID(virtualServer: index, realServer: realIndex)
-                    let up = isUp(id) && !(lost && server.sorryServer != nil)
-                    let inhibit = real.effectiveInhibitOnFailure(in: server)
-                    guard up || inhibit else { continue }
-                    let destination = IPVSDestinationKey(address: real.address, port: real.effectivePort(in: server, servicePort: servicePort))
-                    service.destinations[destination] = IPVSDestinationSettings(
-                        forwarding: real.effectiveForwardingMethod(in: server), weight: up ? (weight(id) ?? real.effectiveWeight) : 0,
-                        upperThreshold: real.upperThreshold ?? 0, lowerThreshold: real.lowerThreshold ?? 0)
-                }
-                if let sorry = server.sorryServer, lost || server.sorryServerInhibit {
-                    let destination = IPVSDestinationKey(address: sorry.address, port: sorry.port ?? servicePort)
-                    service.destinations[destination] = IPVSDestinationSettings(
-                        forwarding: server.sorryServerForwardingMethod ?? server.effectiveForwardingMethod, weight: lost ? 1 : 0)
-                }
+            for (key, service) in services(of: server, index: index, groups: groups, isUp: isUp, weight: weight, quorumLost: quorumLost.contains(index)) {
                 table.services[key] = service
             }
         }
         return table
+    }
+
+    /// The kernel services of one virtual server (several for a group), with their destinations.
+    public static func services(of server: VirtualServer, index: Int, groups: [String: VirtualServerGroup],
+                                isUp: (RealServerID) -> Bool, weight: (RealServerID) -> Int?,
+                                quorumLost lost: Bool) -> [(IPVSServiceKey, IPVSService)] {
+        let settings = serviceSettings(server)
+        return serviceKeys(server, groups: groups).map { key, servicePort in
+            var service = IPVSService(settings: settings)
+            service.destinations.reserveCapacity(server.realServers.count + 1)
+            for (realIndex, real) in server.realServers.enumerated() {
+                let id = RealServerID(virtualServer: index, realServer: realIndex)
+                let up = isUp(id) && !(lost && server.sorryServer != nil)
+                let inhibit = real.effectiveInhibitOnFailure(in: server)
+                guard up || inhibit else { continue }
+                let destination = IPVSDestinationKey(address: real.address, port: real.effectivePort(in: server, servicePort: servicePort))
+                service.destinations[destination] = IPVSDestinationSettings(
+                    forwarding: real.effectiveForwardingMethod(in: server), weight: up ? (weight(id) ?? real.effectiveWeight) : 0,
+                    upperThreshold: real.upperThreshold ?? 0, lowerThreshold: real.lowerThreshold ?? 0)
+            }
+            if let sorry = server.sorryServer, lost || server.sorryServerInhibit {
+                let destination = IPVSDestinationKey(address: sorry.address, port: sorry.port ?? servicePort)
+                service.destinations[destination] = IPVSDestinationSettings(
+                    forwarding: server.sorryServerForwardingMethod ?? server.effectiveForwardingMethod, weight: lost ? 1 : 0)
+            }
+            return (key, service)
+        }
     }
 
     static func serviceSettings(_ server: VirtualServer) -> IPVSServiceSettings {

@@ -64,7 +64,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         let name = RealServerName(server, server.realServers[id.realServer])
         guard dynamicWeights[name] != weight else { return }
         dynamicWeights[name] = weight
-        synchronize(reporting: "updated", reportForeign: false)
+        update(virtualServer: id.virtualServer)
     }
 
     private var weightOverride: (DesiredTable.RealServerID) -> Int? {
@@ -82,7 +82,25 @@ public final class IPVSRuntime: @unchecked Sendable {
         let server = configuration.virtualServers[id.virtualServer]
         let name = RealServerName(server, server.realServers[id.realServer])
         let changed = up ? down.remove(name) != nil : down.insert(name).inserted
-        if changed { synchronize(reporting: "updated", reportForeign: false) }
+        if changed { update(virtualServer: id.virtualServer) }
+    }
+
+    /// One real server changed: only its virtual server is rebuilt and compared with what we
+    /// programmed, so the cost does not grow with the size of the whole table (with thousands of
+    /// real servers flapping under load, a whole-table pass per change fed on itself).
+    private func update(virtualServer index: Int) {
+        let server = configuration.virtualServers[index]
+        evaluateQuorum(of: server, index: index)
+        let lost = quorumLost[VirtualServerName(server)] == true
+        let fresh = DesiredTable.services(of: server, index: index, groups: groups, isUp: isUp, weight: weightOverride, quorumLost: lost)
+        var before = IPVSTable()
+        var after = IPVSTable()
+        for (key, service) in fresh {
+            before.services[key] = applied.services[key]
+            after.services[key] = service
+        }
+        apply(IPVSDiff.operations(from: before, to: after), detail: .info, current: before)
+        for (key, service) in fresh { applied.services[key] = service }
     }
 
     /// Connects, loading `ip_vs` first when the kernel does not know the family yet, as keepalived
@@ -149,25 +167,29 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// quorum_up or quorum_down. At start the first verdict counts as a change, as in keepalived.
     private func evaluateQuorums() {
         for (index, server) in configuration.virtualServers.enumerated() {
-            let live = Quorum.liveWeight(of: server, index: index, isUp: isUp)
-            let quorum = server.quorum ?? VirtualServer.defaultQuorum
-            let hysteresis = server.hysteresis ?? 0
-            let previous = quorumLost[VirtualServerName(server)]
-            let lost = Quorum.isLost(liveWeight: live, quorum: quorum, hysteresis: hysteresis, wasLost: previous)
-            quorumLost[VirtualServerName(server)] = lost
-            guard lost != previous else { continue }
-            let name = serviceName(server)
-            if lost {
-                logger.info("Lost quorum \(quorum)-\(hysteresis)=\(quorum - hysteresis) > \(live) for VS \(name)")
-                if let sorry = server.sorryServer { logger.info("Adding sorry server [\(sorry.address)]:\(sorry.port ?? 0) to VS \(name)") }
-                run(server.quorumDown, for: name)
-            } else {
-                logger.info("Gained quorum \(quorum)+\(hysteresis)=\(quorum + hysteresis) <= \(live) for VS \(name)")
-                if let sorry = server.sorryServer, previous != nil {
-                    logger.info("Removing sorry server [\(sorry.address)]:\(sorry.port ?? 0) from VS \(name)")
-                }
-                run(server.quorumUp, for: name)
+            evaluateQuorum(of: server, index: index)
+        }
+    }
+
+    private func evaluateQuorum(of server: VirtualServer, index: Int) {
+        let live = Quorum.liveWeight(of: server, index: index, isUp: isUp)
+        let quorum = server.quorum ?? VirtualServer.defaultQuorum
+        let hysteresis = server.hysteresis ?? 0
+        let previous = quorumLost[VirtualServerName(server)]
+        let lost = Quorum.isLost(liveWeight: live, quorum: quorum, hysteresis: hysteresis, wasLost: previous)
+        quorumLost[VirtualServerName(server)] = lost
+        guard lost != previous else { return }
+        let name = serviceName(server)
+        if lost {
+            logger.info("Lost quorum \(quorum)-\(hysteresis)=\(quorum - hysteresis) > \(live) for VS \(name)")
+            if let sorry = server.sorryServer { logger.info("Adding sorry server [\(sorry.address)]:\(sorry.port ?? 0) to VS \(name)") }
+            run(server.quorumDown, for: name)
+        } else {
+            logger.info("Gained quorum \(quorum)+\(hysteresis)=\(quorum + hysteresis) <= \(live) for VS \(name)")
+            if let sorry = server.sorryServer, previous != nil {
+                logger.info("Removing sorry server [\(sorry.address)]:\(sorry.port ?? 0) from VS \(name)")
             }
+            run(server.quorumUp, for: name)
         }
     }
 
