@@ -86,6 +86,8 @@ public enum DaemonRunner {
                     shutdown.exit(status: 1)
                 }
             }
+            // Under systemd (Type=notify): the first configuration is in place.
+            SystemdNotify.send("READY=1")
         }
         shutdown.install()
         dispatchMain()

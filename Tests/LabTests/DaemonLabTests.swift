@@ -97,4 +97,29 @@ final class DaemonLabTests: XCTestCase {
         XCTAssertTrue(first.log.contains("(VI_1) Entering BACKUP STATE"), first.log)
         XCTAssertTrue(FileManager.default.fileExists(atPath: events + ".backup"))
     }
+
+    /// Under systemd (Type=notify) the daemon says READY=1 on $NOTIFY_SOCKET once its
+    /// configuration is applied.
+    func testReadinessIsSentToSystemd() throws {
+        lab = try Lab(directors: 1)
+        let config = try lab.writeConfig(instance(priority: 100), as: "d1.conf")
+        let socket = lab.directory.appendingPathComponent("notify").path
+        let script = """
+        import os, socket, subprocess, sys
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(sys.argv[1])
+        s.settimeout(10)
+        env = dict(os.environ, NOTIFY_SOCKET=sys.argv[1])
+        daemon = subprocess.Popen(sys.argv[2:], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            print(s.recv(256).decode())
+        finally:
+            daemon.terminate()
+            daemon.wait(10)
+        """
+        let result = try lab.exec("d1", ["python3", "-c", script, socket, Lab.binary.path, "-P", "-n", "-f", config,
+                                         "-p", lab.directory.appendingPathComponent("d1.pid").path])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "READY=1")
+    }
 }
