@@ -32,11 +32,11 @@ public enum DaemonRunner {
     public static func run(_ options: DaemonOptions, configuration: KeepalivedConfiguration) -> Never {
         if !options.foreground { Daemonizer.detach() }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = options.logToConsole ? ConsoleLogHandler(ident: label) as any LogHandler : SyslogLogHandler()
+            var handler: any LogHandler = options.logToConsole
+                ? ConsoleLogHandler(ident: label) as any LogHandler : SyslogLogHandler(ident: label, facility: options.syslogFacility)
             handler.logLevel = options.logDetail ? .debug : .info
             return handler
         }
-        if !options.logToConsole { SyslogLogHandler.open(ident: "Keepalived_vrrp", facility: options.syslogFacility) }
         let logger = Logger(label: "Keepalived_vrrp")
         let pidFile: PidFile
         do {

@@ -48,18 +48,20 @@ public enum StandardStream {
     }
 }
 
-/// Sends lines to syslog with keepalived's idents, so `/var/log/messages` reads as it did.
+/// Sends lines to the system log with each part's own ident, `Keepalived_vrrp` or
+/// `Keepalived_healthcheckers`, so `/var/log/messages` reads as it did with keepalived's processes.
+/// syslog(3) has one ident per process, so the lines are written to /dev/log directly, in its format.
 public struct SyslogLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
+    private let ident: String
+    private let facility: Int32
 
-    /// Opens the log; call once before the first line. `facility` is a LOG_* facility value.
-    public static func open(ident: String, facility: Int32) {
-        // openlog keeps the pointer: the ident must outlive the process's logging.
-        openlog(strdup(ident), LOG_PID | LOG_NDELAY, facility)
+    /// `facility` is a LOG_* facility value (LOG_DAEMON, LOG_LOCAL0…).
+    public init(ident: String, facility: Int32) {
+        self.ident = ident
+        self.facility = facility
     }
-
-    public init() {}
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -75,16 +77,57 @@ public struct SyslogLogHandler: LogHandler {
         case .error: priority = LOG_ERR
         case .critical: priority = LOG_CRIT
         }
-        withVaList([]) { arguments in
-            "\(event.message)".replacingPercent().withCString { vsyslog(priority, $0, arguments) }
-        }
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let day = parts.tm_mday < 10 ? " \(parts.tm_mday)" : "\(parts.tm_mday)"
+        let stamp = "\(months[Int(parts.tm_mon)]) \(day) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        SyslogSocket.shared.send("<\(facility | priority)>\(stamp) \(ident)[\(getpid())]: \(event.message)")
     }
 }
 
-extension String {
-    /// syslog formats its message: a literal percent sign must be doubled.
-    func replacingPercent() -> String {
-        guard contains("%") else { return self }
-        return split(separator: "%", omittingEmptySubsequences: false).joined(separator: "%%")
+/// The datagram socket to the system log, shared by every handler, reconnected when syslog restarts.
+final class SyslogSocket: @unchecked Sendable {
+    /// The socket's path; tests point it elsewhere with SWIFTKEEPALIVED_SYSLOG_SOCKET.
+    static let shared = SyslogSocket(path: getenv("SWIFTKEEPALIVED_SYSLOG_SOCKET").map { String(cString: $0) } ?? "/dev/log")
+
+    private let path: String
+    private var descriptor: Int32 = -1
+    private var lock = pthread_mutex_t()
+
+    init(path: String) {
+        self.path = path
+        pthread_mutex_init(&lock, nil)
+    }
+
+    func send(_ line: String) {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        for _ in 0..<2 {
+            if descriptor < 0 { connect() }
+            guard descriptor >= 0 else { return }
+            var bytes = Array(line.utf8)
+            if Glibc.send(descriptor, &bytes, bytes.count, Int32(MSG_NOSIGNAL)) >= 0 { return }
+            // The log daemon restarted (or the socket went away): reconnect once and retry.
+            close(descriptor)
+            descriptor = -1
+        }
+    }
+
+    private func connect() {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let candidate = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard candidate >= 0 else { return }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(candidate, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if connected == 0 { descriptor = candidate } else { close(candidate) }
     }
 }
+

@@ -122,4 +122,52 @@ final class DaemonLabTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "READY=1")
     }
+
+    /// Without -l the lines go to syslog, each with its part's ident as keepalived's processes
+    /// have them, in the facility -S names (local5 here: 21 << 3 plus the priority).
+    func testSyslogLinesCarryEachPartsIdent() throws {
+        lab = try Lab(directors: 1, servers: 1)
+        let config = try lab.writeConfig(instance(priority: 100) + """
+        virtual_server 192.0.2.200 80 {
+            delay_loop 1
+            lb_kind NAT
+            protocol TCP
+            real_server \(lab.address("s1")) 8099 {
+                TCP_CHECK {
+                    connect_timeout 1
+                    retry 0
+                }
+            }
+        }
+
+        """, as: "d1.conf")
+        let socket = lab.directory.appendingPathComponent("log").path
+        let script = """
+        import os, socket, subprocess, sys, time
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(sys.argv[1])
+        s.settimeout(1)
+        env = dict(os.environ, SWIFTKEEPALIVED_SYSLOG_SOCKET=sys.argv[1])
+        daemon = subprocess.Popen(sys.argv[2:], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        lines, deadline = [], time.time() + 8
+        try:
+            while time.time() < deadline and not any("TCP_CHECK" in l for l in lines):
+                try:
+                    lines.append(s.recv(4096).decode())
+                except socket.timeout:
+                    pass
+        finally:
+            daemon.terminate()
+            daemon.wait(10)
+        print("\\n".join(lines))
+        """
+        let result = try lab.exec("d1", ["python3", "-c", script, socket, Lab.binary.path, "-n", "-S", "5", "-f", config,
+                                         "-p", lab.directory.appendingPathComponent("d1.pid").path])
+        XCTAssertEqual(result.status, 0, result.output)
+        let lines = result.output.split(separator: "\n").map(String.init)
+        let priority = (21 << 3) | 6  // local5.info
+        XCTAssertTrue(lines.contains { $0.hasPrefix("<\(priority)>") && $0.contains(" Keepalived_vrrp[") && $0.contains("Entering") }, result.output)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("<\(priority)>") && $0.contains(" Keepalived_healthcheckers[") && $0.contains("TCP_CHECK on service") },
+                      result.output)
+    }
 }
