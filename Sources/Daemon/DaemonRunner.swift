@@ -114,7 +114,17 @@ final class Shutdown: @unchecked Sendable {
         self.options = options
     }
 
+    /// keepalived's SIGJSON.
+    static let jsonSignal = __libc_current_sigrtmin() + 2
+
     func install() {
+        for signalNumber in [SIGUSR1, SIGUSR2, Self.jsonSignal] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: loop.queue)
+            source.setEventHandler { [weak self] in self?.dump(signalNumber) }
+            source.resume()
+            sources.append(source)
+        }
         for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: loop.queue)
@@ -132,6 +142,19 @@ final class Shutdown: @unchecked Sendable {
             }
             source.resume()
             sources.append(source)
+        }
+    }
+
+    /// SIGUSR1, SIGUSR2 and SIGJSON: the running state into keepalived's files.
+    private func dump(_ signalNumber: Int32) {
+        let dumps = StateDumps(vrrp: vrrp?.report ?? [], virtualServers: ipvs?.report ?? [])
+        let (text, name) = signalNumber == SIGUSR1 ? (dumps.data, "keepalived.data")
+            : signalNumber == SIGUSR2 ? (dumps.statistics, "keepalived.stats") : (dumps.json, "keepalived.json")
+        do {
+            try StateDumps.write(text, as: name)
+            logger.info("Printing state to \(StateDumps.directory)/\(name)")
+        } catch {
+            logger.error("\(error)")
         }
     }
 

@@ -295,3 +295,37 @@ struct RealServerName: Hashable {
         port = real.port
     }
 }
+
+/// One virtual server as the state dumps show it: its kernel services and each real server's health.
+public struct VirtualServerReport: Sendable, Codable {
+    public struct RealServer: Sendable, Codable {
+        public let address: String
+        public let port: Int
+        public let up: Bool
+        /// The weight in the kernel (0 when inhibited); nil when not in the kernel table.
+        public let weight: Int?
+    }
+
+    public let name: String
+    public let services: [String]
+    public let quorumLost: Bool
+    public let realServers: [RealServer]
+}
+
+extension IPVSRuntime {
+    /// Every virtual server, in config order. Call on the loop.
+    public var report: [VirtualServerReport] {
+        configuration.virtualServers.enumerated().map { index, server in
+            let keys = DesiredTable.serviceKeys(server, groups: groups)
+            let reals = server.realServers.map { real in
+                let port = real.effectivePort(in: server)
+                let key = IPVSDestinationKey(address: real.address, port: port)
+                let weight = keys.first.flatMap { applied.services[$0.0]?.destinations[key]?.weight }
+                return VirtualServerReport.RealServer(address: "\(real.address)", port: port,
+                                                      up: !down.contains(RealServerName(server, real)), weight: weight)
+            }
+            return VirtualServerReport(name: serviceName(server), services: keys.map { "\($0.0)" },
+                                       quorumLost: quorumLost[VirtualServerName(server)] == true, realServers: reals)
+        }
+    }
+}

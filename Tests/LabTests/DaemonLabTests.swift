@@ -170,4 +170,38 @@ final class DaemonLabTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasPrefix("<\(priority)>") && $0.contains(" Keepalived_healthcheckers[") && $0.contains("TCP_CHECK on service") },
                       result.output)
     }
+
+    /// SIGUSR1, SIGUSR2 and SIGRTMIN+2 write the running state, the VRRP statistics and the
+    /// state as JSON to keepalived's files.
+    func testStateDumpsOnSignals() throws {
+        lab = try Lab(directors: 1)
+        let config = try lab.writeConfig(instance(priority: 100), as: "d1.conf")
+        let dumps = lab.directory.path
+        let script = """
+        import os, signal, subprocess, sys, time
+        env = dict(os.environ, SWIFTKEEPALIVED_DUMP_DIR=sys.argv[1])
+        daemon = subprocess.Popen(sys.argv[2:], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(5)
+            for number in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGRTMIN + 2):
+                os.kill(daemon.pid, number)
+            time.sleep(1)
+        finally:
+            daemon.terminate()
+            daemon.wait(10)
+        """
+        let result = try lab.exec("d1", ["python3", "-c", script, dumps, Lab.binary.path, "-P", "-n", "-l", "-f", config,
+                                         "-p", lab.directory.appendingPathComponent("d1.pid").path])
+        XCTAssertEqual(result.status, 0, result.output)
+        func read(_ name: String) -> String { (try? String(contentsOfFile: "\(dumps)/\(name)", encoding: .utf8)) ?? "" }
+        let data = read("keepalived.data")
+        XCTAssertTrue(data.contains("VRRP Instance = VI_1") && data.contains("State = MASTER") && data.contains("192.0.2.200"), data)
+        let statistics = read("keepalived.stats")
+        XCTAssertTrue(statistics.contains("VRRP Instance: VI_1") && statistics.contains("Sent: "), statistics)
+        let json = try JSONSerialization.jsonObject(with: Data(read("keepalived.json").utf8)) as? [String: Any]
+        let first = (json?["vrrp"] as? [[String: Any]])?.first
+        XCTAssertEqual(first?["name"] as? String, "VI_1")
+        XCTAssertEqual(first?["state"] as? String, "MASTER")
+        XCTAssertGreaterThan(first?["advertisementsSent"] as? Int ?? 0, 0)
+    }
 }

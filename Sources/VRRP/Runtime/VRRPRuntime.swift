@@ -116,6 +116,8 @@ public final class VRRPRuntime: @unchecked Sendable {
         for interface in interfaces.values { interface.stopReceiving() }
     }
 
+    var instanceRuntimes: [InstanceRuntime] { instances }
+
     /// Name and state of each instance, in config order.
     public var states: [(name: String, state: VRRPState, priority: Int)] {
         instances.map { ($0.config.name, $0.machine.state, $0.machine.priority) }
