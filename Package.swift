@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "KeepalivedConfig", "DaemonCore"]),
-        .testTarget(name: "LabTests", exclude: ["check_servers.py"]),
+        .testTarget(name: "LabTests", exclude: ["check_servers.py", "advert_fuzzer.py"]),
         .testTarget(
             name: "CommandLineTests",
             dependencies: []
