@@ -128,7 +128,8 @@ struct LabError: Error, CustomStringConvertible {
 /// A daemon process inside a lab node.
 final class Daemon {
     enum Kind { case ours, keepalived }
-    enum Part: String { case vrrp = "-P", checkers = "-C" }
+    /// -P, -C, or both parts (no flag).
+    enum Part: String { case vrrp = "-P", checkers = "-C", both = "" }
 
     let kind: Kind
     let node: String
@@ -146,9 +147,9 @@ final class Daemon {
         let arguments: [String]
         switch kind {
         case .ours:
-            arguments = [Lab.binary.path, part.rawValue, "-n", "-l", "-f", config, "-p", base + ".pid"]
+            arguments = [Lab.binary.path] + (part == .both ? [] : [part.rawValue]) + ["-n", "-l", "-f", config, "-p", base + ".pid"]
         case .keepalived:
-            arguments = ["/usr/sbin/keepalived", part.rawValue, "-n", "-l", "-D", "-f", config, "-p", base + ".pid", "-r", base + ".vrrp.pid",
+            arguments = ["/usr/sbin/keepalived"] + (part == .both ? [] : [part.rawValue]) + ["-n", "-l", "-D", "-f", config, "-p", base + ".pid", "-r", base + ".vrrp.pid",
                          "-c", base + ".checkers.pid"]
         }
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
