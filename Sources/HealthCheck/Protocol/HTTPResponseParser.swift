@@ -108,9 +108,9 @@ public struct HTTPResponseParser: Sendable {
         }
         if end.headerLength > Self.maximumHeaderBytes { throw .headersTooLarge(Self.maximumHeaderBytes) }
         let consumedFromThisPiece = end.bodyStart - (header.count - bytes.count)
-        let text = String(decoding: header[..<end.headerLength], as: UTF8.self)
-        header = []
-        try interpret(text)
+        let lines = Self.lines(header[..<end.headerLength])
+        defer { header = [] }
+        try interpret(lines)
         return bytes[(bytes.startIndex + consumedFromThisPiece)...]
     }
 
@@ -128,23 +128,52 @@ public struct HTTPResponseParser: Sendable {
         return nil
     }
 
-    private mutating func interpret(_ text: String) throws(Failure) {
-        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }.map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-        let statusLine = lines.first ?? ""
-        let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), parts[1].count == 3, let code = Int(parts[1]), (100...999).contains(code) else {
-            throw .malformedStatusLine(String(statusLine.prefix(80)))
+    /// The header's lines, without their line ends, as byte slices (checks run by the hundred a
+    /// second: no String per line).
+    private static func lines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = bytes.startIndex
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+            lines.append(trimmed(bytes[start..<index]))
+            start = index + 1
         }
+        if start < bytes.endIndex { lines.append(trimmed(bytes[start...])) }
+        return lines
+    }
+
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { slice = slice.dropFirst() }
+        while let last = slice.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") || last == UInt8(ascii: "\r") { slice = slice.dropLast() }
+        return slice
+    }
+
+    /// Whether `bytes` starts with `name` followed by a colon, ignoring case; returns the value.
+    private static func value(of name: String, in line: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        let name = name.utf8
+        guard line.count > name.count, line[line.startIndex + name.count] == UInt8(ascii: ":") else { return nil }
+        for (offset, expected) in name.enumerated() where line[line.startIndex + offset] | 0x20 != expected { return nil }
+        return trimmed(line[(line.startIndex + name.count + 1)...])
+    }
+
+    private mutating func interpret(_ lines: [ArraySlice<UInt8>]) throws(Failure) {
+        let statusLine = lines.first ?? []
+        let parts = statusLine.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: true)
+        guard parts.count >= 2, parts[0].starts(with: Array("HTTP/".utf8)), parts[1].count == 3,
+              parts[1].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            throw .malformedStatusLine(String(decoding: statusLine.prefix(80), as: UTF8.self))
+        }
+        let code = parts[1].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        guard (100...999).contains(code) else { throw .malformedStatusLine(String(decoding: statusLine.prefix(80), as: UTF8.self)) }
         statusCode = code
         var length: Int?
         var chunked = false
         for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
-            if name == "content-length", let number = Int(value), number >= 0 { length = number }
-            if name == "transfer-encoding", value.lowercased().split(separator: ",").last.map({ $0.trimmingCharacters(in: " \t") == "chunked" }) == true {
-                chunked = true
+            if let value = Self.value(of: "content-length", in: line) {
+                if let number = Int(String(decoding: value, as: UTF8.self)), number >= 0 { length = number }
+            } else if let value = Self.value(of: "transfer-encoding", in: line) {
+                let last = value.split(separator: UInt8(ascii: ",")).last.map { Self.trimmed($0) } ?? []
+                chunked = last.count == 7 && zip(last, "chunked".utf8).allSatisfy { $0 | 0x20 == $1 }
             }
         }
         if !readsBody || code / 100 == 1 || code == 204 || code == 304 {
@@ -222,20 +251,5 @@ public struct HTTPResponseParser: Sendable {
             }
         }
         return index
-    }
-}
-
-private extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        var text = self
-        while let first = text.first, set.contains(first) { text = text.dropFirst() }
-        while let last = text.last, set.contains(last) { text = text.dropLast() }
-        return String(text)
-    }
-}
-
-private extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        Substring(self).trimmingCharacters(in: set)
     }
 }

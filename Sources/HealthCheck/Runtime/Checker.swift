@@ -33,6 +33,8 @@ final class Checker: @unchecked Sendable {
     /// MISC_CHECK with misc_dynamic: the weight the script asked for.
     var onWeight: (Int) -> Void = { _ in }
     private var dynamicWeight: Int?
+    /// Each url's request, built once: they never change between checks.
+    private var requests: [Int: [UInt8]] = [:]
 
     /// `initiallyUp` carries a verdict over a reload; otherwise the server starts up, or down with alpha.
     init(config: HealthChecker, real: RealServer, server: VirtualServer, serverName: String, context: Context, initiallyUp: Bool? = nil) {
@@ -110,9 +112,15 @@ final class Checker: @unchecked Sendable {
         guard index < http.urls.count else { return record(success: true) }
         let url = http.urls[index]
         let path = url.path ?? "/"
-        let host = HTTPRequest.host(virtualhost: url.virtualhost ?? http.virtualhost ?? virtualhost, address: endpoint.address,
-                                    port: endpoint.port, tls: tls != nil)
-        let request = HTTPRequest.bytes(path: path, host: host, version: http.httpProtocol ?? HTTPCheck.defaultProtocol)
+        let request: [UInt8]
+        if let built = requests[index] {
+            request = built
+        } else {
+            let host = HTTPRequest.host(virtualhost: url.virtualhost ?? http.virtualhost ?? virtualhost, address: endpoint.address,
+                                        port: endpoint.port, tls: tls != nil)
+            request = HTTPRequest.bytes(path: path, host: host, version: http.httpProtocol ?? HTTPCheck.defaultProtocol)
+            requests[index] = request
+        }
         let serverName = http.enableSNI ? (url.virtualhost ?? http.virtualhost ?? virtualhost) : nil
         connection = ConnectionDriver(io: context.io, endpoint: endpoint, tls: tls, serverName: serverName, request: request,
                                       hashBody: url.digest != nil, timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
