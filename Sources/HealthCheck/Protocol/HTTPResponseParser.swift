@@ -41,6 +41,7 @@ public struct HTTPResponseParser: Sendable {
 
     public static let maximumHeaderBytes = 64 * 1024
     public static let maximumChunkLine = 1024
+    private static let statusPrefix = Array("HTTP/".utf8)
 
     public private(set) var statusCode: Int?
     private let readsBody: Bool
@@ -97,7 +98,7 @@ public struct HTTPResponseParser: Sendable {
         let searchFrom = max(header.count - 3, 0)
         header.append(contentsOf: bytes)
         // Anything that does not start like a status line is refused at once, not after the close.
-        let prefix = Array("HTTP/".utf8)
+        let prefix = Self.statusPrefix
         if !header.starts(with: prefix.prefix(header.count)) && !prefix.starts(with: header.prefix(prefix.count)) {
             let line = header.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }.prefix(40)
             throw .malformedStatusLine(String(decoding: line.map { (32...126).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self))
@@ -159,7 +160,7 @@ public struct HTTPResponseParser: Sendable {
     private mutating func interpret(_ lines: [ArraySlice<UInt8>]) throws(Failure) {
         let statusLine = lines.first ?? []
         let parts = statusLine.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: true)
-        guard parts.count >= 2, parts[0].starts(with: Array("HTTP/".utf8)), parts[1].count == 3,
+        guard parts.count >= 2, parts[0].starts(with: Self.statusPrefix), parts[1].count == 3,
               parts[1].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
             throw .malformedStatusLine(String(decoding: statusLine.prefix(80), as: UTF8.self))
         }

@@ -119,7 +119,9 @@ final class ConnectionDriver: @unchecked Sendable {
             send()
         case .closed: finish(.failed("the server closed the connection during the TLS handshake"))
         case .failed(let reason): finish(.failed(reason))
-        case let direction: wait(direction)
+        case .wantRead, .wantWrite:
+            // The poller watches both ways and calls resume() when the socket is ready again.
+            break
         }
     }
 
@@ -134,7 +136,7 @@ final class ConnectionDriver: @unchecked Sendable {
             case .transferred(let count): sent += count
             case .closed: return finish(.failed("the server closed the connection before the request was sent"))
             case .failed(let reason): return finish(.failed(reason))
-            case let direction: return wait(direction)
+            case .wantRead, .wantWrite: return  // resumed by the poller when ready
             }
         }
         phase = .receiving
@@ -160,8 +162,8 @@ final class ConnectionDriver: @unchecked Sendable {
                     return finishResponse()
                 case .failed(let reason):
                     return finish(.failed(reason))
-                case let direction:
-                    return wait(direction)
+                case .wantRead, .wantWrite:
+                    return  // resumed by the poller when ready
                 }
             } catch {
                 return finish(.failed("\(error)"))
@@ -175,9 +177,6 @@ final class ConnectionDriver: @unchecked Sendable {
     }
 
     // MARK: Waiting and the end
-
-    /// Nothing to do until the poller reports the socket ready again (it watches both ways).
-    private func wait(_ direction: IOResult) {}
 
     /// Re-arms the silence time-out: `timeout` from now, but never past the deadline. Called
     /// when a step begins and when bytes arrive, not on every readiness.
