@@ -214,20 +214,10 @@ final class IPVSKernelTests: XCTestCase {
         let configPath = directory.appendingPathComponent("keepalived.conf").path
         try rich.write(toFile: configPath, atomically: true, encoding: .utf8)
         let expectedServices = DesiredTable.build(config(rich)).services.count
-        let ours = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived").path
-        let runs: [(String, [String])] = [
-            ("/usr/sbin/keepalived", ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("k.pid").path,
-                                      "-c", directory.appendingPathComponent("c.pid").path]),
-            (ours, ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("o.pid").path]),
-        ]
+        let runs = checkerDaemons(config: configPath, directory: directory)
         var tables: [String] = []
         for (program, arguments) in runs {
-            let daemon = Process()
-            daemon.executableURL = URL(fileURLWithPath: program)
-            daemon.arguments = arguments
-            daemon.standardOutput = FileHandle.nullDevice
-            daemon.standardError = FileHandle.nullDevice
-            try daemon.run()
+            let daemon = try startQuietly(program, arguments)
             let deadline = Date().addingTimeInterval(10)
             while Date() < deadline, try netlink.table().services.count < expectedServices || destinationsMissing() {
                 Thread.sleep(forTimeInterval: 0.1)
@@ -240,6 +230,26 @@ final class IPVSKernelTests: XCTestCase {
         }
         XCTAssertEqual(tables[1], tables[0], "ours (second) differs from keepalived (first)")
         XCTAssertTrue(tables[0].contains("persistent 50 mask 255.255.255.0"), tables[0])
+    }
+
+    /// Debian's keepalived, then ours, each running IPVS and the checkers alone (-C) on `config`.
+    private func checkerDaemons(config: String, directory: URL) -> [(program: String, arguments: [String])] {
+        let ours = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived").path
+        return [
+            ("/usr/sbin/keepalived", ["-C", "-n", "-l", "-f", config, "-p", directory.appendingPathComponent("k.pid").path,
+                                      "-c", directory.appendingPathComponent("c.pid").path]),
+            (ours, ["-C", "-n", "-l", "-f", config, "-p", directory.appendingPathComponent("o.pid").path]),
+        ]
+    }
+
+    private func startQuietly(_ program: String, _ arguments: [String]) throws -> Process {
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: program)
+        daemon.arguments = arguments
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        return daemon
     }
 
     private func destinationsMissing() throws -> Bool {
@@ -435,22 +445,12 @@ final class IPVSKernelTests: XCTestCase {
             while Date() < deadline && live() != expected { Thread.sleep(forTimeInterval: 0.1) }
             XCTAssertEqual(live(), expected, what)
         }
-        let ours = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived").path
-        let runs: [(String, [String])] = [
-            ("/usr/sbin/keepalived", ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("k.pid").path,
-                                      "-c", directory.appendingPathComponent("c.pid").path]),
-            (ours, ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("o.pid").path]),
-        ]
+        let runs = checkerDaemons(config: configPath, directory: directory)
         var tables: [String] = []
         for (program, arguments) in runs {
             control("mode 198.51.100.21:80 http")
             control("mode 198.51.100.22:80 http,status=500")
-            let daemon = Process()
-            daemon.executableURL = URL(fileURLWithPath: program)
-            daemon.arguments = arguments
-            daemon.standardOutput = FileHandle.nullDevice
-            daemon.standardError = FileHandle.nullDevice
-            try daemon.run()
+            let daemon = try startQuietly(program, arguments)
             waitFor(["198.51.100.21"], "\(program): only the healthy server")
             Thread.sleep(forTimeInterval: 1.5)
             tables.append(try ipvsadm())
