@@ -2,18 +2,7 @@ import Foundation
 import XCTest
 
 /// The daemon as a service: detaching without -n, notify scripts, routes, and FAULT on link loss.
-final class DaemonLabTests: XCTestCase {
-    private var lab: Lab!
-
-    override func setUpWithError() throws {
-        try Lab.requireLab()
-    }
-
-    override func tearDown() {
-        lab?.tearDown()
-        lab = nil
-    }
-
+final class DaemonLabTests: LabTestCase {
     private func instance(priority: Int, extra: String = "") -> String {
         """
         vrrp_instance VI_1 {

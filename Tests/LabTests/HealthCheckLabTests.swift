@@ -5,19 +5,13 @@ import XCTest
 /// (Tests/LabTests/check_servers.py) on s1, the daemon with -C on d1. This machine's kernel has
 /// no IPVS, so the daemon logs that and checks on; the verdicts are read from its log (the VM
 /// test in IPVSKernelTests follows them into the kernel table).
-final class HealthCheckLabTests: XCTestCase {
-    private var lab: Lab!
+final class HealthCheckLabTests: LabTestCase {
     private static let script = Lab.repository.appendingPathComponent("Tests/LabTests/check_servers.py").path
     private let okDigest = "eff5bc1ef8ec9d03e640fc4370f5eacd"  // md5("ok\n")
 
     override func setUpWithError() throws {
-        try Lab.requireLab()
+        try super.setUpWithError()
         lab = try Lab(directors: 1, servers: 1)
-    }
-
-    override func tearDown() {
-        lab?.tearDown()
-        lab = nil
     }
 
     private var server: String { lab.address("s1") }

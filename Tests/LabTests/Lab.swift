@@ -180,3 +180,18 @@ final class Daemon {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 }
+
+/// A test that runs in a lab: skipped loudly where a lab cannot be built, and whatever lab it
+/// made is torn down after it.
+class LabTestCase: XCTestCase {
+    var lab: Lab!
+
+    override func setUpWithError() throws {
+        try Lab.requireLab()
+    }
+
+    override func tearDown() {
+        lab?.tearDown()
+        lab = nil
+    }
+}

@@ -4,18 +4,7 @@ import XCTest
 /// Stopping under load: 200 instances and 400 checked real servers. SIGTERM ends the daemon
 /// within a second with every address removed; after a SIGKILL, the next start removes what the
 /// dead process left before it takes any state.
-final class ShutdownLabTests: XCTestCase {
-    private var lab: Lab!
-
-    override func setUpWithError() throws {
-        try Lab.requireLab()
-    }
-
-    override func tearDown() {
-        lab?.tearDown()
-        lab = nil
-    }
-
+final class ShutdownLabTests: LabTestCase {
     private func config(server: String) -> String {
         var text = ""
         for vrid in 1...200 {

@@ -4,18 +4,7 @@ import XCTest
 /// Bad input at the VRRP door: 10,000 hostile packets a second from another node of the lab
 /// (Tests/LabTests/advert_fuzzer.py) while our daemon is master. It must not crash or stall, and its
 /// adverts must stay on time.
-final class VRRPFuzzLabTests: XCTestCase {
-    private var lab: Lab!
-
-    override func setUpWithError() throws {
-        try Lab.requireLab()
-    }
-
-    override func tearDown() {
-        lab?.tearDown()
-        lab = nil
-    }
-
+final class VRRPFuzzLabTests: LabTestCase {
     func testAFloodOfBadAdvertsNeitherCrashesNorDelaysTheMaster() throws {
         lab = try Lab(directors: 2)
         let config = """

@@ -2,18 +2,8 @@ import Foundation
 import XCTest
 
 /// VRRP between lab namespaces: our daemon against itself and against Debian's keepalived.
-final class VRRPLabTests: XCTestCase {
-    private var lab: Lab!
+final class VRRPLabTests: LabTestCase {
     private let vip = "192.0.2.200"
-
-    override func setUpWithError() throws {
-        try Lab.requireLab()
-    }
-
-    override func tearDown() {
-        lab?.tearDown()
-        lab = nil
-    }
 
     private func config(state: String, priority: Int, vrid: Int = 51, addresses: [String]? = nil, extra: String = "") -> String {
         """
