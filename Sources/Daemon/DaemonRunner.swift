@@ -37,7 +37,8 @@ public enum DaemonRunner {
             handler.logLevel = options.logDetail ? .debug : .info
             return handler
         }
-        let logger = Logger(label: "Keepalived_vrrp")
+        // The daemon's own lines (start, stop, reload) carry keepalived's parent-process ident.
+        let logger = Logger(label: "Keepalived")
         let pidFile: PidFile
         do {
             pidFile = try PidFile.create(at: options.pidFile)
@@ -45,59 +46,24 @@ public enum DaemonRunner {
             logger.error("\(error)")
             exit(1)
         }
-        logger.info("Starting swiftkeepalived \(options.configurationFile)")
+        logger.info("Starting Keepalived (swiftkeepalived), config \(options.configurationFile)")
         let loop = EventLoop()
-        let shutdown = Shutdown(loop: loop, logger: logger, pidFile: pidFile, options: options)
-        // One runner for every part's scripts: it reaps every child of the process.
-        let scripts = ScriptRunner(loop: loop, logger: logger)
+        let daemon = RunningDaemon(loop: loop, logger: logger, pidFile: pidFile, options: options)
         loop.queue.async {
-            if options.runChecker && !configuration.virtualServers.isEmpty {
-                let checkerLogger = Logger(label: "Keepalived_healthcheckers")
-                var ipvs: IPVSRuntime?
-                do {
-                    ipvs = try IPVSRuntime(configuration: configuration, logger: checkerLogger, scripts: scripts)
-                    shutdown.ipvs = ipvs
-                    ipvs?.start()
-                } catch {
-                    // The checkers still run and log; only the kernel table is out of reach.
-                    checkerLogger.error("cannot start IPVS: \(error)")
-                }
-                do {
-                    let checks = try HealthCheckRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: checkerLogger)
-                    checks.onHealth = { index, up in
-                        ipvs?.setHealth(of: DesiredTable.RealServerID(virtualServer: index.virtualServer, realServer: index.realServer), up: up)
-                    }
-                    checks.onWeight = { index, weight in
-                        ipvs?.setWeight(of: DesiredTable.RealServerID(virtualServer: index.virtualServer, realServer: index.realServer), weight: weight)
-                    }
-                    shutdown.checks = checks
-                    checks.start()
-                } catch {
-                    checkerLogger.error("cannot start the health checkers: \(error)")
-                }
-            }
-            if options.runVRRP && !configuration.vrrpInstances.isEmpty {
-                do {
-                    let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: logger)
-                    shutdown.vrrp = vrrp
-                    vrrp.start()
-                } catch {
-                    logger.error("cannot start VRRP: \(error)")
-                    shutdown.exit(status: 1)
-                }
-            }
+            daemon.startParts(configuration)
             // Under systemd (Type=notify): the first configuration is in place.
             SystemdNotify.send("READY=1")
         }
-        shutdown.install()
+        daemon.installSignalHandlers()
         dispatchMain()
     }
 }
 
-/// SIGTERM and SIGINT: stop every part (masters hand over with priority 0 and remove their
-/// addresses; the checkers stop; the IPVS services we added are removed), remove the pid file,
-/// exit 0. SIGHUP reloads the checkers and the IPVS table.
-final class Shutdown: @unchecked Sendable {
+/// The parts the options ask for, on the one event loop, and the signals that steer them.
+/// SIGTERM and SIGINT stop every part (masters hand over with priority 0 and remove their
+/// addresses; the checkers stop; the IPVS services we added are removed), remove the pid file and
+/// exit 0. SIGHUP reloads; SIGUSR1, SIGUSR2 and SIGJSON write the running state.
+final class RunningDaemon: @unchecked Sendable {
     let loop: EventLoop
     let logger: Logger
     let pidFile: PidFile
@@ -106,18 +72,65 @@ final class Shutdown: @unchecked Sendable {
     var ipvs: IPVSRuntime?
     var checks: HealthCheckRuntime?
     private var sources: [DispatchSourceSignal] = []
+    /// One runner for every part's scripts: it reaps every child of the process.
+    private let scripts: ScriptRunner
+    private let checkerLogger = Logger(label: "Keepalived_healthcheckers")
+    private let vrrpLogger = Logger(label: "Keepalived_vrrp")
 
     init(loop: EventLoop, logger: Logger, pidFile: PidFile, options: DaemonOptions) {
         self.loop = loop
         self.logger = logger
         self.pidFile = pidFile
         self.options = options
+        scripts = ScriptRunner(loop: loop, logger: logger)
+    }
+
+    /// Starts the parts the configuration has work for; a reload that brings the first virtual
+    /// server or VRRP instance starts that part then.
+    func startParts(_ configuration: KeepalivedConfiguration) {
+        if options.runChecker && checks == nil && !configuration.virtualServers.isEmpty {
+            startCheckers(configuration)
+        }
+        if options.runVRRP && vrrp == nil && !configuration.vrrpInstances.isEmpty {
+            do {
+                let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: vrrpLogger)
+                self.vrrp = vrrp
+                vrrp.start()
+            } catch {
+                vrrpLogger.error("cannot start VRRP: \(error)")
+                exit(status: 1)
+            }
+        }
+    }
+
+    private func startCheckers(_ configuration: KeepalivedConfiguration) {
+        do {
+            let ipvs = try IPVSRuntime(configuration: configuration, logger: checkerLogger, scripts: scripts)
+            self.ipvs = ipvs
+            ipvs.start()
+        } catch {
+            // The checkers still run and log; only the kernel table is out of reach.
+            checkerLogger.error("cannot start IPVS: \(error)")
+        }
+        do {
+            let checks = try HealthCheckRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: checkerLogger)
+            checks.onHealth = { [weak self] index, up in
+                self?.ipvs?.setHealth(of: DesiredTable.RealServerID(virtualServer: index.virtualServer, realServer: index.realServer), up: up)
+            }
+            checks.onWeight = { [weak self] index, weight in
+                self?.ipvs?.setWeight(of: DesiredTable.RealServerID(virtualServer: index.virtualServer, realServer: index.realServer), weight: weight)
+            }
+            self.checks = checks
+            checks.start()
+        } catch {
+            checkerLogger.error("cannot start the health checkers: \(error)")
+        }
     }
 
     /// keepalived's SIGJSON.
     static let jsonSignal = __libc_current_sigrtmin() + 2
 
-    func install() {
+    func installSignalHandlers() {
         for signalNumber in [SIGUSR1, SIGUSR2, Self.jsonSignal] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: loop.queue)
@@ -159,7 +172,8 @@ final class Shutdown: @unchecked Sendable {
     }
 
     /// SIGHUP: parse the file again; a config with errors is refused and the running one kept.
-    /// The IPVS table then changes only where the config did; VRRP changes wait for a restart.
+    /// Each part then changes only where the config did (see `VRRPRuntime.reload`,
+    /// `IPVSRuntime.reload`, `HealthCheckRuntime.reload`).
     private func reload() {
         logger.info("Reloading")
         var loadOptions = ConfigLoadOptions()
@@ -172,7 +186,8 @@ final class Shutdown: @unchecked Sendable {
         }
         checks?.reload(loaded.configuration)
         ipvs?.reload(loaded.configuration)
-        if vrrp != nil { logger.warning("VRRP settings are not reloaded yet; they change on restart") }
+        vrrp?.reload(loaded.configuration)
+        startParts(loaded.configuration)
     }
 
     func exit(status: Int32) {

@@ -468,7 +468,7 @@ final class IPVSKernelTests: XCTestCase {
     }
 
     @discardableResult
-    private func run(_ program: String, _ arguments: [String]) -> String {
+    func run(_ program: String, _ arguments: [String]) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments

@@ -134,6 +134,8 @@ final class Daemon {
     let kind: Kind
     let node: String
     let logPath: String
+    /// The file it reads: rewrite it and send SIGHUP to reload.
+    let configPath: String
     private let process = Process()
 
     var pid: Int32 { process.processIdentifier }
@@ -141,6 +143,7 @@ final class Daemon {
     init(kind: Kind, lab: Lab, node: String, config: String, part: Part = .vrrp) throws {
         self.kind = kind
         self.node = node
+        configPath = config
         let base = lab.directory.appendingPathComponent("\(node)-\(kind)").path
         logPath = base + ".log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)

@@ -1,5 +1,5 @@
 /// `vrrp_script NAME { }`: a command whose exit status moves priority or causes FAULT.
-public struct VRRPScript: Sendable {
+public struct VRRPScript: Sendable, Hashable {
     public var name: String
     public var location: SourceLocation
     public var script: ScriptCommand?
@@ -48,7 +48,7 @@ public struct NotifyScripts: Sendable, Hashable {
 }
 
 /// `vrrp_sync_group NAME { group { … } }`: instances that change state together.
-public struct VRRPSyncGroup: Sendable {
+public struct VRRPSyncGroup: Sendable, Hashable {
     public var name: String
     public var location: SourceLocation
     public var members: [String] = []
@@ -126,7 +126,7 @@ public struct UnicastPeer: Sendable, Hashable {
 }
 
 /// `vrrp_instance NAME { }`.
-public struct VRRPInstance: Sendable {
+public struct VRRPInstance: Sendable, Hashable {
     public var name: String
     public var location: SourceLocation
     public var state: VRRPInitialState?

@@ -51,7 +51,7 @@ public struct VRRPStateMachine: Sendable {
         }
     }
 
-    public let settings: Settings
+    public private(set) var settings: Settings
     public private(set) var state = VRRPState.initialize
     /// The priority adverts carry: configured, moved by tracked scripts and interfaces.
     public private(set) var priority: Int
@@ -174,6 +174,12 @@ public struct VRRPStateMachine: Sendable {
         let old = priority
         priority = clamped
         return [.log("\(label) Changing effective priority from \(old) to \(clamped)")]
+    }
+
+    /// A reload changed what needs no restart (base priority, preemption): state and timers
+    /// stay. The new base priority takes effect through `priorityChanged(to:)`, as a tracker's would.
+    public mutating func reconfigure(_ newSettings: Settings) {
+        settings = newSettings
     }
 
     /// Shutdown: a master hands over at once with a priority-0 advert.

@@ -7,15 +7,15 @@ import DaemonCore
 /// the machine's actions call for (adverts, addresses, routes, gratuitous ARP, notify scripts).
 /// Lives on the event loop's queue.
 final class InstanceRuntime: @unchecked Sendable {
-    let config: VRRPInstance
+    private(set) var config: VRRPInstance
     private(set) var machine: VRRPStateMachine
-    let check: AdvertisementCheck
+    private(set) var check: AdvertisementCheck
     let virtualRouterID: UInt8
     private let interface: InterfaceRuntime
     private let environment: VRRPEnvironment
     private let sourceAddress: IPAddress
     private let destinations: [IPAddress]
-    private let garp: GarpSettings
+    private var garp: GarpSettings
     private var timer: DispatchSourceTimer?
     private var garpTimers: [DispatchSourceTimer] = []
     /// Exactly what `takeOwnership` added, so release removes that and nothing else.
@@ -30,6 +30,15 @@ final class InstanceRuntime: @unchecked Sendable {
         var refresh: Double
         var refreshRepeat: Int
         var interval: Double
+
+        init(_ config: VRRPInstance, _ globals: GlobalDefinitions) {
+            repeatCount = config.garpMasterRepeat ?? globals.vrrpGarpMasterRepeat ?? GlobalDefinitions.defaultGarpMasterRepeat
+            delay = config.garpMasterDelay ?? globals.vrrpGarpMasterDelay ?? GlobalDefinitions.defaultGarpMasterDelay
+            refresh = config.garpMasterRefresh ?? globals.vrrpGarpMasterRefresh ?? 0
+            refreshRepeat = config.garpMasterRefreshRepeat ?? globals.vrrpGarpMasterRefreshRepeat
+                ?? GlobalDefinitions.defaultGarpMasterRefreshRepeat
+            interval = config.garpInterval ?? globals.vrrpGarpInterval ?? 0
+        }
     }
 
     init(config: VRRPInstance, globals: GlobalDefinitions, interface: InterfaceRuntime, environment: VRRPEnvironment) throws {
@@ -42,7 +51,7 @@ final class InstanceRuntime: @unchecked Sendable {
         self.environment = environment
         self.virtualRouterID = UInt8(config.virtualRouterID ?? 0)
         sourceAddress = config.unicastSourceIP ?? primary
-        let strict = config.strictMode ?? globals.vrrpStrict ?? false
+        let strict = Self.isStrict(config, globals)
         if config.unicastPeers.isEmpty {
             destinations = [config.multicastDestination ?? globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4]
         } else {
@@ -59,22 +68,32 @@ final class InstanceRuntime: @unchecked Sendable {
         }
         self.password = password
         self.authenticationType = authenticationType
-        check = AdvertisementCheck(authenticationType: authenticationType, password: password,
-                                   advertisementInterval: UInt8(clamping: Int(config.effectiveAdvertInterval.rounded())),
-                                   addresses: config.virtualIPAddresses.map(\.address),
-                                   checksAddresses: !(config.skipCheckAdvAddr ?? globals.vrrpSkipCheckAdvAddr ?? false),
-                                   requiredTTL: config.unicastPeers.isEmpty ? 255 : nil)
-        let startsAsMaster = config.state == .master && !(strict && config.effectivePriority != 255)
-        machine = VRRPStateMachine(settings: .init(
-            name: config.name, priority: config.effectivePriority, advertInterval: config.effectiveAdvertInterval,
-            preempt: !config.noPreempt, preemptDelay: strict ? 0 : (config.preemptDelay ?? 0),
-            startsAsMaster: startsAsMaster, primaryAddress: sourceAddress))
-        garp = GarpSettings(
-            repeatCount: config.garpMasterRepeat ?? globals.vrrpGarpMasterRepeat ?? GlobalDefinitions.defaultGarpMasterRepeat,
-            delay: config.garpMasterDelay ?? globals.vrrpGarpMasterDelay ?? GlobalDefinitions.defaultGarpMasterDelay,
-            refresh: config.garpMasterRefresh ?? globals.vrrpGarpMasterRefresh ?? 0,
-            refreshRepeat: config.garpMasterRefreshRepeat ?? globals.vrrpGarpMasterRefreshRepeat ?? GlobalDefinitions.defaultGarpMasterRefreshRepeat,
-            interval: config.garpInterval ?? globals.vrrpGarpInterval ?? 0)
+        check = Self.advertisementCheck(config, globals, authenticationType: authenticationType, password: password)
+        machine = VRRPStateMachine(settings: Self.machineSettings(config, globals, primaryAddress: sourceAddress))
+        garp = GarpSettings(config, globals)
+    }
+
+    private static func isStrict(_ config: VRRPInstance, _ globals: GlobalDefinitions) -> Bool {
+        config.strictMode ?? globals.vrrpStrict ?? false
+    }
+
+    private static func advertisementCheck(_ config: VRRPInstance, _ globals: GlobalDefinitions,
+                                           authenticationType: VRRPAdvertisement.AuthenticationType,
+                                           password: String?) -> AdvertisementCheck {
+        AdvertisementCheck(authenticationType: authenticationType, password: password,
+                           advertisementInterval: UInt8(clamping: Int(config.effectiveAdvertInterval.rounded())),
+                           addresses: config.virtualIPAddresses.map(\.address),
+                           checksAddresses: !(config.skipCheckAdvAddr ?? globals.vrrpSkipCheckAdvAddr ?? false),
+                           requiredTTL: config.unicastPeers.isEmpty ? 255 : nil)
+    }
+
+    private static func machineSettings(_ config: VRRPInstance, _ globals: GlobalDefinitions,
+                                        primaryAddress: IPAddress) -> VRRPStateMachine.Settings {
+        let strict = isStrict(config, globals)
+        return .init(name: config.name, priority: config.effectivePriority, advertInterval: config.effectiveAdvertInterval,
+                     preempt: !config.noPreempt, preemptDelay: strict ? 0 : (config.preemptDelay ?? 0),
+                     startsAsMaster: config.state == .master && !(strict && config.effectivePriority != 255),
+                     primaryAddress: primaryAddress)
     }
 
     private let password: String?
@@ -100,6 +119,33 @@ final class InstanceRuntime: @unchecked Sendable {
             } catch {}
         }
         if removed { logger.info("\(label) removing VIPs.") }
+    }
+
+    /// SIGHUP with a config whose wire identity (`VRRPInstance.wireIdentity`) is unchanged: the
+    /// instance keeps its state and timers. A master adds the addresses and routes that are new
+    /// (with gratuitous ARPs for the new addresses) and removes the ones that left the config;
+    /// the addresses that stayed are not touched.
+    func adopt(_ newConfig: VRRPInstance, globals: GlobalDefinitions) {
+        config = newConfig
+        check = Self.advertisementCheck(newConfig, globals, authenticationType: authenticationType, password: password)
+        garp = GarpSettings(newConfig, globals)
+        machine.reconfigure(Self.machineSettings(newConfig, globals, primaryAddress: sourceAddress))
+        guard machine.state == .master else { return }
+        let wantedAddresses = newConfig.virtualIPAddresses + newConfig.excludedIPAddresses
+        let wantedAddressKeys = Set(wantedAddresses.map(\.ignoringLocation))
+        let wantedRouteKeys = Set(newConfig.virtualRoutes.map(\.ignoringLocation))
+        let leavingRoutes = addedRoutes.filter { !wantedRouteKeys.contains($0.ignoringLocation) }
+        let leavingAddresses = addedAddresses.filter { !wantedAddressKeys.contains($0.ignoringLocation) }
+        for vip in leavingAddresses { logger.info("\(label) removing VIP \(vip.address) (reload)") }
+        remove(routes: leavingRoutes, addresses: leavingAddresses)
+        addedRoutes.removeAll { !wantedRouteKeys.contains($0.ignoringLocation) }
+        addedAddresses.removeAll { !wantedAddressKeys.contains($0.ignoringLocation) }
+        let heldAddresses = Set(addedAddresses.map(\.ignoringLocation))
+        let heldRoutes = Set(addedRoutes.map(\.ignoringLocation))
+        let newAddresses = wantedAddresses.filter { !heldAddresses.contains($0.ignoringLocation) }
+        for vip in newAddresses { logger.info("\(label) adding VIP \(vip.address) (reload)") }
+        add(addresses: newAddresses, routes: newConfig.virtualRoutes.filter { !heldRoutes.contains($0.ignoringLocation) })
+        announce(burst: garp.repeatCount, only: Set(newAddresses.map(\.address)))
     }
 
     func stop() {
@@ -185,7 +231,19 @@ final class InstanceRuntime: @unchecked Sendable {
         if !config.virtualIPAddresses.isEmpty || !config.excludedIPAddresses.isEmpty {
             logger.info("\(label) setting VIPs.")
         }
-        for vip in config.virtualIPAddresses + config.excludedIPAddresses {
+        add(addresses: config.virtualIPAddresses + config.excludedIPAddresses, routes: config.virtualRoutes)
+        announce(burst: garp.repeatCount)
+        let loop = environment.loop
+        if garp.delay > 0 {
+            garpTimers.append(loop.timer(at: loop.now().adding(seconds: garp.delay)) { [weak self] in
+                self?.announce(burst: self?.garp.repeatCount ?? 0)
+            })
+        }
+        if garp.refresh > 0 { scheduleRefresh() }
+    }
+
+    private func add(addresses: [VirtualIPAddress], routes: [VirtualRoute]) {
+        for vip in addresses {
             do {
                 try environment.netlink.addAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
                 addedAddresses.append(vip)
@@ -195,7 +253,7 @@ final class InstanceRuntime: @unchecked Sendable {
                 logger.error("\(label) cannot add \(vip.address) to \(vip.device ?? interface.interface.name): \(error)")
             }
         }
-        for route in config.virtualRoutes {
+        for route in routes {
             do {
                 try environment.netlink.addRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? interface.interface.index)
                 addedRoutes.append(route)
@@ -205,14 +263,6 @@ final class InstanceRuntime: @unchecked Sendable {
                 logger.error("\(label) cannot add route \(route.destination): \(error)")
             }
         }
-        announce(burst: garp.repeatCount)
-        let loop = environment.loop
-        if garp.delay > 0 {
-            garpTimers.append(loop.timer(at: loop.now().adding(seconds: garp.delay)) { [weak self] in
-                self?.announce(burst: self?.garp.repeatCount ?? 0)
-            })
-        }
-        if garp.refresh > 0 { scheduleRefresh() }
     }
 
     private func scheduleRefresh() {
@@ -225,9 +275,12 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     /// Gratuitous ARPs for every IPv4 virtual address on the instance's interface, `burst` each.
-    private func announce(burst: Int) {
+    private func announce(burst: Int, only: Set<IPAddress>? = nil) {
         guard machine.state == .master else { return }
-        let addresses = addedAddresses.filter { $0.address.family == .inet && ($0.device == nil || $0.device == interface.interface.name) }
+        let addresses = addedAddresses.filter {
+            $0.address.family == .inet && ($0.device == nil || $0.device == interface.interface.name)
+                && (only?.contains($0.address) ?? true)
+        }
         guard !addresses.isEmpty else { return }
         let name = interface.interface.name
         for vip in addresses {
@@ -250,7 +303,13 @@ final class InstanceRuntime: @unchecked Sendable {
         garpTimers.forEach { $0.cancel() }
         garpTimers.removeAll()
         if !addedAddresses.isEmpty { logger.info("\(label) removing VIPs.") }
-        for route in addedRoutes.reversed() {
+        remove(routes: addedRoutes, addresses: addedAddresses)
+        addedRoutes.removeAll()
+        addedAddresses.removeAll()
+    }
+
+    private func remove(routes: [VirtualRoute], addresses: [VirtualIPAddress]) {
+        for route in routes.reversed() {
             do {
                 try environment.netlink.removeRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? interface.interface.index)
             } catch where RouteNetlink.isMissing(error) {
@@ -258,7 +317,7 @@ final class InstanceRuntime: @unchecked Sendable {
                 logger.error("\(label) cannot remove route \(route.destination): \(error)")
             }
         }
-        for vip in addedAddresses.reversed() {
+        for vip in addresses.reversed() {
             do {
                 try environment.netlink.removeAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
             } catch where RouteNetlink.isMissing(error) {
@@ -266,8 +325,6 @@ final class InstanceRuntime: @unchecked Sendable {
                 logger.error("\(label) cannot remove \(vip.address): \(error)")
             }
         }
-        addedRoutes.removeAll()
-        addedAddresses.removeAll()
     }
 }
 

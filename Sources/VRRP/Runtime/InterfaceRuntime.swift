@@ -11,6 +11,7 @@ final class InterfaceRuntime: @unchecked Sendable {
     let socket: VRRPSocket
     let arp: GratuitousARP
     private(set) var instances: [UInt8: InstanceRuntime] = [:]
+    let joinsMulticast: Bool
     private var readSource: DispatchSourceRead?
     private let logger: Logger
     private(set) var rejected: [String: Int] = [:]
@@ -19,12 +20,17 @@ final class InterfaceRuntime: @unchecked Sendable {
     init(interface: NetworkInterface, joinsMulticast: IPAddress?, logger: Logger) throws {
         self.interface = interface
         self.logger = logger
+        self.joinsMulticast = joinsMulticast != nil
         socket = try VRRPSocket(interface: interface, multicastGroup: joinsMulticast)
         arp = try GratuitousARP(interface: interface)
     }
 
     func add(_ instance: InstanceRuntime) {
         instances[instance.virtualRouterID] = instance
+    }
+
+    func remove(_ instance: InstanceRuntime) {
+        if instances[instance.virtualRouterID] === instance { instances[instance.virtualRouterID] = nil }
     }
 
     func startReceiving(on loop: EventLoop) {

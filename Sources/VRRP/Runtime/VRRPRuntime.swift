@@ -36,7 +36,7 @@ final class VRRPEnvironment: @unchecked Sendable {
 /// The VRRP part of the daemon: every configured instance, the interfaces they use, link
 /// tracking and notify scripts. Create, `start()` and `stop()` it on the event loop's queue.
 public final class VRRPRuntime: @unchecked Sendable {
-    private let configuration: KeepalivedConfiguration
+    private var configuration: KeepalivedConfiguration
     private let environment: VRRPEnvironment
     private var interfaces: [String: InterfaceRuntime] = [:]
     private var instances: [InstanceRuntime] = []
@@ -54,38 +54,65 @@ public final class VRRPRuntime: @unchecked Sendable {
         self.configuration = configuration
         environment = VRRPEnvironment(loop: loop, logger: logger, netlink: try RouteNetlink())
         self.scripts = scripts
-        let globals = configuration.globalDefs
         for instanceConfig in configuration.vrrpInstances {
-            guard let name = instanceConfig.interface else {
-                logger.error("(\(instanceConfig.name)) has no interface; unicast without an interface is not supported yet")
-                continue
-            }
-            let interfaceRuntime: InterfaceRuntime
-            if let existing = interfaces[name] {
-                interfaceRuntime = existing
-            } else {
-                let interface = try NetworkInterface.named(name)
-                let group = configuration.vrrpInstances.contains { $0.interface == name && $0.unicastPeers.isEmpty }
-                    ? (globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4) : nil
-                interfaceRuntime = try InterfaceRuntime(interface: interface, joinsMulticast: group, logger: logger)
-                interfaces[name] = interfaceRuntime
-            }
-            let instance = try InstanceRuntime(config: instanceConfig, globals: globals, interface: interfaceRuntime, environment: environment)
-            interfaceRuntime.add(instance)
-            instances.append(instance)
+            if let instance = try makeInstance(instanceConfig) { instances.append(instance) }
         }
         environment.onNotify = { [scripts] instance, state, priority in
             scripts.notify(instance: instance, state: state, priority: priority)
         }
+        trackedScripts = makeTrackedScripts(keeping: [:])
+        groups = Self.syncGroupsByMember(configuration)
+        environment.onStateObserved = { [weak self] instance in self?.observe(instance) }
+    }
+
+    /// A runtime for one instance on its interface (opened on first use), or nil when the
+    /// instance cannot run here (logged).
+    private func makeInstance(_ instanceConfig: VRRPInstance) throws -> InstanceRuntime? {
+        guard let name = instanceConfig.interface else {
+            logger.error("(\(instanceConfig.name)) has no interface; unicast without an interface is not supported yet")
+            return nil
+        }
+        let interfaceRuntime: InterfaceRuntime
+        if let existing = interfaces[name] {
+            interfaceRuntime = existing
+        } else {
+            let interface = try NetworkInterface.named(name)
+            interfaceRuntime = try InterfaceRuntime(interface: interface, joinsMulticast: multicastGroup(for: name), logger: logger)
+            interfaces[name] = interfaceRuntime
+        }
+        let instance = try InstanceRuntime(config: instanceConfig, globals: configuration.globalDefs, interface: interfaceRuntime, environment: environment)
+        interfaceRuntime.add(instance)
+        return instance
+    }
+
+    /// The group an interface joins: the one multicast instances on it advertise to, if any.
+    private func multicastGroup(for interface: String) -> IPAddress? {
+        configuration.vrrpInstances.contains { $0.interface == interface && $0.unicastPeers.isEmpty }
+            ? (configuration.globalDefs.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4) : nil
+    }
+
+    /// The scripts some instance or sync group tracks; those in `running` whose definition is
+    /// unchanged are kept (with their rise/fall history), the others made anew.
+    private func makeTrackedScripts(keeping running: [String: TrackedScript]) -> [String: TrackedScript] {
+        let used = Set(configuration.vrrpInstances.flatMap { $0.trackScripts.map(\.name) }
+            + configuration.syncGroups.flatMap { $0.trackScripts.map(\.name) })
+        var made: [String: TrackedScript] = [:]
+        for script in configuration.vrrpScripts where used.contains(script.name) {
+            if let existing = running[script.name], existing.config.ignoringLocation == script.ignoringLocation {
+                made[script.name] = existing
+            } else {
+                made[script.name] = TrackedScript(config: script, loop: environment.loop, runner: scripts, logger: logger)
+            }
+        }
+        return made
+    }
+
+    private static func syncGroupsByMember(_ configuration: KeepalivedConfiguration) -> [String: VRRPSyncGroup] {
+        var groups: [String: VRRPSyncGroup] = [:]
         for group in configuration.syncGroups {
             for member in group.members { groups[member] = group }
         }
-        let used = Set(configuration.vrrpInstances.flatMap { $0.trackScripts.map(\.name) }
-            + configuration.syncGroups.flatMap { $0.trackScripts.map(\.name) })
-        for script in configuration.vrrpScripts where used.contains(script.name) {
-            trackedScripts[script.name] = TrackedScript(config: script, loop: loop, runner: scripts, logger: logger)
-        }
-        environment.onStateObserved = { [weak self] instance in self?.observe(instance) }
+        return groups
     }
 
     /// Starts every instance: each enters BACKUP (or MASTER as address owner, or FAULT).
@@ -102,10 +129,70 @@ public final class VRRPRuntime: @unchecked Sendable {
             instance.start(faulty: isFaulty(instance.config))
             instance.priorityChanged(to: trackedPriority(instance.config))
         }
-        for script in trackedScripts.values {
-            script.onChange = { [weak self] in self?.recomputeTracking() }
-            script.start()
+        for script in trackedScripts.values { start(script) }
+    }
+
+    private func start(_ script: TrackedScript) {
+        script.onChange = { [weak self] in self?.recomputeTracking() }
+        script.start()
+    }
+
+    /// SIGHUP. Instances are matched by name. One whose wire identity is unchanged keeps its
+    /// state, timers and the addresses that stayed (`InstanceRuntime.adopt`); one that is new
+    /// starts in BACKUP; one that is gone, or whose identity changed, stops as at shutdown (a
+    /// master hands over with priority 0) and, if still configured, starts again.
+    public func reload(_ newConfiguration: KeepalivedConfiguration) {
+        let globals = newConfiguration.globalDefs
+        let oldGlobals = configuration.globalDefs
+        let running = Dictionary(instances.map { ($0.config.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var kept: [String: InstanceRuntime] = [:]
+        for config in newConfiguration.vrrpInstances {
+            guard let instance = running[config.name],
+                  instance.config.wireIdentity(globals: oldGlobals) == config.wireIdentity(globals: globals) else { continue }
+            kept[config.name] = instance
         }
+        for instance in instances where kept[instance.config.name] !== instance {
+            logger.info("(\(instance.config.name)) stopping: \(newConfiguration.vrrpInstances.contains { $0.name == instance.config.name } ? "its interface, VRID, authentication or advert settings changed" : "no longer in the configuration")")
+            instance.stop()
+            interfaces[instance.config.interface ?? ""]?.remove(instance)
+            lastStates[instance.config.name] = nil
+        }
+        configuration = newConfiguration
+        for (name, interface) in interfaces where interface.instances.isEmpty
+            && !newConfiguration.vrrpInstances.contains(where: { $0.interface == name }) {
+            interface.stopReceiving()
+            interfaces[name] = nil
+        }
+        let previousScripts = trackedScripts
+        trackedScripts = makeTrackedScripts(keeping: previousScripts)
+        for (name, script) in previousScripts where trackedScripts[name] !== script { script.stop() }
+        groups = Self.syncGroupsByMember(newConfiguration)
+        var reloaded: [InstanceRuntime] = []
+        var started: [InstanceRuntime] = []
+        for config in newConfiguration.vrrpInstances {
+            if let instance = kept[config.name] {
+                instance.adopt(config, globals: globals)
+                reloaded.append(instance)
+                continue
+            }
+            do {
+                let wasOpen = config.interface.map { interfaces[$0] != nil } ?? false
+                guard let instance = try makeInstance(config) else { continue }
+                if !wasOpen, let interface = config.interface { interfaces[interface]?.startReceiving(on: environment.loop) }
+                logger.info("(\(config.name)) starting: new in the configuration")
+                reloaded.append(instance)
+                started.append(instance)
+            } catch {
+                logger.error("(\(config.name)) cannot start: \(error)")
+            }
+        }
+        for (name, interface) in interfaces where !interface.joinsMulticast && multicastGroup(for: name) != nil {
+            logger.warning("\(name): multicast adverts are received after a restart (this interface had only unicast instances)")
+        }
+        instances = reloaded
+        for instance in started { instance.start(faulty: isFaulty(instance.config)) }
+        for (name, script) in trackedScripts where previousScripts[name] !== script { start(script) }
+        recomputeTracking()
     }
 
     /// Stops every instance: masters send a priority-0 advert and remove their addresses.

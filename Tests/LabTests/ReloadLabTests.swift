@@ -1,0 +1,172 @@
+import Foundation
+import XCTest
+
+/// SIGHUP on a serving master: what stayed in the config is not touched, what came or went is
+/// started or stopped, and a broken config changes nothing.
+final class ReloadLabTests: LabTestCase {
+    /// Config A has two VIPs on VI_1, a second instance VI_2 and two checked real servers;
+    /// config B drops the second VIP, VI_2 and one real server. VI_1's first VIP is in both.
+    private func config(_ variant: Character, realServer: String) -> String {
+        let full = variant == "A"
+        return """
+        vrrp_instance VI_1 {
+            state MASTER
+            interface lan0
+            virtual_router_id 51
+            priority 150
+            advert_int 1
+            virtual_ipaddress {
+                192.0.2.200
+        \(full ? "        192.0.2.201" : "")
+            }
+        }
+        \(full ? """
+        vrrp_instance VI_2 {
+            interface lan0
+            virtual_router_id 52
+            priority 150
+            advert_int 1
+            virtual_ipaddress {
+                192.0.2.210
+            }
+        }
+        """ : "")
+        virtual_server 192.0.2.200 80 {
+            delay_loop 1
+            lb_kind NAT
+            protocol TCP
+            real_server \(realServer) 80 {
+                TCP_CHECK {
+                    connect_timeout 1
+                }
+            }
+        \(full ? """
+            real_server \(realServer) 81 {
+                TCP_CHECK {
+                    connect_timeout 1
+                }
+            }
+        """ : "")
+        }
+
+        """
+    }
+
+    /// It checks nothing of the address list, which the storm changes on the master.
+    private let backup = """
+    global_defs {
+        vrrp_skip_check_adv_addr
+    }
+    vrrp_instance VI_1 {
+        state BACKUP
+        interface lan0
+        virtual_router_id 51
+        priority 100
+        advert_int 1
+        virtual_ipaddress {
+            192.0.2.200
+        }
+    }
+
+    """
+
+    func testReloadStormTouchesOnlyWhatChanged() throws {
+        lab = try Lab(directors: 2, servers: 1)
+        let server = lab.address("s1")
+        _ = try lab.spawn("s1", ["python3", Lab.repository.appendingPathComponent("Tests/LabTests/check_servers.py").path,
+                                 "\(server):80=tcp", "\(server):81=tcp"], log: "servers.log")
+        let master = try lab.start(.ours, on: "d1", config: config("A", realServer: server), part: .both)
+        let peer = try lab.start(.ours, on: "d2", config: backup)
+        lab.wait(upTo: 8, for: "d1 to become master with both VIPs") {
+            Set(lab.addresses("d1")).isSuperset(of: ["192.0.2.200", "192.0.2.201"])
+        }
+        XCTAssertTrue(master.isRunning, master.log)
+        lab.wait(upTo: 6, for: "VI_2 (no peer) to become master") { lab.addresses("d1").contains("192.0.2.210") }
+        let monitorLog = lab.directory.appendingPathComponent("ip-monitor.log").path
+        _ = FileManager.default.createFile(atPath: monitorLog, contents: nil)
+        let monitor = Process()
+        monitor.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        monitor.arguments = ["netns", "exec", lab.namespace("d1"), "ip", "-o", "monitor", "address"]
+        monitor.standardOutput = FileHandle(forWritingAtPath: monitorLog)
+        try monitor.run()
+        defer { monitor.terminate() }
+        Thread.sleep(forTimeInterval: 0.3)
+        let logBefore = master.log
+        let peerLogBefore = peer.log
+
+        // 50 reloads, alternating B, A, B, ... : the last one (the 50th) is A again.
+        for round in 1...50 {
+            try config(round % 2 == 1 ? "B" : "A", realServer: server).write(toFile: master.configPath, atomically: true, encoding: .utf8)
+            master.kill(SIGHUP)
+            Thread.sleep(forTimeInterval: 0.15)
+        }
+        lab.wait(upTo: 3, for: "the last reload to take both VIPs back") {
+            Set(lab.addresses("d1")).isSuperset(of: ["192.0.2.200", "192.0.2.201"])
+        }
+        Thread.sleep(forTimeInterval: 1.5)
+        monitor.terminate()
+        monitor.waitUntilExit()
+
+        let events = try String(contentsOfFile: monitorLog, encoding: .utf8).split(separator: "\n")
+        let deleted = events.filter { $0.hasPrefix("Deleted") }
+        XCTAssertFalse(deleted.contains { $0.contains("192.0.2.200/") }, "the VIP that stayed was removed:\n\(deleted.joined(separator: "\n"))")
+        XCTAssertGreaterThanOrEqual(deleted.filter { $0.contains("192.0.2.201/") }.count, 20, "the VIP that came and went: \(events)")
+        let storm = String(master.log.dropFirst(logBefore.count))
+        XCTAssertEqual(storm.components(separatedBy: "Reloading").count - 1, 50, storm)
+        XCTAssertFalse(storm.contains("(VI_1) Entering"), "VI_1 changed state during the storm:\n\(storm)")
+        XCTAssertFalse(storm.contains("Reload refused"), storm)
+        XCTAssertGreaterThanOrEqual(storm.components(separatedBy: "(VI_2) starting: new in the configuration").count - 1, 20, storm)
+        XCTAssertGreaterThanOrEqual(storm.components(separatedBy: "(VI_2) stopping: no longer in the configuration").count - 1, 20, storm)
+        XCTAssertGreaterThanOrEqual(storm.components(separatedBy: "(VI_1) adding VIP 192.0.2.201 (reload)").count - 1, 20, storm)
+        XCTAssertFalse(String(peer.log.dropFirst(peerLogBefore.count)).contains("Entering"),
+                       "the backup saw the master's adverts stop:\n\(peer.log)")
+        XCTAssertTrue(master.isRunning)
+
+        // The daemon's counters agree: VI_1 is still master and still holds what config A says.
+        master.kill(SIGTERM)
+        XCTAssertTrue(master.waitForExit(timeout: 2))
+        XCTAssertEqual(lab.addresses("d1").filter { $0.hasPrefix("192.0.2.2") }, [], "SIGTERM removes every VIP")
+    }
+
+    func testABrokenReloadKeepsEverythingAndAChangedIdentityRestartsTheInstance() throws {
+        lab = try Lab(directors: 1)
+        let good = """
+        vrrp_instance VI_1 {
+            state MASTER
+            interface lan0
+            virtual_router_id 51
+            priority 150
+            advert_int 1
+            virtual_ipaddress {
+                192.0.2.200
+            }
+        }
+
+        """
+        let master = try lab.start(.ours, on: "d1", config: good)
+        lab.wait(upTo: 6, for: "d1 to become master") { lab.addresses("d1").contains("192.0.2.200") }
+        let before = master.log
+
+        try (good + "vrrp_instance VI_2 {\n    interface lan0\n    virtual_router_id 300\n    prority 100\n}\n")
+            .write(toFile: master.configPath, atomically: true, encoding: .utf8)
+        master.kill(SIGHUP)
+        lab.wait(upTo: 3, for: "the reload to be refused") { master.log.contains("Reload refused") }
+        let refused = String(master.log.dropFirst(before.count))
+        XCTAssertTrue(refused.contains("\(master.configPath):13: error:"), refused)
+        XCTAssertFalse(refused.contains("Entering"), refused)
+        XCTAssertTrue(lab.addresses("d1").contains("192.0.2.200"))
+
+        // A new VRID is a new router to the others: the instance stops (priority 0) and starts again.
+        let afterRefusal = master.log
+        try good.replacingOccurrences(of: "virtual_router_id 51", with: "virtual_router_id 61")
+            .write(toFile: master.configPath, atomically: true, encoding: .utf8)
+        master.kill(SIGHUP)
+        lab.wait(upTo: 6, for: "VI_1 to come back as master on its new VRID") {
+            master.log.dropFirst(afterRefusal.count).contains("(VI_1) Entering MASTER STATE")
+        }
+        let restarted = String(master.log.dropFirst(afterRefusal.count))
+        XCTAssertTrue(restarted.contains("(VI_1) stopping: its interface, VRID, authentication or advert settings changed"), restarted)
+        XCTAssertTrue(restarted.contains("(VI_1) sent 0 priority"), restarted)
+        XCTAssertTrue(lab.addresses("d1").contains("192.0.2.200"))
+    }
+}
