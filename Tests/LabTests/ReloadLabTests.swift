@@ -130,19 +130,9 @@ final class ReloadLabTests: LabTestCase {
 
     func testABrokenReloadKeepsEverythingAndAChangedIdentityRestartsTheInstance() throws {
         lab = try Lab(directors: 1)
-        let good = """
-        vrrp_instance VI_1 {
-            state MASTER
-            interface lan0
-            virtual_router_id 51
-            priority 150
-            advert_int 1
-            virtual_ipaddress {
-                192.0.2.200
-            }
-        }
-
-        """
+        // The VRRP part alone (-P): config B's virtual server is not read.
+        let good = config("B", realServer: "192.0.2.101")
+        let vridLine = good.components(separatedBy: "\n").count + 2
         let master = try lab.start(.ours, on: "d1", config: good)
         lab.wait(upTo: 6, for: "d1 to become master") { lab.addresses("d1").contains("192.0.2.200") }
         let before = master.log
@@ -152,7 +142,7 @@ final class ReloadLabTests: LabTestCase {
         master.kill(SIGHUP)
         lab.wait(upTo: 3, for: "the reload to be refused") { master.log.contains("Reload refused") }
         let refused = String(master.log.dropFirst(before.count))
-        XCTAssertTrue(refused.contains("\(master.configPath):13: error:"), refused)
+        XCTAssertTrue(refused.contains("\(master.configPath):\(vridLine): error: virtual_router_id 300"), refused)
         XCTAssertFalse(refused.contains("Entering"), refused)
         XCTAssertTrue(lab.addresses("d1").contains("192.0.2.200"))
 
