@@ -158,7 +158,7 @@ final class VRRPStateMachineTests: XCTestCase {
         _ = vrrp.timerFired(now: at(2).adding(seconds: vrrp.masterDownInterval))
         XCTAssertEqual(vrrp.state, .master)
         XCTAssertEqual(vrrp.faultChanged(faulty: true, now: at(9)),
-                       [.sendAdvertisement(priority: 0), .releaseOwnership, .log("(VI_1) Entering FAULT STATE"), .notify(.fault)])
+                       [.log("(VI_1) Entering FAULT STATE"), .sendAdvertisement(priority: 0), .releaseOwnership, .notify(.fault)])
         XCTAssertNil(vrrp.nextDeadline)
     }
 

@@ -5,11 +5,12 @@ import CLinuxNet
 import DaemonCore
 import Dispatch
 
-/// One epoll set for every check's socket, drained on a short tick while any socket is watched.
-/// Every wake-up of the loop is a thread hop inside Dispatch (its manager thread, then a worker),
-/// which under load cost more than the checks themselves; a tick lets one wake-up serve every
-/// connection that moved in the last few milliseconds, and there is no tick when no check runs.
-/// A socket costs one epoll_ctl for its whole life. The only place with epoll calls.
+/// One epoll set for every check's socket, watched by one Dispatch read source. Every wake-up of
+/// the loop is a thread hop inside Dispatch (its manager thread, then a worker), which under load
+/// cost more than the checks themselves; so after each wake-up the source rests for a short tick,
+/// and the next wake-up serves every connection that moved meanwhile. Nothing wakes while no
+/// socket is ready, however many connects are pending. A socket costs one epoll_ctl for its whole
+/// life. The only place with epoll calls.
 final class Poller: @unchecked Sendable {
     /// How long a ready socket may wait to be served: a few milliseconds on checks whose
     /// time-outs are seconds.
@@ -20,15 +21,20 @@ final class Poller: @unchecked Sendable {
     private let deadlines: Deadlines
     private var handlers: [Int32: () -> Void] = [:]
     private var events = [epoll_event](repeating: epoll_event(), count: 256)
-    private var nextTick: Deadlines.Token?
+    private var source: DispatchSourceRead?
+    private var resting = false
 
     init(loop: EventLoop, deadlines: Deadlines) throws {
         epoll = try systemCall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
         self.loop = loop
         self.deadlines = deadlines
+        source = loop.readSource(epoll) { [weak self] in self?.ready() }
     }
 
     deinit {
+        // A suspended source must be resumed before it goes.
+        if resting { source?.resume() }
+        source?.cancel()
         close(epoll)
     }
 
@@ -41,7 +47,6 @@ final class Poller: @unchecked Sendable {
         event.data.fd = descriptor
         _ = try systemCall("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) }
         handlers[descriptor] = handler
-        scheduleTick()
     }
 
     /// Stops calling the handler; closing the descriptor takes it out of the set.
@@ -49,13 +54,15 @@ final class Poller: @unchecked Sendable {
         handlers[descriptor] = nil
     }
 
-    private func scheduleTick() {
-        guard nextTick == nil, !handlers.isEmpty else { return }
-        nextTick = deadlines.at(loop.now().adding(seconds: Self.tick)) { [weak self] in
-            guard let self else { return }
-            nextTick = nil
-            drain()
-            scheduleTick()
+    private func ready() {
+        drain()
+        guard !resting, let source else { return }
+        resting = true
+        source.suspend()
+        deadlines.at(loop.now().adding(seconds: Self.tick)) { [weak self] in
+            guard let self, self.resting else { return }
+            self.resting = false
+            self.source?.resume()
         }
     }
 

@@ -230,7 +230,7 @@ struct Validator {
             if case .fwmark = server.key {
                 protocolKey = "fwmark"
             } else if server.protocolName == nil {
-                diagnostics.warning(server.location, "\(label) has no 'protocol'; TCP is used, as keepalived does")
+                diagnostics.warning(server.location, "\(label) has no 'protocol'; TCP is used (keepalived 2.x would program UDP here)")
             }
             let serviceKey = ServiceKey(key: server.key, protocolName: protocolKey)
             if let first = services[serviceKey] {

@@ -214,9 +214,10 @@ public struct VRRPStateMachine: Sendable {
         state = .fault
         advertDeadline = nil
         masterDownDeadline = nil
-        var actions: [VRRPAction] = []
+        // keepalived's order in the log: the state first, then the addresses going.
+        var actions: [VRRPAction] = [.log("\(label) Entering FAULT STATE")]
         if wasMaster { actions += [.sendAdvertisement(priority: 0), .releaseOwnership] }
-        actions += [.log("\(label) Entering FAULT STATE"), .notify(.fault)]
+        actions.append(.notify(.fault))
         return actions
     }
 }

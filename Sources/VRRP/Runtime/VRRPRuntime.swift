@@ -47,6 +47,8 @@ public final class VRRPRuntime: @unchecked Sendable {
     /// Sync group of each grouped instance, by instance name.
     private var groups: [String: VRRPSyncGroup] = [:]
     private var lastStates: [String: VRRPState] = [:]
+    /// Link state of every interface an instance uses or tracks, as last logged.
+    private var linkStates: [String: Bool] = [:]
     private var logger: Logger { environment.logger }
 
     /// `scripts` is the daemon's one runner: it reaps every child, so the parts must share it.
@@ -122,6 +124,7 @@ public final class VRRPRuntime: @unchecked Sendable {
             let monitor = try LinkMonitor()
             linkMonitor = monitor
             linkSource = environment.loop.readSource(monitor.descriptor) { [weak self] in self?.linksChanged() }
+            logLinkChanges()
         } catch {
             logger.error("cannot watch interface state: \(error)")
         }
@@ -219,7 +222,20 @@ public final class VRRPRuntime: @unchecked Sendable {
             logger.error("reading interface changes: \(error)")
             return
         }
+        logLinkChanges()
         recomputeTracking()
+    }
+
+    /// keepalived's `Netlink reports eth0 down` / `up`, once per change of a watched interface.
+    private func logLinkChanges() {
+        let watched = Set(configuration.vrrpInstances.flatMap { [$0.interface].compactMap { $0 } + $0.trackInterfaces.map(\.name) }
+            + configuration.syncGroups.flatMap { $0.trackInterfaces.map(\.name) })
+        for name in watched.sorted() {
+            let up = NetworkInterface.isUp(name)
+            if let previous = linkStates.updateValue(up, forKey: name), previous != up {
+                logger.info("Netlink reports \(name) \(up ? "up" : "down")")
+            }
+        }
     }
 
     private func recomputeTracking() {
