@@ -157,6 +157,7 @@ final class ReloadLabTests: LabTestCase {
         let restarted = String(master.log.dropFirst(afterRefusal.count))
         XCTAssertTrue(restarted.contains("(VI_1) stopping: its interface, VRID, authentication or advert settings changed"), restarted)
         XCTAssertTrue(restarted.contains("(VI_1) sent 0 priority"), restarted)
+        XCTAssertTrue(restarted.contains("(VI_1) starting: again, with its new settings"), restarted)
         XCTAssertTrue(lab.addresses("d1").contains("192.0.2.200"))
     }
 }

@@ -182,7 +182,7 @@ public final class VRRPRuntime: @unchecked Sendable {
                 let wasOpen = config.interface.map { interfaces[$0] != nil } ?? false
                 guard let instance = try makeInstance(config) else { continue }
                 if !wasOpen, let interface = config.interface { interfaces[interface]?.startReceiving(on: environment.loop) }
-                logger.info("(\(config.name)) starting: new in the configuration")
+                logger.info("(\(config.name)) starting: \(running[config.name] == nil ? "new in the configuration" : "again, with its new settings")")
                 reloaded.append(instance)
                 started.append(instance)
             } catch {
