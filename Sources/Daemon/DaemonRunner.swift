@@ -86,8 +86,9 @@ final class RunningDaemon: @unchecked Sendable {
     }
 
     /// Starts the parts the configuration has work for; a reload that brings the first virtual
-    /// server or VRRP instance starts that part then.
-    func startParts(_ configuration: KeepalivedConfiguration) {
+    /// server or VRRP instance starts that part then. A VRRP part that cannot start ends the
+    /// daemon at start-up, but not a running daemon on reload: that keeps what it runs.
+    func startParts(_ configuration: KeepalivedConfiguration, reloading: Bool = false) {
         if options.runChecker && checks == nil && !configuration.virtualServers.isEmpty {
             startCheckers(configuration)
         }
@@ -98,7 +99,7 @@ final class RunningDaemon: @unchecked Sendable {
                 vrrp.start()
             } catch {
                 vrrpLogger.error("cannot start VRRP: \(error)")
-                exit(status: 1)
+                if !reloading { exit(status: 1) }
             }
         }
     }
@@ -187,7 +188,7 @@ final class RunningDaemon: @unchecked Sendable {
         checks?.reload(loaded.configuration)
         ipvs?.reload(loaded.configuration)
         vrrp?.reload(loaded.configuration)
-        startParts(loaded.configuration)
+        startParts(loaded.configuration, reloading: true)
     }
 
     func exit(status: Int32) {

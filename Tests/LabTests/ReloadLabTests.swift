@@ -160,4 +160,34 @@ final class ReloadLabTests: LabTestCase {
         XCTAssertTrue(restarted.contains("(VI_1) starting: again, with its new settings"), restarted)
         XCTAssertTrue(lab.addresses("d1").contains("192.0.2.200"))
     }
+
+    /// A daemon started for its virtual servers alone gains VRRP on reload; a reload whose
+    /// instance cannot start (its interface does not exist) is logged and the daemon runs on.
+    func testAReloadStartsTheVRRPPartOrLogsWhyNot() throws {
+        lab = try Lab(directors: 1)
+        let checkersOnly = """
+        virtual_server 192.0.2.50 80 {
+            lb_kind NAT
+            protocol TCP
+            real_server 192.0.2.101 80 {
+                weight 1
+            }
+        }
+
+        """
+        let daemon = try lab.start(.ours, on: "d1", config: checkersOnly, part: .both)
+        lab.wait(upTo: 3, for: "the daemon to start") { daemon.log.contains("Starting Keepalived") }
+        let instance = config("B", realServer: "192.0.2.101").components(separatedBy: "virtual_server")[0]
+        try (checkersOnly + instance.replacingOccurrences(of: "interface lan0", with: "interface nosuch0"))
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.kill(SIGHUP)
+        lab.wait(upTo: 3, for: "VRRP to fail to start") { daemon.log.contains("cannot start VRRP") }
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertTrue(daemon.isRunning, "a reload must not end the daemon:\n\(daemon.log)")
+
+        try (checkersOnly + instance).write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.kill(SIGHUP)
+        lab.wait(upTo: 6, for: "the reloaded instance to become master") { lab.addresses("d1").contains("192.0.2.200") }
+        XCTAssertTrue(daemon.log.contains("(VI_1) Entering MASTER STATE"), daemon.log)
+    }
 }
