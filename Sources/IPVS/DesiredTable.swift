@@ -22,7 +22,7 @@ public enum DesiredTable {
                              quorumLost: Set<Int> = []) -> IPVSTable {
         var table = IPVSTable()
         table.services.reserveCapacity(configuration.virtualServers.count)
-        let groups = Dictionary(configuration.virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
+        let groups = configuration.virtualServerGroupsByName
         for (index, server) in configuration.virtualServers.enumerated() {
             for (key, service) in services(of: server, index: index, groups: groups, isUp: isUp, weight: weight, quorumLost: quorumLost.contains(index)) {
                 table.services[key] = service

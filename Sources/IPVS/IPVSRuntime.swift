@@ -8,7 +8,11 @@ import Logging
 /// The IPVS part of the daemon: programs the table the configuration asks for at start, and
 /// removes what it added at stop. Services no config of ours names are reported and left alone.
 public final class IPVSRuntime: @unchecked Sendable {
-    private var configuration: KeepalivedConfiguration
+    private var configuration: KeepalivedConfiguration {
+        didSet { groups = configuration.virtualServerGroupsByName }
+    }
+    /// Looked up on every health change, so made once per configuration.
+    private var groups: [String: VirtualServerGroup]
     private let logger: Logger
     private let netlink: IPVSNetlink
     /// The services we programmed, so stop removes those and nothing else.
@@ -27,6 +31,7 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// Call every method on the event loop `scripts` runs on.
     public init(configuration: KeepalivedConfiguration, logger: Logger, scripts: ScriptRunner? = nil) throws {
         self.configuration = configuration
+        groups = configuration.virtualServerGroupsByName
         self.logger = logger
         self.scripts = scripts
         netlink = try Self.connect(logger: logger)
@@ -214,10 +219,6 @@ public final class IPVSRuntime: @unchecked Sendable {
 
     /// keepalived gives quorum scripts no limit; a minute keeps a stuck one from lingering forever.
     static let scriptTimeout = 60.0
-
-    private var groups: [String: VirtualServerGroup] {
-        Dictionary(configuration.virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
-    }
 
     public func stop() {
         // omega: leaving counts as losing the quorum, so quorum_down tells whoever relies on it.

@@ -10,6 +10,11 @@ public struct KeepalivedConfiguration: Sendable {
     public var ssl: SSLSettings?
 
     public init() {}
+
+    /// `virtual_server group NAME` looks groups up by name; the first of a duplicated name wins.
+    public var virtualServerGroupsByName: [String: VirtualServerGroup] {
+        Dictionary(virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
+    }
 }
 
 /// A command a script keyword names (`notify_master`, `misc_path`, `script`, `quorum_up`, …):

@@ -219,7 +219,7 @@ struct Validator {
     }
 
     private mutating func checkVirtualServers() {
-        let groups = Dictionary(configuration.virtualServerGroups.map { ($0.name, $0) }) { first, _ in first }
+        let groups = configuration.virtualServerGroupsByName
         var services: [ServiceKey: SourceLocation] = [:]
         for server in configuration.virtualServers {
             let label = "virtual_server \(server.key)"
