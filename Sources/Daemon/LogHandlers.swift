@@ -56,6 +56,8 @@ public struct SyslogLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     private let ident: String
     private let facility: Int32
+    /// RFC 3164's timestamp names the month in English, whatever the locale.
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// `facility` is a LOG_* facility value (LOG_DAEMON, LOG_LOCAL0…).
     public init(ident: String, facility: Int32) {
@@ -80,10 +82,9 @@ public struct SyslogLogHandler: LogHandler {
         var now = time(nil)
         var parts = tm()
         localtime_r(&now, &parts)
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let day = parts.tm_mday < 10 ? " \(parts.tm_mday)" : "\(parts.tm_mday)"
-        let stamp = "\(months[Int(parts.tm_mon)]) \(day) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        let stamp = "\(Self.months[Int(parts.tm_mon)]) \(day) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
         SyslogSocket.shared.send("<\(facility | priority)>\(stamp) \(ident)[\(getpid())]: \(event.message)")
     }
 }

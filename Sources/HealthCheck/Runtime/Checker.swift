@@ -151,10 +151,12 @@ final class Checker: @unchecked Sendable {
             case .exited(0):
                 record(success: true)
             case .exited(let code) where misc.dynamic && code >= 2:
-                if dynamicWeight != Int(code) - 2 {
-                    dynamicWeight = Int(code) - 2
-                    context.logger.info("Misc check for \(serverName) by [\(path.command)] sets weight \(Int(code) - 2).")
-                    onWeight(Int(code) - 2)
+                // keepalived's misc_dynamic: exit status 2 + N sets weight N.
+                let weight = Int(code) - 2
+                if dynamicWeight != weight {
+                    dynamicWeight = weight
+                    context.logger.info("Misc check for \(serverName) by [\(path.command)] sets weight \(weight).")
+                    onWeight(weight)
                 }
                 record(success: true)
             case .exited(let code):
