@@ -1,5 +1,5 @@
 // Linux networking headers the Glibc module does not bring: packet sockets, netlink messages,
-// interface flags and ARP, and epoll for the checkers.
+// interface flags and ARP, and epoll and timerfd for the checkers.
 #include <netpacket/packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -10,3 +10,4 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>

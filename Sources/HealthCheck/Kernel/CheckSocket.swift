@@ -100,28 +100,36 @@ final class CheckSocket {
         }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
+    /// Sends what the socket takes now. On a connection still in progress this is `.wantWrite`,
+    /// and a connection that failed gives its error: `operation` names the step in the message.
+    func write(_ bytes: UnsafeRawBufferPointer, operation: String = "write") -> IOResult {
         while true {
             let count = send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
             if count >= 0 { return .transferred(count) }
             switch errno {
             case EINTR: continue
             case EAGAIN: return .wantWrite
-            case let code: return .failed(SystemError("write", errno: code).description)
+            case let code: return .failed(SystemError(operation, errno: code).description)
             }
         }
     }
 
-    /// Calls `handler` each time the socket becomes readable or writable.
-    func watch(with poller: Poller, _ handler: @escaping () -> Void) throws {
-        try poller.watch(descriptor, handler)
+    /// Calls `handler` each time the socket becomes readable (or writable, if `writable`).
+    func watch(with poller: Poller, writable: Bool, _ handler: @escaping (Readiness) -> Void) throws {
+        try poller.watch(descriptor, writable: writable, handler)
     }
 
-    /// Closes the descriptor, after taking it out of `poller`'s set.
-    func close(leaving poller: Poller?) {
+    /// Closes the descriptor, after taking it out of `poller`'s set. With `reset`, the close
+    /// sends a reset instead of a FIN: for a peer that has already closed its side, this ends
+    /// the connection at once, sparing both ends the last exchange and the peer its TIME_WAIT.
+    func close(leaving poller: Poller?, reset: Bool = false) {
         guard !isClosed else { return }
         isClosed = true
         poller?.forget(descriptor)
+        if reset {
+            var abort = linger(l_onoff: 1, l_linger: 0)
+            _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+        }
         Glibc.close(descriptor)
     }
 

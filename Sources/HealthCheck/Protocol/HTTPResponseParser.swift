@@ -133,6 +133,7 @@ public struct HTTPResponseParser: Sendable {
     /// second: no String per line).
     private static func lines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
         var lines: [ArraySlice<UInt8>] = []
+        lines.reserveCapacity(16)
         var start = bytes.startIndex
         for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
             lines.append(trimmed(bytes[start..<index]))

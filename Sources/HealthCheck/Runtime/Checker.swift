@@ -69,10 +69,10 @@ final class Checker: @unchecked Sendable {
     /// A time already past fires at once.
     private func schedule(after seconds: Double, from start: Instant? = nil) {
         context.io.deadlines.cancel(timer)
-        let due = (start ?? context.loop.now()).adding(seconds: seconds)
-        // Checks start on a 50 ms grid, so those due close together share one wake-up of the
-        // loop: each wake-up is a thread hop in Dispatch, and they were most of the CPU.
-        let grid: UInt64 = 50_000_000
+        let due = (start ?? context.io.deadlines.now).adding(seconds: seconds)
+        // Checks start on the poller's grid, so those due close together share one wake-up of
+        // the loop: each wake-up is a few thread hops in Dispatch, which were most of the CPU.
+        let grid = UInt64(Poller.grid * 1e9)
         let aligned = Instant(nanoseconds: (due.nanoseconds + grid - 1) / grid * grid)
         timer = context.io.deadlines.at(aligned) { [weak self] in self?.check(plannedFor: aligned) }
     }

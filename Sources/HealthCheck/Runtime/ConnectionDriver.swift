@@ -20,6 +20,8 @@ final class ConnectionDriver: @unchecked Sendable {
         case handshaking = "in the TLS handshake"
         case sending = "sending the request"
         case receiving = "reading the response"
+        /// Reported; waiting for the server to close before letting go of the socket.
+        case closing = "waiting for the server to close"
         case done
     }
 
@@ -34,6 +36,10 @@ final class ConnectionDriver: @unchecked Sendable {
     private var socket: CheckSocket?
     private var tls: TLSSession?
     private var phase = Phase.connecting
+    /// The connection is known to be up (connect said so, or bytes went through it).
+    private var established = false
+    /// The server closed its side: the close may then reset, sparing it a TIME_WAIT.
+    private var peerClosed = false
     private var sent = 0
     private var parser: HTTPResponseParser
     private let hasher: MD5Hasher?
@@ -61,9 +67,21 @@ final class ConnectionDriver: @unchecked Sendable {
         do {
             let socket = try CheckSocket(to: endpoint)
             self.socket = socket
-            try socket.watch(with: io.poller) { [weak self] in self?.resume() }
             armTimer()
-            if try socket.connect(to: endpoint) { connected() }
+            established = try socket.connect(to: endpoint)
+            if request != nil && tlsContext == nil {
+                // The request goes out with the connection: on a near server the handshake is
+                // over by the time connect returns, and the socket is woken only by the answer.
+                // While it is not, the send waits for writability (and tells a refused connect).
+                phase = .sending
+                send()
+            } else if established {
+                connected()
+            }
+            guard phase != .done else { return }
+            // The poller and the deadlines hold the driver until it finishes: finish() takes it
+            // out of both (a weak reference would cost an allocation of its own per check).
+            try socket.watch(with: io.poller, writable: phase != .receiving) { readiness in self.resume(readiness) }
         } catch {
             finish(.failed("\(error)"))
         }
@@ -80,15 +98,22 @@ final class ConnectionDriver: @unchecked Sendable {
     /// The socket became readable or writable: take the current step as far as it goes. Being
     /// edge-triggered, a readiness may also belong to a step already done; the step just finds
     /// it would block.
-    private func resume() {
-        guard phase != .done else { return }
+    private func resume(_ readiness: Readiness) {
+        if readiness.peerClosed { peerClosed = true }
         switch phase {
         case .connecting:
             if let error = socket?.connectError() { return finish(.failed("\(error)")) }
+            established = true
             connected()
         case .handshaking: handshake()
         case .sending: send()
-        case .receiving: receive()
+        case .receiving:
+            // A late writability report: nothing to read, and reading would only say so.
+            guard readiness.readable || readiness.peerClosed || readiness.failed else { return }
+            receive()
+        case .closing:
+            if readiness.peerClosed { return release(reset: true) }
+            discardUntilClose()
         case .done: break
         }
     }
@@ -130,10 +155,12 @@ final class ConnectionDriver: @unchecked Sendable {
         while sent < request.count {
             let result = request.withUnsafeBytes { bytes in
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[sent...])
-                return tls?.write(rest) ?? socket.write(rest)
+                return tls?.write(rest) ?? socket.write(rest, operation: established ? "write" : "connect")
             }
             switch result {
-            case .transferred(let count): sent += count
+            case .transferred(let count):
+                sent += count
+                established = true
             case .closed: return finish(.failed("the server closed the connection before the request was sent"))
             case .failed(let reason): return finish(.failed(reason))
             case .wantRead, .wantWrite: return  // resumed by the poller when ready
@@ -158,6 +185,7 @@ final class ConnectionDriver: @unchecked Sendable {
                                                    chunkedBody: { rawHasher?.update($0) })
                     if progress == .complete { return finishResponse() }
                 case .closed:
+                    peerClosed = true
                     _ = try parser.finish()
                     return finishResponse()
                 case .failed(let reason):
@@ -173,7 +201,41 @@ final class ConnectionDriver: @unchecked Sendable {
 
     private func finishResponse() {
         let asSent = parser.isChunked ? rawHasher?.finish() : nil
-        finish(.connected(status: parser.statusCode, digest: hasher?.finish(), asSent: asSent))
+        let outcome = Outcome.connected(status: parser.statusCode, digest: hasher?.finish(), asSent: asSent)
+        guard !peerClosed else { return finish(outcome) }
+        // The answer is in but the server has not closed yet (it does so right after answering
+        // a request that asks it to). Report now, and hold the socket until it closes, then
+        // reset: a FIN from us first would leave a TIME_WAIT here, and one after the server's
+        // a TIME_WAIT on the server. A server still open a grid step later gets our FIN.
+        phase = .closing
+        tls = nil
+        io.deadlines.cancel(timeoutToken)
+        timeoutToken = io.deadlines.at(io.deadlines.now.adding(seconds: Poller.grid)) { self.release(reset: false) }
+        let completion = self.completion
+        self.completion = nil
+        completion?(outcome)
+    }
+
+    /// Reads (and drops) whatever comes after the answer until the server closes.
+    private func discardUntilClose() {
+        guard let socket else { return }
+        while true {
+            switch socket.read(into: io.readBuffer) {
+            case .transferred: continue
+            case .closed: return release(reset: true)
+            case .failed: return release(reset: false)
+            case .wantRead, .wantWrite: return
+            }
+        }
+    }
+
+    private func release(reset: Bool) {
+        guard phase == .closing else { return }
+        phase = .done
+        io.deadlines.cancel(timeoutToken)
+        timeoutToken = nil
+        socket?.close(leaving: io.poller, reset: reset)
+        socket = nil
     }
 
     // MARK: Waiting and the end
@@ -181,30 +243,30 @@ final class ConnectionDriver: @unchecked Sendable {
     /// Re-arms the silence time-out: `timeout` from now, but never past the deadline. Called
     /// when a step begins and when bytes arrive, not on every readiness.
     private func armTimer() {
-        let silence = io.loop.now().adding(seconds: timeout)
+        let silence = io.deadlines.now.adding(seconds: timeout)
         io.deadlines.cancel(timeoutToken)
         if deadline < silence {
-            timeoutToken = io.deadlines.at(deadline) { [weak self] in self?.timedOut("not finished before the next check was due") }
+            timeoutToken = io.deadlines.at(deadline) { self.timedOut("not finished before the next check was due") }
         } else {
-            timeoutToken = io.deadlines.at(silence) { [weak self] in
-                guard let self else { return }
-                timedOut("timed out after \(Self.seconds(timeout)) s")
-            }
+            timeoutToken = io.deadlines.at(silence) { self.timedOut("timed out after \(Self.seconds(self.timeout)) s") }
         }
     }
 
     private func timedOut(_ reason: String) {
         guard phase != .done else { return }
-        finish(.failed("\(reason) \(phase.rawValue)"))
+        // A request waiting to go out on a connection not yet up is still connecting.
+        let step = phase == .sending && !established ? Phase.connecting : phase
+        finish(.failed("\(reason) \(step.rawValue)"))
     }
 
     private func finish(_ outcome: Outcome) {
         guard phase != .done || completion != nil else { return }
+        let answered = phase == .receiving
         phase = .done
         io.deadlines.cancel(timeoutToken)
         timeoutToken = nil
         tls = nil
-        socket?.close(leaving: io.poller)
+        socket?.close(leaving: io.poller, reset: answered && peerClosed)
         socket = nil
         let completion = self.completion
         self.completion = nil
@@ -226,7 +288,7 @@ final class CheckIO: @unchecked Sendable {
 
     init(loop: EventLoop) throws {
         self.loop = loop
-        deadlines = Deadlines(loop: loop)
+        deadlines = try Deadlines()
         poller = try Poller(loop: loop, deadlines: deadlines)
         readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
     }

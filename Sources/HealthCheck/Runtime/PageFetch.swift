@@ -30,7 +30,7 @@ public enum PageFetch {
         var driver: ConnectionDriver?
         driver = ConnectionDriver(io: io, endpoint: endpoint, tls: tls, serverName: serverName,
                                   request: HTTPRequest.bytes(path: path, host: host, version: version), hashBody: true,
-                                  timeout: timeout, deadline: loop.now().adding(seconds: timeout * 4)) { outcome in
+                                  timeout: timeout, deadline: io.deadlines.now.adding(seconds: timeout * 4)) { outcome in
             // The driver (and the poller) live until the answer; dropping them here ends the cycle.
             driver = nil
             _ = io
