@@ -50,6 +50,13 @@ final class Poller: @unchecked Sendable {
     private var source: DispatchSourceRead?
     /// Whether the sockets' set is in the watched set (a ready socket wakes the loop).
     private var watching = false
+    private struct Soon {
+        let descriptor: Int32
+        let tryNow: () -> Bool
+        let handler: (Readiness) -> Void
+    }
+    /// Sockets to try at the next wake-up before watching them (`watchSoon`).
+    private var soon: [Soon] = []
 
     init(loop: EventLoop, deadlines: Deadlines) throws {
         wakeSet = try systemCall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
@@ -93,6 +100,16 @@ final class Poller: @unchecked Sendable {
         handlers[slot] = handler
     }
 
+    /// Like `watch` (readable only), for a socket whose answer is likely in by the next
+    /// wake-up: then `tryNow` runs first, and only if it says the socket must still be waited on
+    /// is it watched. Under load this spares the socket its epoll_ctl. While the loop is woken
+    /// by sockets (no deadline near), it is watched at the end of this wake-up.
+    func watchSoon(_ descriptor: Int32, tryNow: @escaping () -> Bool, _ handler: @escaping (Readiness) -> Void) {
+        soon.append(Soon(descriptor: descriptor, tryNow: tryNow, handler: handler))
+        // Outside a wake-up (genhash's one fetch) no wake-up is sure to come soon.
+        if !deadlines.isAwake { trySoon() }
+    }
+
     /// Stops calling the handler; closing the descriptor takes it out of the set.
     func forget(_ descriptor: Int32) {
         let slot = Int(descriptor)
@@ -102,36 +119,68 @@ final class Poller: @unchecked Sendable {
     private func wake() {
         deadlines.awake { now in
             // Answers first: one already in counts before its server's time-out runs.
-            let served = drain()
+            var served = trySoon()
+            served += drain()
             deadlines.runDue(at: now)
             if let next = deadlines.earliest, next <= now.adding(seconds: Self.grid) {
                 setWatching(false)
             } else if served > 0 {
                 setWatching(false)
                 deadlines.at(now.adding(seconds: Self.rest)) {}
-            } else {
-                setWatching(true)
+            } else if !setWatching(true) {
+                // Short of kernel memory: the sockets are served by a wake-up of our own.
+                deadlines.at(now.adding(seconds: Self.rest)) {}
+            }
+            // Woken by sockets from now on: those waiting for the next wake-up are watched now.
+            if watching { trySoon() }
+        }
+    }
+
+    /// Tries the sockets of `watchSoon` and watches those still waiting; returns how many were
+    /// tried. Trying also tells a socket its driver has closed meanwhile (its number may already
+    /// belong to another socket) from one still waiting.
+    @discardableResult
+    private func trySoon() -> Int {
+        guard !soon.isEmpty else { return 0 }
+        let due = soon
+        soon = []
+        for socket in due where socket.tryNow() {
+            do {
+                try watch(socket.descriptor, writable: false, socket.handler)
+            } catch {
+                // Short of kernel memory: try it again at the next wake-up.
+                soon.append(socket)
             }
         }
+        return due.count
     }
 
-    private func setWatching(_ watch: Bool) {
-        guard watch != watching else { return }
+    /// Puts the sockets' set in the watched set or takes it out; false if that failed (short of
+    /// kernel memory), leaving it as it was.
+    @discardableResult
+    private func setWatching(_ watch: Bool) -> Bool {
+        guard watch != watching else { return true }
         // Adding a set with sockets already ready wakes the loop again at once, as it should.
         let done = watch ? (try? Self.add(sockets, to: wakeSet)) != nil : epoll_ctl(wakeSet, EPOLL_CTL_DEL, sockets, nil) == 0
-        // Failing (short of kernel memory) leaves it as it was: the next wake-up tries again.
         if done { watching = watch }
+        return done
     }
 
-    @discardableResult
+    /// Serves every ready socket; returns how many were.
     private func drain() -> Int {
-        let count = events.withUnsafeMutableBufferPointer { epoll_wait(sockets, $0.baseAddress, Int32($0.count), 0) }
-        for index in 0..<Int(max(count, 0)) {
-            let event = events[index]
-            let slot = Int(event.data.fd)
-            if slot < handlers.count, let handler = handlers[slot] { handler(Readiness(events: event.events)) }
+        var served = 0
+        // A full buffer may have left some behind: under load they would wait a grid step each
+        // and pile up.
+        while true {
+            let count = Int(max(events.withUnsafeMutableBufferPointer { epoll_wait(sockets, $0.baseAddress, Int32($0.count), 0) }, 0))
+            for index in 0..<count {
+                let event = events[index]
+                let slot = Int(event.data.fd)
+                if slot < handlers.count, let handler = handlers[slot] { handler(Readiness(events: event.events)) }
+            }
+            served += count
+            if count < events.count { return served }
         }
-        return Int(max(count, 0))
     }
 
     private static func add(_ descriptor: Int32, to set: Int32) throws {
@@ -139,148 +188,5 @@ final class Poller: @unchecked Sendable {
         event.events = EPOLLIN.rawValue
         event.data.fd = descriptor
         _ = try systemCall("epoll_ctl") { epoll_ctl(set, EPOLL_CTL_ADD, descriptor, &event) }
-    }
-}
-
-/// Deadlines of every check: a heap, with a timerfd (the alarm, watched by the `Poller`) set to
-/// the earliest. Re-arming a check's time-out on every read costs a heap push, not a timer.
-/// The only place with timerfd calls.
-final class Deadlines: @unchecked Sendable {
-    struct Token: Hashable {
-        fileprivate let value: UInt64
-    }
-
-    /// Readable once the earliest deadline has come.
-    let alarm: Int32
-    private var heap: [(at: Instant, token: UInt64)] = []
-    private var handlers: [UInt64: () -> Void] = [:]
-    private var next: UInt64 = 0
-    /// What the alarm is set to; nil when it is off.
-    private var armedFor: Instant?
-    /// The clock as read when the loop woke for the work now running; nil between wake-ups.
-    private var wokeAt: Instant?
-    /// Deadlines are being run: the alarm is set once they are done, not for each one added.
-    private var running = false
-
-    init() throws {
-        alarm = try systemCall("timerfd_create") { timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC)) }
-    }
-
-    deinit {
-        close(alarm)
-    }
-
-    /// Now, for time-outs: the clock as read when the loop woke up, if it is running work of a
-    /// wake-up (a clock read is a syscall, and in a VM a slow one; a wake-up's work lasts
-    /// milliseconds against time-outs of seconds), else the clock.
-    var now: Instant { wokeAt ?? Self.clock() }
-
-    /// Runs the work of one wake-up of the loop, with the clock read once for it.
-    func awake<Result>(_ body: (Instant) -> Result) -> Result {
-        let outer = wokeAt
-        let now = Self.clock()
-        wokeAt = now
-        defer { wokeAt = outer }
-        return body(now)
-    }
-
-    /// Calls `handler` at `instant` unless cancelled first.
-    @discardableResult
-    func at(_ instant: Instant, _ handler: @escaping () -> Void) -> Token {
-        next += 1
-        handlers[next] = handler
-        push((instant, next))
-        arm()
-        return Token(value: next)
-    }
-
-    func cancel(_ token: Token?) {
-        guard let token else { return }
-        handlers[token.value] = nil
-    }
-
-    /// The earliest deadline not cancelled.
-    var earliest: Instant? {
-        dropCancelled()
-        return heap.first?.at
-    }
-
-    /// Runs every deadline due by `now`, then sets the alarm to the next one.
-    func runDue(at now: Instant) {
-        guard let armedFor, armedFor <= now else { return }
-        // The alarm went off: it stays readable until it is set again. Set meanwhile to a
-        // deadline still waiting its turn here, it would go off at once for nothing.
-        self.armedFor = nil
-        running = true
-        while let first = heap.first, first.at <= now {
-            pop()
-            handlers.removeValue(forKey: first.token)?()
-        }
-        running = false
-        arm()
-        if self.armedFor == nil { setAlarm(nil) }
-    }
-
-    private func arm() {
-        guard !running else { return }
-        dropCancelled()
-        guard let earliest = heap.first?.at else { return }
-        if let armedFor, armedFor <= earliest { return }
-        armedFor = earliest
-        setAlarm(earliest)
-    }
-
-    /// Cancelled entries at the top are dropped here rather than searched for on cancel.
-    private func dropCancelled() {
-        while let first = heap.first, handlers[first.token] == nil { pop() }
-    }
-
-    /// Sets the alarm to `instant` (at once if it is past), or off; setting it also clears an
-    /// alarm that went off.
-    /// The alarm's own clock, so that a deadline the alarm says has come is due by this clock
-    /// too. It is the clock of Dispatch's uptime, which `EventLoop.now()` reads.
-    private static func clock() -> Instant {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Instant(nanoseconds: UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec))
-    }
-
-    private func setAlarm(_ instant: Instant?) {
-        var value = itimerspec()
-        if let instant {
-            // A zero value would turn the alarm off: the earliest moment is 1 ns.
-            let nanoseconds = max(instant.nanoseconds, 1)
-            value.it_value.tv_sec = Int(nanoseconds / 1_000_000_000)
-            value.it_value.tv_nsec = Int(nanoseconds % 1_000_000_000)
-        }
-        // Cannot fail with a valid descriptor and value.
-        _ = timerfd_settime(alarm, Int32(TFD_TIMER_ABSTIME), &value, nil)
-    }
-
-    private func push(_ entry: (at: Instant, token: UInt64)) {
-        heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].at < heap[parent].at else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private func pop() {
-        heap.swapAt(0, heap.count - 1)
-        heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < heap.count && heap[left].at < heap[smallest].at { smallest = left }
-            if right < heap.count && heap[right].at < heap[smallest].at { smallest = right }
-            guard smallest != parent else { return }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
     }
 }

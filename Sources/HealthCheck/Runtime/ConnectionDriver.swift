@@ -81,7 +81,13 @@ final class ConnectionDriver: @unchecked Sendable {
             guard phase != .done else { return }
             // The poller and the deadlines hold the driver until it finishes: finish() takes it
             // out of both (a weak reference would cost an allocation of its own per check).
-            try socket.watch(with: io.poller, writable: phase != .receiving) { readiness in self.resume(readiness) }
+            if phase == .receiving {
+                // Only the answer is awaited: tried first at the poller's next wake-up, when
+                // under load it is there and the socket never needs watching.
+                io.poller.watchSoon(socket.descriptor, tryNow: { self.receiveIfWaiting() }) { readiness in self.resume(readiness) }
+            } else {
+                try socket.watch(with: io.poller, writable: true) { readiness in self.resume(readiness) }
+            }
         } catch {
             finish(.failed("\(error)"))
         }
@@ -197,6 +203,14 @@ final class ConnectionDriver: @unchecked Sendable {
                 return finish(.failed("\(error)"))
             }
         }
+    }
+
+    /// Reads what has come; true if the socket must still be watched (for the rest of the
+    /// answer or for the server's close).
+    private func receiveIfWaiting() -> Bool {
+        guard phase == .receiving else { return phase == .closing }
+        receive()
+        return phase == .receiving || phase == .closing
     }
 
     private func finishResponse() {

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinuxNet
+import DaemonCore
+
+/// Deadlines of every check: a heap, with a timerfd (the alarm, watched by the `Poller`) set to
+/// the earliest. Re-arming a check's time-out on every read costs a heap push, not a timer.
+/// The only place with timerfd calls.
+final class Deadlines: @unchecked Sendable {
+    struct Token: Hashable {
+        fileprivate let value: UInt64
+    }
+
+    /// Readable once the earliest deadline has come.
+    let alarm: Int32
+    private var heap: [(at: Instant, token: UInt64)] = []
+    private var handlers: [UInt64: () -> Void] = [:]
+    private var next: UInt64 = 0
+    /// What the alarm is set to; nil when it is off.
+    private var armedFor: Instant?
+    /// The clock as read when the loop woke for the work now running; nil between wake-ups.
+    private var wokeAt: Instant?
+    /// Deadlines are being run: the alarm is set once they are done, not for each one added.
+    private var running = false
+
+    init() throws {
+        alarm = try systemCall("timerfd_create") { timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC)) }
+    }
+
+    deinit {
+        close(alarm)
+    }
+
+    /// Now, for time-outs: the clock as read when the loop woke up, if it is running work of a
+    /// wake-up (a clock read is a syscall, and in a VM a slow one; a wake-up's work lasts
+    /// milliseconds against time-outs of seconds), else the clock.
+    var now: Instant { wokeAt ?? Self.clock() }
+
+    /// Whether the loop is running the work of a wake-up.
+    var isAwake: Bool { wokeAt != nil }
+
+    /// Runs the work of one wake-up of the loop, with the clock read once for it.
+    func awake<Result>(_ body: (Instant) -> Result) -> Result {
+        let outer = wokeAt
+        let now = Self.clock()
+        wokeAt = now
+        defer { wokeAt = outer }
+        return body(now)
+    }
+
+    /// Calls `handler` at `instant` unless cancelled first.
+    @discardableResult
+    func at(_ instant: Instant, _ handler: @escaping () -> Void) -> Token {
+        next += 1
+        handlers[next] = handler
+        push((instant, next))
+        arm()
+        return Token(value: next)
+    }
+
+    func cancel(_ token: Token?) {
+        guard let token else { return }
+        handlers[token.value] = nil
+    }
+
+    /// The earliest deadline not cancelled.
+    var earliest: Instant? {
+        dropCancelled()
+        return heap.first?.at
+    }
+
+    /// Runs every deadline due by `now`, then sets the alarm to the next one.
+    func runDue(at now: Instant) {
+        guard let armedFor, armedFor <= now else { return }
+        // The alarm went off: it stays readable until it is set again. Set meanwhile to a
+        // deadline still waiting its turn here, it would go off at once for nothing.
+        self.armedFor = nil
+        running = true
+        while let first = heap.first, first.at <= now {
+            pop()
+            handlers.removeValue(forKey: first.token)?()
+        }
+        running = false
+        arm()
+        if self.armedFor == nil { setAlarm(nil) }
+    }
+
+    private func arm() {
+        guard !running else { return }
+        dropCancelled()
+        guard let earliest = heap.first?.at else { return }
+        if let armedFor, armedFor <= earliest { return }
+        armedFor = earliest
+        setAlarm(earliest)
+    }
+
+    /// Cancelled entries at the top are dropped here rather than searched for on cancel.
+    private func dropCancelled() {
+        while let first = heap.first, handlers[first.token] == nil { pop() }
+    }
+
+    /// Sets the alarm to `instant` (at once if it is past), or off; setting it also clears an
+    /// alarm that went off.
+    /// The alarm's own clock, so that a deadline the alarm says has come is due by this clock
+    /// too. It is the clock of Dispatch's uptime, which `EventLoop.now()` reads.
+    private static func clock() -> Instant {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Instant(nanoseconds: UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec))
+    }
+
+    private func setAlarm(_ instant: Instant?) {
+        var value = itimerspec()
+        if let instant {
+            // A zero value would turn the alarm off: the earliest moment is 1 ns.
+            let nanoseconds = max(instant.nanoseconds, 1)
+            value.it_value.tv_sec = Int(nanoseconds / 1_000_000_000)
+            value.it_value.tv_nsec = Int(nanoseconds % 1_000_000_000)
+        }
+        // Cannot fail with a valid descriptor and value.
+        _ = timerfd_settime(alarm, Int32(TFD_TIMER_ABSTIME), &value, nil)
+    }
+
+    private func push(_ entry: (at: Instant, token: UInt64)) {
+        heap.append(entry)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].at < heap[parent].at else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private func pop() {
+        heap.swapAt(0, heap.count - 1)
+        heap.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count && heap[left].at < heap[smallest].at { smallest = left }
+            if right < heap.count && heap[right].at < heap[smallest].at { smallest = right }
+            guard smallest != parent else { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}
