@@ -208,10 +208,8 @@ final class ConnectionDriver: @unchecked Sendable {
     /// Reads what has come; true if the socket must still be watched (for the rest of the
     /// answer or for the server's close).
     private func receiveIfWaiting() -> Bool {
-        if phase == .receiving { receive() }
-        // An answer read to its end before the server's close was seen: it has usually come
-        // too, and one more read (it returns the end) spares the socket its watching.
-        if phase == .closing { discardUntilClose() }
+        guard phase == .receiving else { return phase == .closing }
+        receive()
         return phase == .receiving || phase == .closing
     }
 
