@@ -225,9 +225,7 @@ final class ConnectionDriver: @unchecked Sendable {
         tls = nil
         io.deadlines.cancel(timeoutToken)
         timeoutToken = io.deadlines.at(io.deadlines.now.adding(seconds: Poller.grid)) { self.release(reset: false) }
-        let completion = self.completion
-        self.completion = nil
-        completion?(outcome)
+        report(outcome)
     }
 
     /// Reads (and drops) whatever comes after the answer until the server closes.
@@ -243,13 +241,10 @@ final class ConnectionDriver: @unchecked Sendable {
         }
     }
 
+    /// Lets go of a connection already reported.
     private func release(reset: Bool) {
         guard phase == .closing else { return }
-        phase = .done
-        io.deadlines.cancel(timeoutToken)
-        timeoutToken = nil
-        socket?.close(leaving: io.poller, reset: reset)
-        socket = nil
+        closeSocket(reset: reset)
     }
 
     // MARK: Waiting and the end
@@ -275,13 +270,21 @@ final class ConnectionDriver: @unchecked Sendable {
 
     private func finish(_ outcome: Outcome) {
         guard phase != .done || completion != nil else { return }
-        let answered = phase == .receiving
+        closeSocket(reset: phase == .receiving && peerClosed)
+        report(outcome)
+    }
+
+    private func closeSocket(reset: Bool) {
         phase = .done
         io.deadlines.cancel(timeoutToken)
         timeoutToken = nil
         tls = nil
-        socket?.close(leaving: io.poller, reset: answered && peerClosed)
+        socket?.close(leaving: io.poller, reset: reset)
         socket = nil
+    }
+
+    /// Hands the outcome on, once.
+    private func report(_ outcome: Outcome) {
         let completion = self.completion
         self.completion = nil
         completion?(outcome)
