@@ -8,14 +8,12 @@ import Dispatch
 /// What a socket's readiness said, from its epoll events.
 struct Readiness: Sendable {
     var readable: Bool
-    var writable: Bool
     /// The peer closed its side (or reset the connection): nothing more will come.
     var peerClosed: Bool
     var failed: Bool
 
     init(events: UInt32) {
         readable = events & EPOLLIN.rawValue != 0
-        writable = events & EPOLLOUT.rawValue != 0
         peerClosed = events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue) != 0
         failed = events & EPOLLERR.rawValue != 0
     }
