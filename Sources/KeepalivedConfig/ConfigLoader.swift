@@ -37,6 +37,7 @@ public enum ConfigLoader {
         validator.run()
         diagnostics.append(contentsOf: validator.diagnostics)
         diagnostics.sortByLocation()
+        configuration.dropScriptsWithoutCommand()
         return LoadedConfiguration(configuration: configuration, diagnostics: diagnostics)
     }
 }
@@ -85,5 +86,17 @@ extension Diagnostics {
             if diagnostic.severity == .error { error(diagnostic.location, diagnostic.message) }
             else { warning(diagnostic.location, diagnostic.message) }
         }
+    }
+}
+
+extension KeepalivedConfiguration {
+    /// keepalived drops a vrrp_script with nothing to run (the validator warned), and whatever
+    /// tracked it goes on as if it were not listed.
+    mutating func dropScriptsWithoutCommand() {
+        let dropped = Set(vrrpScripts.filter { $0.script?.command.isEmpty ?? true }.map(\.name))
+        guard !dropped.isEmpty else { return }
+        vrrpScripts.removeAll { dropped.contains($0.name) }
+        for index in vrrpInstances.indices { vrrpInstances[index].trackScripts.removeAll { dropped.contains($0.name) } }
+        for index in syncGroups.indices { syncGroups[index].trackScripts.removeAll { dropped.contains($0.name) } }
     }
 }

@@ -16,9 +16,9 @@ final class DiagnosticTests: XCTestCase {
         assertDiagnostic(parse("vrrp_instance VI_1 {\n interface lan0\n virtual_router_id 0\n}\n"), .error, line: 3,
                          contains: "virtual_router_id 0 is out of range")
         assertDiagnostic(parse("virtual_server 192.0.2.1 65536 {\n protocol TCP\n}\n"), .error, line: 1,
-                         contains: "virtual_server port 65536 is out of range 1-65535")
+                         contains: "virtual_server port 65536 is out of range 0-65535")
         assertDiagnostic(parse("virtual_server 192.0.2.1 80 {\n protocol TCP\n real_server 198.51.100.1 0 {\n }\n}\n"), .error, line: 3,
-                         contains: "real_server port 0 is out of range")
+                         contains: "real_server 198.51.100.1 port 0 cannot be used with NAT")
         assertDiagnostic(parse("virtual_server 192.0.2.1 80 {\n protocol TCP\n real_server 198.51.100.1 80 {\n weight 70000\n }\n}\n"), .error,
                          line: 4, contains: "real_server weight 70000 is out of range 0-65535")
         assertDiagnostic(parse("vrrp_script s {\n script /bin/true\n weight 300\n}\n"), .error, line: 3,
@@ -64,7 +64,7 @@ final class DiagnosticTests: XCTestCase {
         let result = parse("\nvrrp_instance VI_1 {\n priority 100\n}\n")
         assertDiagnostic(result, .error, line: 2, contains: "has no 'interface'")
         assertDiagnostic(result, .error, line: 2, contains: "has no 'virtual_router_id'")
-        assertDiagnostic(parse("vrrp_script s {\n interval 2\n}\n"), .error, line: 1, contains: "has no 'script'")
+        assertDiagnostic(parse("vrrp_script s {\n interval 2\n}\n"), .warning, line: 1, contains: "has no 'script' to run; it is dropped")
         assertDiagnostic(parse("virtual_server 192.0.2.1 80 {\n protocol TCP\n real_server 198.51.100.1 80 {\n HTTP_GET {\n }\n }\n}\n"),
                          .error, line: 4, contains: "has no 'url")
         assertDiagnostic(parse("virtual_server 192.0.2.1 80 {\n protocol TCP\n real_server 198.51.100.1 80 {\n MISC_CHECK {\n }\n }\n}\n"),

@@ -34,15 +34,45 @@ public struct CheckEndpoint: Sendable, Hashable {
     }
 }
 
-/// A non-blocking TCP connection for one check: the only place in HealthCheck with socket calls.
+/// What a check's socket carries.
+enum CheckTransport {
+    case tcp
+    case udp
+    /// ICMP or ICMPv6 echo: a kernel ping socket where the system allows this user one
+    /// (net.ipv4.ping_group_range), a raw socket otherwise.
+    case icmp
+}
+
+/// A non-blocking socket for one check (a TCP connection, a connected UDP socket, or an ICMP
+/// socket): the only place in HealthCheck with socket calls.
 final class CheckSocket {
     let descriptor: Int32
+    /// An ICMP socket that is raw: it reads every echo reply, with the IPv4 header first.
+    let isRawICMP: Bool
     private var isClosed = false
 
     /// Opens the socket, bound and marked as the checker asks.
-    init(to endpoint: CheckEndpoint) throws {
+    init(to endpoint: CheckEndpoint, transport: CheckTransport = .tcp) throws {
         let family = endpoint.address.family == .inet ? AF_INET : AF_INET6
-        descriptor = try systemCall("socket") { socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        switch transport {
+        case .tcp:
+            descriptor = try systemCall("socket") { socket(family, Int32(SOCK_STREAM.rawValue) | flags, 0) }
+            isRawICMP = false
+        case .udp:
+            descriptor = try systemCall("socket") { socket(family, Int32(SOCK_DGRAM.rawValue) | flags, 0) }
+            isRawICMP = false
+        case .icmp:
+            let proto = family == AF_INET ? Int32(IPPROTO_ICMP) : Int32(IPPROTO_ICMPV6)
+            let ping = socket(family, Int32(SOCK_DGRAM.rawValue) | flags, proto)
+            if ping >= 0 {
+                descriptor = ping
+                isRawICMP = false
+            } else {
+                descriptor = try systemCall("socket(raw ICMP)") { socket(family, Int32(SOCK_RAW.rawValue) | flags, proto) }
+                isRawICMP = true
+            }
+        }
         do {
             if let interface = endpoint.bindInterface {
                 _ = try interface.withCString { name in

@@ -17,13 +17,16 @@ final class Checker: @unchecked Sendable {
     let config: HealthChecker
     /// The real server as keepalived names it, `[198.51.100.2]:tcp:80`.
     let serverName: String
-    private let endpoint: CheckEndpoint
+    let endpoint: CheckEndpoint
     private let virtualhost: String?
     private let timing: CheckTiming
-    private let context: Context
+    let context: Context
     private var state: CheckerState
     private var timer: Deadlines.Token?
-    private var connection: ConnectionDriver?
+    var connection: ConnectionDriver?
+    var exchange: DatagramExchange?
+    /// Tells a DNS query's or a ping's reply from an earlier one's.
+    var sequence = UInt16.random(in: 0...UInt16.max)
     private var stopped = false
     /// When the running check began: the next one is due `delay_loop` after it, so a slow
     /// server does not stretch the period.
@@ -50,7 +53,7 @@ final class Checker: @unchecked Sendable {
 
     var isUp: Bool { state.isUp }
     private var delayLoop: Double { timing.delayLoop ?? 60 }
-    private var connectTimeout: Double { timing.connectTimeout ?? 5 }
+    var connectTimeout: Double { timing.connectTimeout ?? 5 }
 
     func start() {
         let warmup = max(timing.warmup ?? delayLoop, 0)
@@ -63,6 +66,8 @@ final class Checker: @unchecked Sendable {
         timer = nil
         connection?.cancel()
         connection = nil
+        exchange?.cancel()
+        exchange = nil
     }
 
     /// The next check, `seconds` after `start` (the previous check's planned start) or after now.
@@ -91,6 +96,10 @@ final class Checker: @unchecked Sendable {
         case .sslGet(let http): fetch(http, tls: context.tls, url: 0, deadline: deadline)
         case .tcpCheck: connect(deadline: deadline)
         case .miscCheck(let misc): run(misc)
+        case .dnsCheck(let dns): query(dns, deadline: deadline)
+        case .udpCheck(let udp): probe(udp, deadline: deadline)
+        case .pingCheck: ping(deadline: deadline)
+        case .smtpCheck(let smtp): converse(smtp, host: 0, deadline: deadline)
         }
     }
 
@@ -175,14 +184,13 @@ final class Checker: @unchecked Sendable {
         switch config.kind {
         case .httpGet: return "HTTP_CHECK"
         case .sslGet: return "SSL_CHECK"
-        case .tcpCheck: return "TCP_CHECK"
-        case .miscCheck: return "MISC_CHECK"
+        default: return config.kind.keyword
         }
     }
 
     // MARK: Verdicts
 
-    private func record(success: Bool, reason: String? = nil) {
+    func record(success: Bool, reason: String? = nil) {
         guard !stopped else { return }
         let wasUp = state.isUp
         if let reason, wasUp || (config.logAllFailures ?? false) { context.logger.info("\(reason)") }
@@ -211,6 +219,10 @@ final class Checker: @unchecked Sendable {
             context.logger.info("Misc check for \(serverName) by [\(misc.path?.command ?? "")] succeeded.")
         case (.miscCheck(let misc), .wentDown):
             context.logger.info("Misc check for \(serverName) by [\(misc.path?.command ?? "")] failed.")
+        case (.dnsCheck, .wentUp), (.udpCheck, .wentUp), (.pingCheck, .wentUp), (.smtpCheck, .wentUp):
+            context.logger.info("\(checkName) on service \(serverName) succeed.")
+        case (.dnsCheck, .wentDown), (.udpCheck, .wentDown), (.pingCheck, .wentDown), (.smtpCheck, .wentDown):
+            context.logger.info("\(checkName) on service \(serverName) failed.")
         }
     }
 }

@@ -2,7 +2,8 @@ import DaemonCore
 import KeepalivedConfig
 
 /// One connection of a check, driven on the event loop without blocking: connect, then the TLS
-/// handshake, then send a request and read the response through an `HTTPResponseParser`. Each
+/// handshake, then send a request and read the response through an `HTTPResponseParser`, or
+/// hold an SMTP dialogue (`SMTPDialogue`: the server speaks first). Each
 /// step waits for readability or writability through the shared `Poller`, and nothing may stay
 /// silent longer than `timeout` (the checker's connect_timeout) nor run past `deadline`.
 /// Confined to the event loop's queue.
@@ -29,7 +30,8 @@ final class ConnectionDriver: @unchecked Sendable {
     private let endpoint: CheckEndpoint
     private let tlsContext: TLSContext?
     private let serverName: String?
-    private let request: [UInt8]?
+    private var request: [UInt8]?
+    private var smtp: SMTPDialogue?
     private let timeout: Double
     private let deadline: Instant
     private var completion: ((Outcome) -> Void)?
@@ -46,10 +48,11 @@ final class ConnectionDriver: @unchecked Sendable {
     private let rawHasher: MD5Hasher?
     private var timeoutToken: Deadlines.Token?
 
-    /// Without a `request` the check ends once connected (TCP_CHECK). `hashBody` when a digest
-    /// must be compared.
+    /// Without a `request` (nor `smtp`) the check ends once connected (TCP_CHECK). `hashBody`
+    /// when a digest must be compared.
     init(io: CheckIO, endpoint: CheckEndpoint, tls: TLSContext?, serverName: String?, request: [UInt8]?, hashBody: Bool,
-         timeout: Double, deadline: Instant, completion: @escaping (Outcome) -> Void) {
+         smtp: SMTPDialogue? = nil, timeout: Double, deadline: Instant, completion: @escaping (Outcome) -> Void) {
+        self.smtp = smtp
         self.io = io
         self.endpoint = endpoint
         tlsContext = tls
@@ -125,6 +128,12 @@ final class ConnectionDriver: @unchecked Sendable {
     }
 
     private func connected() {
+        if smtp != nil {
+            // The server speaks first: its banner is awaited.
+            armTimer()
+            phase = .receiving
+            return
+        }
         guard request != nil else { return finish(.connected(status: nil, digest: nil, asSent: nil)) }
         armTimer()
         if let tlsContext, let socket {
@@ -183,6 +192,10 @@ final class ConnectionDriver: @unchecked Sendable {
         defer { if progressed && phase == .receiving { armTimer() } }
         while phase == .receiving {
             let result = tls?.read(into: buffer) ?? socket.read(into: buffer)
+            if smtp != nil {
+                guard converse(result, buffer) else { return }
+                continue
+            }
             do {
                 switch result {
                 case .transferred(let count):
@@ -205,6 +218,40 @@ final class ConnectionDriver: @unchecked Sendable {
         }
     }
 
+    /// An SMTP server's reply: answered, or the dialogue ends. True while there is more to read.
+    private func converse(_ result: IOResult, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        let step: SMTPDialogue.Step
+        switch result {
+        case .transferred(let count):
+            armTimer()
+            step = smtp!.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        case .closed:
+            peerClosed = true
+            step = smtp!.closed()
+        case .failed(let reason):
+            finish(.failed(reason))
+            return false
+        case .wantRead, .wantWrite:
+            return false
+        }
+        switch step {
+        case .wait:
+            return true
+        case .send(let bytes):
+            request = bytes
+            sent = 0
+            phase = .sending
+            send()
+            return phase == .receiving
+        case .passed:
+            finishResponse(.connected(status: nil, digest: nil, asSent: nil))
+            return false
+        case .failed(let reason):
+            finish(.failed(reason))
+            return false
+        }
+    }
+
     /// Reads what has come; true if the socket must still be watched (for the rest of the
     /// answer or for the server's close).
     private func receiveIfWaiting() -> Bool {
@@ -213,9 +260,9 @@ final class ConnectionDriver: @unchecked Sendable {
         return phase == .receiving || phase == .closing
     }
 
-    private func finishResponse() {
+    private func finishResponse(_ given: Outcome? = nil) {
         let asSent = parser.isChunked ? rawHasher?.finish() : nil
-        let outcome = Outcome.connected(status: parser.statusCode, digest: hasher?.finish(), asSent: asSent)
+        let outcome = given ?? Outcome.connected(status: parser.statusCode, digest: hasher?.finish(), asSent: asSent)
         guard !peerClosed else { return finish(outcome) }
         // The answer is in but the server has not closed yet (it does so right after answering
         // a request that asks it to). Report now, and hold the socket until it closes, then

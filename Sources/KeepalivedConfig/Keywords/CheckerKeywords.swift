@@ -3,8 +3,11 @@ struct CheckerDraft: Sendable {
     var checker: HealthChecker
     var http = HTTPCheck()
     var misc = MiscCheck()
+    var dns = DNSCheck()
+    var udp = UDPCheck()
+    var smtp = SMTPCheck()
 
-    enum Kind { case httpGet, sslGet, tcpCheck, miscCheck }
+    enum Kind { case httpGet, sslGet, tcpCheck, miscCheck, dnsCheck, udpCheck, pingCheck, smtpCheck }
 
     static let connectionRules: [String: KeywordRule<CheckerDraft>] = [
         "connect_ip": .values(1, 1) { draft, statement, context in
@@ -53,6 +56,10 @@ struct CheckerDraft: Sendable {
         case .sslGet: return sslGetTable
         case .tcpCheck: return tcpCheckTable
         case .miscCheck: return miscCheckTable
+        case .dnsCheck: return dnsCheckTable
+        case .udpCheck: return udpCheckTable
+        case .pingCheck: return pingCheckTable
+        case .smtpCheck: return smtpCheckTable
         }
     }
 
@@ -60,6 +67,10 @@ struct CheckerDraft: Sendable {
     private static let sslGetTable = tables[.sslGet]!
     private static let tcpCheckTable = tables[.tcpCheck]!
     private static let miscCheckTable = tables[.miscCheck]!
+    private static let dnsCheckTable = tables[.dnsCheck]!
+    private static let udpCheckTable = tables[.udpCheck]!
+    private static let pingCheckTable = tables[.pingCheck]!
+    private static let smtpCheckTable = tables[.smtpCheck]!
 
     private static let tables: [Kind: KeywordTable<CheckerDraft>] = {
         let sslRules: [String: KeywordRule<CheckerDraft>] = ["enable_sni": .flag { $0.http.enableSNI = true }]
@@ -86,6 +97,10 @@ struct CheckerDraft: Sendable {
             .sslGet: KeywordTable("SSL_GET", deprecated: deprecated, timingRules, generalRules, connectionRules, httpRules, sslRules),
             .tcpCheck: KeywordTable("TCP_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules),
             .miscCheck: KeywordTable("MISC_CHECK", deprecated: deprecated, timingRules, generalRules, miscRules),
+            .dnsCheck: KeywordTable("DNS_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules, dnsRules),
+            .udpCheck: KeywordTable("UDP_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules, udpRules),
+            .pingCheck: KeywordTable("PING_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules),
+            .smtpCheck: KeywordTable("SMTP_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules, smtpRules),
         ]
     }()
 
@@ -96,6 +111,10 @@ struct CheckerDraft: Sendable {
         case .sslGet: result.kind = .sslGet(http)
         case .tcpCheck: result.kind = .tcpCheck
         case .miscCheck: result.kind = .miscCheck(misc)
+        case .dnsCheck: result.kind = .dnsCheck(dns)
+        case .udpCheck: result.kind = .udpCheck(udp)
+        case .pingCheck: result.kind = .pingCheck
+        case .smtpCheck: result.kind = .smtpCheck(smtp)
         }
         return result
     }
@@ -141,6 +160,10 @@ extension ParseContext {
         case .sslGet: placeholder = .sslGet(HTTPCheck())
         case .tcpCheck: placeholder = .tcpCheck
         case .miscCheck: placeholder = .miscCheck(MiscCheck())
+        case .dnsCheck: placeholder = .dnsCheck(DNSCheck())
+        case .udpCheck: placeholder = .udpCheck(UDPCheck())
+        case .pingCheck: placeholder = .pingCheck
+        case .smtpCheck: placeholder = .smtpCheck(SMTPCheck())
         }
         var draft = CheckerDraft(checker: HealthChecker(kind: placeholder, location: statement.location))
         parseBlock(opener: statement, into: &draft, table: CheckerDraft.table(for: kind))

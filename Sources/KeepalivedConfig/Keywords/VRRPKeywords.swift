@@ -54,7 +54,7 @@ extension TrackedItem {
 }
 
 extension VRRPSyncGroup {
-    static let keywords = KeywordTable<VRRPSyncGroup>("vrrp_sync_group", NotifyScripts.rules(\VRRPSyncGroup.notify), [
+    static let keywords = KeywordTable<VRRPSyncGroup>("vrrp_sync_group", fallback: oldSyntaxMember, NotifyScripts.rules(\VRRPSyncGroup.notify), [
         "group": .block { group, statement, context in
             context.parseList(opener: statement) { entry, context in
                 group.members.append(contentsOf: [entry.keyword] + entry.arguments)
@@ -65,6 +65,20 @@ extension VRRPSyncGroup {
         "track_script": TrackedItem.listRule(\VRRPSyncGroup.trackScripts),
         "track_interface": TrackedItem.listRule(\VRRPSyncGroup.trackInterfaces),
     ])
+}
+
+extension VRRPSyncGroup {
+    /// Before `group { }`, keepalived read the instances as lines of the sync group itself, and
+    /// it still does (keepalived.conf.vrrp.lvs_syncd among Debian's samples): a bare name is a member.
+    @Sendable static func oldSyntaxMember(_ group: inout VRRPSyncGroup, _ statement: Statement, _ context: inout ParseContext) -> Bool {
+        guard statement.arguments.isEmpty, !statement.opensBlock else { return false }
+        if !group.usesOldSyntax {
+            context.warning(statement.location, "vrrp_sync_group \(group.name) lists its instances without 'group { }' (the old syntax); read as group members, as keepalived does")
+            group.usesOldSyntax = true
+        }
+        group.members.append(statement.keyword)
+        return true
+    }
 }
 
 extension VRRPInstance {
@@ -92,12 +106,16 @@ extension VRRPInstance {
         },
         "virtual_ipaddress": .block { instance, statement, context in
             context.parseList(opener: statement) { entry, context in
-                if let address = context.virtualIPAddress(entry) { instance.virtualIPAddresses.append(address) }
+                if let address = context.virtualIPAddress(entry), context.isFirstListing(address, in: instance) {
+                    instance.virtualIPAddresses.append(address)
+                }
             }
         },
         "virtual_ipaddress_excluded": .block { instance, statement, context in
             context.parseList(opener: statement) { entry, context in
-                if let address = context.virtualIPAddress(entry) { instance.excludedIPAddresses.append(address) }
+                if let address = context.virtualIPAddress(entry), context.isFirstListing(address, in: instance) {
+                    instance.excludedIPAddresses.append(address)
+                }
             }
         },
         "virtual_routes": .block { instance, statement, context in
@@ -187,4 +205,16 @@ extension VRRPAuthentication {
             auth.password = password
         },
     ])
+}
+
+extension ParseContext {
+    /// keepalived keeps the first listing of an address and drops the others (its sample
+    /// keepalived.conf.vrrp lists one again with a label): a warning, not an error.
+    mutating func isFirstListing(_ address: VirtualIPAddress, in instance: VRRPInstance) -> Bool {
+        guard let first = (instance.virtualIPAddresses + instance.excludedIPAddresses).first(where: { $0.address == address.address }) else {
+            return true
+        }
+        warning(address.location, "vrrp_instance \(instance.name): virtual address \(address.address) is listed twice (first at \(first.location)); this one is ignored, as keepalived does")
+        return false
+    }
 }

@@ -90,7 +90,7 @@ extension VirtualServer {
             guard let address = context.address(statement) else { return }
             var port: Int?
             if statement.arguments.count == 2 {
-                guard let value = context.port(statement, at: 1, what: "sorry_server port") else { return }
+                guard let value = context.integer(statement, at: 1, in: 0...65535, what: "sorry_server port") else { return }
                 port = value
             }
             server.sorryServer = (address, port)
@@ -149,6 +149,11 @@ extension RealServer {
         "SSL_GET": .block { server, statement, context in context.parseChecker(statement, kind: .sslGet, into: &server) },
         "TCP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .tcpCheck, into: &server) },
         "MISC_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .miscCheck, into: &server) },
+        "DNS_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .dnsCheck, into: &server) },
+        "UDP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .udpCheck, into: &server) },
+        "PING_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .pingCheck, into: &server) },
+        "ICMP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .pingCheck, into: &server) },
+        "SMTP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .smtpCheck, into: &server) },
     ])
 }
 
@@ -183,7 +188,9 @@ extension ParseContext {
         }
         guard let address = address(statement, at: 0) else { return nil }
         guard statement.arguments.count == 2 else { return (address, nil) }
-        guard let port = port(statement, at: 1, what: "\(statement.keyword) port") else { return nil }
+        // Port 0 is IPVS's "any port": a fwmark service's real servers, DR and TUN (which keep the
+        // client's port), a persistent service on every port. keepalived takes it.
+        guard let port = integer(statement, at: 1, in: 0...65535, what: "\(statement.keyword) port") else { return nil }
         return (address, port)
     }
 

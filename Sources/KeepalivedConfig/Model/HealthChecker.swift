@@ -100,6 +100,10 @@ public enum HealthCheckKind: Sendable, Hashable {
     case sslGet(HTTPCheck)
     case tcpCheck
     case miscCheck(MiscCheck)
+    case dnsCheck(DNSCheck)
+    case udpCheck(UDPCheck)
+    case pingCheck
+    case smtpCheck(SMTPCheck)
 
     public var keyword: String {
         switch self {
@@ -107,6 +111,10 @@ public enum HealthCheckKind: Sendable, Hashable {
         case .sslGet: return "SSL_GET"
         case .tcpCheck: return "TCP_CHECK"
         case .miscCheck: return "MISC_CHECK"
+        case .dnsCheck: return "DNS_CHECK"
+        case .udpCheck: return "UDP_CHECK"
+        case .pingCheck: return "PING_CHECK"
+        case .smtpCheck: return "SMTP_CHECK"
         }
     }
 }
@@ -137,6 +145,7 @@ public struct HealthChecker: Sendable, Hashable {
         timing.connectTimeout = 5
         switch kind {
         case .miscCheck: timing.retry = 0
+        case .dnsCheck: timing.retry = 3
         default: timing.retry = 1
         }
         switch kind {

@@ -57,6 +57,8 @@ public struct VRRPSyncGroup: Sendable, Hashable {
     public var globalTracking = false
     public var trackScripts: [TrackedItem] = []
     public var trackInterfaces: [TrackedItem] = []
+    /// Written without `group { }` (the old syntax): warned about once.
+    public var usesOldSyntax = false
 
     public init(name: String, location: SourceLocation) {
         self.name = name

@@ -358,8 +358,28 @@ struct DumpWriter {
                 }
                 w.optional("misc_timeout", misc.timeout.map(formatSeconds))
                 w.flag("misc_dynamic", misc.dynamic)
-            case .tcpCheck:
+            case .tcpCheck, .pingCheck:
                 break
+            case .dnsCheck(let dns):
+                w.value("type", dns.type?.rawValue, default: DNSCheck.defaultType.rawValue)
+                w.value("name", dns.name.map(w.quoted), default: w.quoted(DNSCheck.defaultName))
+            case .udpCheck(let udp):
+                w.optional("payload", udp.payload.map { $0.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() })
+                if udp.requireReply { w.line(["require_reply", udp.replyPattern?.description].compactMap { $0 }.joined(separator: " ")) }
+                w.optional("min_reply_length", udp.minReplyLength.map(String.init))
+                w.optional("max_reply_length", udp.maxReplyLength.map(String.init))
+            case .smtpCheck(let smtp):
+                w.optional("helo_name", smtp.heloName.map(w.quoted))
+                for host in smtp.hosts {
+                    w.block("host") { w in
+                        w.optional("connect_ip", host.connectIP.map(\.description))
+                        w.optional("connect_port", host.connectPort.map(String.init))
+                        w.optional("bindto", host.bindTo.map(\.description))
+                        w.optional("bind_port", host.bindPort.map(String.init))
+                        w.optional("bind_if", host.bindInterface)
+                        w.optional("fwmark", host.fwmark.map(String.init))
+                    }
+                }
             }
         }
     }

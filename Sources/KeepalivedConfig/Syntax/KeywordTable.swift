@@ -38,13 +38,19 @@ final class KeywordTable<Target>: Sendable {
     let rules: [String: KeywordRule<Target>]
     /// Names keepalived spells differently and that we accept with a warning.
     let deprecated: [String: String]
+    /// Applied to a keyword the table does not know, instead of the "unknown keyword" warning;
+    /// it returns false to let that warning be given (keepalived's old syntaxes, where a line
+    /// is a name rather than a keyword).
+    let fallback: (@Sendable (inout Target, Statement, inout ParseContext) -> Bool)?
     private let names: [String]
     private let orderedRules: [KeywordRule<Target>]
     private let slots: [Int32]
 
     /// `parts` are merged; shared groups of keywords (timing, notify) come as parts of their own.
-    init(_ blockName: String, deprecated: [String: String] = [:], _ parts: [String: KeywordRule<Target>]...) {
+    init(_ blockName: String, deprecated: [String: String] = [:],
+         fallback: (@Sendable (inout Target, Statement, inout ParseContext) -> Bool)? = nil, _ parts: [String: KeywordRule<Target>]...) {
         self.blockName = blockName
+        self.fallback = fallback
         var rules: [String: KeywordRule<Target>] = [:]
         for part in parts { rules.merge(part) { first, _ in first } }
         self.rules = rules

@@ -118,6 +118,7 @@ struct ParseContext {
             found = table.index(of: modern)
         }
         guard let index = found else {
+            if let fallback = table.fallback, fallback(&target, statement, &self) { return }
             var message = "unknown keyword '\(statement.keyword)' in \(table.blockName)"
             if let suggestion = table.suggestion(for: statement.keyword) { message += " (did you mean '\(suggestion)'?)" }
             warning(statement.location, message + "; ignored")

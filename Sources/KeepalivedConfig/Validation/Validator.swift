@@ -52,7 +52,7 @@ struct Validator {
     private mutating func checkScripts() {
         checkUnique(configuration.vrrpScripts, what: "vrrp_script", name: { $0.name }, location: { $0.location })
         for script in configuration.vrrpScripts where script.script?.command.isEmpty ?? true {
-            diagnostics.error(script.location, "vrrp_script \(script.name) has no 'script' to run")
+            diagnostics.warning(script.location, "vrrp_script \(script.name) has no 'script' to run; it is dropped and its trackers go on without it, as keepalived does")
         }
     }
 
@@ -159,13 +159,6 @@ struct Validator {
         if let source = instance.unicastSourceIP, source.family != family {
             diagnostics.error(instance.location, "\(label): unicast_src_ip \(source) is not of the instance's address family")
         }
-        var seen: [IPAddress: SourceLocation] = [:]
-        for vip in instance.virtualIPAddresses + instance.excludedIPAddresses {
-            if let first = seen[vip.address] {
-                diagnostics.error(vip.location, "\(label): virtual address \(vip.address) is listed twice (first at \(first))")
-            }
-            seen[vip.address] = seen[vip.address] ?? vip.location
-        }
         if let exists = interfaceCheck {
             for vip in instance.virtualIPAddresses + instance.excludedIPAddresses {
                 if let device = vip.device, !exists(device) {
@@ -263,6 +256,9 @@ struct Validator {
             }
         }
         for real in servers {
+            if real.port == 0, case .address(_, let servicePort) = server.key, servicePort != 0, real.effectiveForwardingMethod(in: server) == .nat {
+                diagnostics.error(real.location, "\(label): real_server \(real.address) port 0 cannot be used with NAT, which must rewrite the port; write the server's port or leave it out (port 0 is for fwmark services, DR and TUN)")
+            }
             if let written = real.port, case .address(_, let servicePort) = server.key, servicePort != 0,
                real.effectiveForwardingMethod(in: server) != .nat, written != servicePort {
                 diagnostics.warning(real.location, "\(label): real_server \(real.address) port \(written) differs from the service's port \(servicePort); \(real.effectiveForwardingMethod(in: server).rawValue) forwards without changing the port, so \(servicePort) is used (keepalived resets it too)")
@@ -272,7 +268,21 @@ struct Validator {
             }
             for checker in real.checkers {
                 checkChecker(checker, real: real)
+                checkPort(of: checker, real: real, server: server)
             }
+        }
+    }
+
+    /// A checker that connects to port 0 always fails: under a fwmark service (or a real server
+    /// on port 0) it needs connect_port.
+    private mutating func checkPort(of checker: HealthChecker, real: RealServer, server: VirtualServer) {
+        switch checker.kind {
+        case .miscCheck, .pingCheck: return
+        case .smtpCheck(let smtp) where !smtp.hosts.isEmpty && smtp.hosts.allSatisfy({ $0.connectPort != nil }): return
+        default: break
+        }
+        if checker.connectPort == nil && real.effectivePort(in: server) == 0 {
+            diagnostics.warning(checker.location, "\(checker.kind.keyword) for real_server \(real.address) would connect to port 0, which always fails; set connect_port")
         }
     }
 
@@ -289,8 +299,12 @@ struct Validator {
             if misc.path?.command.isEmpty ?? true {
                 diagnostics.error(checker.location, "MISC_CHECK for real_server \(real.address) has no 'misc_path' to run")
             }
-        case .tcpCheck:
+        case .tcpCheck, .pingCheck, .dnsCheck, .smtpCheck:
             break
+        case .udpCheck(let udp):
+            if let minimum = udp.minReplyLength, let maximum = udp.maxReplyLength, minimum > maximum {
+                diagnostics.error(checker.location, "UDP_CHECK for real_server \(real.address): min_reply_length \(minimum) is larger than max_reply_length \(maximum)")
+            }
         }
     }
 }

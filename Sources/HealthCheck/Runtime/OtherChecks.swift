@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DaemonCore
+import KeepalivedConfig
+
+/// DNS_CHECK, UDP_CHECK, PING_CHECK and SMTP_CHECK: one exchange per check, each ending in
+/// `record`. Their failure lines name the checker and the server as keepalived's do.
+extension Checker {
+    func query(_ dns: DNSCheck, deadline: Instant) {
+        sequence &+= 1
+        let type = dns.type ?? DNSCheck.defaultType
+        let name = dns.name ?? DNSCheck.defaultName
+        let query = DNSQuery(id: sequence, name: name, type: type)
+        exchange(request: query.bytes, transport: .udp, deadline: deadline, classify: { reply, _ in
+            switch query.verdict(of: reply) {
+            case .good: return .passed
+            case .unrelated: return .ignore
+            case .bad(let reason): return .failed(reason)
+            }
+        }) { [weak self] outcome in
+            guard let self else { return }
+            let what = "DNS_CHECK (\(serverName)) query \(type.rawValue) \(name)"
+            switch outcome {
+            case .passed: record(success: true)
+            case .failed(let reason): record(success: false, reason: "\(what) failed: \(reason)")
+            case .silent: record(success: false, reason: "\(what) timed out after \(Self.seconds(connectTimeout)) s")
+            }
+        }
+    }
+
+    func probe(_ udp: UDPCheck, deadline: Instant) {
+        exchange(request: udp.payload ?? [], transport: .udp, deadline: deadline, classify: { reply, _ in
+            guard udp.requireReply else { return .passed }
+            if let minimum = udp.minReplyLength, reply.count < minimum {
+                return .failed("reply of \(reply.count) bytes is shorter than min_reply_length \(minimum)")
+            }
+            if let maximum = udp.maxReplyLength, reply.count > maximum {
+                return .failed("reply of \(reply.count) bytes is longer than max_reply_length \(maximum)")
+            }
+            if let pattern = udp.replyPattern, !pattern.matches(reply) { return .failed("reply does not match require_reply") }
+            return .passed
+        }) { [weak self] outcome in
+            guard let self else { return }
+            switch outcome {
+            case .passed: record(success: true)
+            // Without require_reply, silence is success: only an ICMP error says the port is closed.
+            case .silent where !udp.requireReply: record(success: true)
+            case .silent: record(success: false, reason: "UDP_CHECK on service \(serverName) failed: no reply within \(Self.seconds(connectTimeout)) s")
+            case .failed(let reason): record(success: false, reason: "UDP_CHECK on service \(serverName) failed: \(reason)")
+            }
+        }
+    }
+
+    func ping(deadline: Instant) {
+        sequence &+= 1
+        let isIPv6 = endpoint.address.family == .inet6
+        let echo = ICMPEcho(identifier: Self.pingIdentifier, sequence: sequence, isIPv6: isIPv6)
+        var icmpEndpoint = endpoint
+        icmpEndpoint.port = 0
+        exchange(request: echo.request, transport: .icmp, to: icmpEndpoint, deadline: deadline, classify: { reply, raw in
+            echo.isReply(reply, withIPHeader: raw && !isIPv6, anyIdentifier: !raw) ? .passed : .ignore
+        }) { [weak self] outcome in
+            guard let self else { return }
+            switch outcome {
+            case .passed: record(success: true)
+            case .failed(let reason): record(success: false, reason: "ICMP check on \(serverName) failed: \(reason)")
+            case .silent: record(success: false, reason: "ICMP check on \(serverName) failed: no echo reply within \(Self.seconds(connectTimeout)) s")
+            }
+        }
+    }
+
+    /// Holds the dialogue with the server (or its `host { }` blocks one after the other; all must pass).
+    func converse(_ smtp: SMTPCheck, host index: Int, deadline: Instant) {
+        let hosts = smtp.hosts.isEmpty ? [endpoint] : smtp.hosts.map { host in
+            CheckEndpoint(address: host.connectIP ?? endpoint.address, port: host.connectPort ?? endpoint.port,
+                          bindAddress: host.bindTo ?? endpoint.bindAddress, bindPort: host.bindPort ?? endpoint.bindPort,
+                          bindInterface: host.bindInterface ?? endpoint.bindInterface, mark: host.fwmark ?? endpoint.mark)
+        }
+        guard index < hosts.count else { return record(success: true) }
+        let host = hosts[index]
+        let dialogue = SMTPDialogue(heloName: smtp.heloName ?? Self.localHostName)
+        connection = ConnectionDriver(io: context.io, endpoint: host, tls: nil, serverName: nil, request: nil, hashBody: false,
+                                      smtp: dialogue, timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
+            guard let self else { return }
+            connection = nil
+            switch outcome {
+            case .connected: converse(smtp, host: index + 1, deadline: deadline)
+            case .failed(let reason):
+                let address = host.address.family == .inet6 ? "[\(host.address)]:\(host.port)" : "\(host.address):\(host.port)"
+                record(success: false, reason: "SMTP_CHECK on service \(serverName) host \(address) failed: \(reason)")
+            }
+        }
+        connection?.start()
+    }
+
+    private func exchange(request: [UInt8], transport: CheckTransport, to target: CheckEndpoint? = nil, deadline: Instant,
+                          classify: @escaping (UnsafeRawBufferPointer, Bool) -> DatagramExchange.Classification,
+                          completion: @escaping (DatagramExchange.Outcome) -> Void) {
+        exchange = DatagramExchange(io: context.io, endpoint: target ?? endpoint, transport: transport, request: request,
+                                    timeout: connectTimeout, deadline: deadline, classify: classify) { [weak self] outcome in
+            self?.exchange = nil
+            completion(outcome)
+        }
+        exchange?.start()
+    }
+
+    /// Echo requests of this process carry its number, as ping's do: on a raw socket, replies
+    /// to other programs' pings are then told apart.
+    static let pingIdentifier = UInt16(truncatingIfNeeded: getpid())
+
+    /// keepalived says HELO with the host's name when no helo_name is set.
+    static let localHostName: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}

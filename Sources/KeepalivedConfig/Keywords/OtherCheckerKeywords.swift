@@ -1,0 +1,80 @@
+/// The keywords of DNS_CHECK, UDP_CHECK and SMTP_CHECK (PING_CHECK has only the shared ones).
+extension CheckerDraft {
+    static let dnsRules: [String: KeywordRule<CheckerDraft>] = [
+        "type": .values(1, 1) { draft, statement, context in
+            draft.dns.type = context.word(statement, as: DNSRecordType.self) ?? draft.dns.type
+        },
+        "name": .values(1, 1) { draft, statement, context in
+            let name = statement.arguments[0]
+            guard DNSName.isValid(name) else {
+                context.error(statement.location, "DNS name '\(name)' is not a valid domain name (labels of 1-63 characters, 255 in all)")
+                return
+            }
+            draft.dns.name = name
+        },
+    ]
+
+    static let udpRules: [String: KeywordRule<CheckerDraft>] = [
+        "payload": .values(1, 1) { draft, statement, context in
+            guard let pattern = ReplyPattern(hex: statement.arguments[0]), pattern.masks.allSatisfy({ $0 == 0xff }) else {
+                context.error(statement.location, "payload '\(statement.arguments[0])' must be an even number of hexadecimal digits")
+                return
+            }
+            draft.udp.payload = pattern.bytes
+        },
+        "require_reply": .values(0, 1) { draft, statement, context in
+            draft.udp.requireReply = true
+            guard let text = statement.arguments.first else { return }
+            guard let pattern = ReplyPattern(hex: text) else {
+                context.error(statement.location, "require_reply '\(text)' must be an even number of hexadecimal digits, X for any digit")
+                return
+            }
+            draft.udp.replyPattern = pattern
+        },
+        "min_reply_length": .values(1, 1) { draft, statement, context in
+            draft.udp.minReplyLength = context.integer(statement, in: 0...65535) ?? draft.udp.minReplyLength
+        },
+        "max_reply_length": .values(1, 1) { draft, statement, context in
+            draft.udp.maxReplyLength = context.integer(statement, in: 0...65535) ?? draft.udp.maxReplyLength
+        },
+    ]
+
+    static let smtpRules: [String: KeywordRule<CheckerDraft>] = [
+        "helo_name": .values(1, 1) { draft, statement, _ in draft.smtp.heloName = statement.arguments[0] },
+        "host": .block { draft, statement, context in
+            guard context.noArguments(statement) else { return }
+            var host = SMTPHost(location: statement.location)
+            context.parseBlock(opener: statement, into: &host, table: SMTPHost.keywords)
+            draft.smtp.hosts.append(host)
+        },
+    ]
+}
+
+extension SMTPHost {
+    static let keywords = KeywordTable<SMTPHost>("host", [
+        "connect_ip": .values(1, 1) { host, statement, context in host.connectIP = context.address(statement) ?? host.connectIP },
+        "connect_port": .values(1, 1) { host, statement, context in
+            host.connectPort = context.port(statement, at: 0, what: "connect_port") ?? host.connectPort
+        },
+        "bindto": .values(1, 1) { host, statement, context in host.bindTo = context.address(statement) ?? host.bindTo },
+        "bind_port": .values(1, 1) { host, statement, context in
+            host.bindPort = context.port(statement, at: 0, what: "bind_port") ?? host.bindPort
+        },
+        "bind_if": .values(1, 1) { host, statement, _ in host.bindInterface = statement.arguments[0] },
+        "fwmark": .values(1, 1) { host, statement, context in
+            guard let mark = context.integer(statement, in: 1...Int(UInt32.max)) else { return }
+            host.fwmark = UInt32(mark)
+        },
+    ])
+}
+
+/// Domain names as a DNS query carries them.
+public enum DNSName {
+    /// Dot-separated labels of 1-63 bytes, 255 bytes in all; "." is the root.
+    public static func isValid(_ name: String) -> Bool {
+        if name == "." { return true }
+        let trimmed = name.hasSuffix(".") ? String(name.dropLast()) : name
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 253 else { return false }
+        return trimmed.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { (1...63).contains($0.utf8.count) }
+    }
+}

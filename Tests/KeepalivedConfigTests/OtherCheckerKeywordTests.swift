@@ -1,0 +1,110 @@
+import KeepalivedConfig
+import XCTest
+
+/// DNS_CHECK, UDP_CHECK, PING_CHECK and SMTP_CHECK as written, and the verdicts keepalived gives
+/// on configs it runs: port 0, an address listed twice, the old sync group syntax, a
+/// vrrp_script with nothing to run.
+final class OtherCheckerKeywordTests: XCTestCase {
+    private func checkers(_ body: String, port: Int = 53) -> [HealthChecker] {
+        parseClean("virtual_server 192.0.2.1 \(port) {\n protocol UDP\n real_server 198.51.100.1 \(port) {\n\(body)\n }\n}\n")
+            .virtualServers[0].realServers[0].checkers
+    }
+
+    func testDNSCheck() {
+        let found = checkers("DNS_CHECK {\n type MX\n name example.org\n retry 2\n }\n DNS_CHECK {\n }")
+        guard case .dnsCheck(let dns) = found[0].kind, case .dnsCheck(let defaults) = found[1].kind else { return XCTFail("\(found)") }
+        XCTAssertEqual(dns.type, .mx)
+        XCTAssertEqual(dns.name, "example.org")
+        XCTAssertEqual(found[0].timing.retry, 2)
+        XCTAssertNil(defaults.type)
+        XCTAssertNil(defaults.name)
+        let server = parseClean("virtual_server 192.0.2.1 53 {\n protocol UDP\n real_server 198.51.100.1 53 {\n DNS_CHECK {\n }\n }\n}\n").virtualServers[0]
+        XCTAssertEqual(found[1].effectiveTiming(realServer: server.realServers[0], virtualServer: server).retry, 3, "DNS_CHECK retries 3 times by default")
+        assertDiagnostic(parse("virtual_server 192.0.2.1 53 {\n protocol UDP\n real_server 198.51.100.1 53 {\n DNS_CHECK {\n type PTR\n }\n }\n}\n"),
+                         .error, line: 5, contains: "unknown type 'PTR'; expected one of: A NS CNAME SOA MX TXT AAAA")
+        assertDiagnostic(parse("virtual_server 192.0.2.1 53 {\n protocol UDP\n real_server 198.51.100.1 53 {\n DNS_CHECK {\n name a..b\n }\n }\n}\n"),
+                         .error, line: 5, contains: "DNS name 'a..b' is not a valid domain name")
+    }
+
+    func testUDPCheck() {
+        let found = checkers("UDP_CHECK {\n payload 0a0B\n require_reply 0aXX\n min_reply_length 2\n max_reply_length 100\n }\n UDP_CHECK {\n }")
+        guard case .udpCheck(let udp) = found[0].kind, case .udpCheck(let bare) = found[1].kind else { return XCTFail("\(found)") }
+        XCTAssertEqual(udp.payload, [0x0a, 0x0b])
+        XCTAssertTrue(udp.requireReply)
+        XCTAssertEqual(udp.replyPattern?.description, "0aXX")
+        XCTAssertEqual(udp.minReplyLength, 2)
+        XCTAssertEqual(udp.maxReplyLength, 100)
+        XCTAssertFalse(bare.requireReply)
+        XCTAssertNil(bare.payload)
+        let wrap = { (body: String) in "virtual_server 192.0.2.1 53 {\n protocol UDP\n real_server 198.51.100.1 53 {\n UDP_CHECK {\n\(body)\n }\n }\n}\n" }
+        assertDiagnostic(parse(wrap("payload 0X")), .error, line: 5, contains: "payload '0X' must be an even number of hexadecimal digits")
+        assertDiagnostic(parse(wrap("require_reply abc")), .error, line: 5, contains: "require_reply 'abc' must be an even number")
+        assertDiagnostic(parse(wrap("require_reply\n min_reply_length 9\n max_reply_length 3")), .error, line: 4,
+                         contains: "min_reply_length 9 is larger than max_reply_length 3")
+    }
+
+    func testPingAndSMTPChecks() {
+        let found = checkers("PING_CHECK {\n retry 4\n }\n ICMP_CHECK {\n }\n SMTP_CHECK {\n helo_name \"foo.bar.com\"\n host {\n connect_ip 172.16.1.11\n }\n host {\n connect_ip 192.168.155.10\n connect_port 2525\n bindto 172.16.1.2\n }\n }",
+                             port: 25)
+        XCTAssertEqual(found.map(\.kind.keyword), ["PING_CHECK", "PING_CHECK", "SMTP_CHECK"])
+        guard case .smtpCheck(let smtp) = found[2].kind else { return XCTFail("\(found)") }
+        XCTAssertEqual(smtp.heloName, "foo.bar.com")
+        XCTAssertEqual(smtp.hosts.map(\.connectIP), [IPAddress("172.16.1.11"), IPAddress("192.168.155.10")])
+        XCTAssertEqual(smtp.hosts[1].connectPort, 2525)
+        XCTAssertEqual(smtp.hosts[1].bindTo, IPAddress("172.16.1.2"))
+    }
+
+    func testPortZeroWhereKeepalivedTakesIt() {
+        let config = parseClean("""
+        virtual_server fwmark 5 {
+            lb_kind DR
+            sorry_server 198.51.100.9 0
+            real_server 198.51.100.1 0 {
+                TCP_CHECK {
+                    connect_port 80
+                }
+            }
+        }
+        virtual_server 192.0.2.1 0 {
+            lb_kind DR
+            persistence_timeout 60
+            protocol TCP
+            real_server 198.51.100.2 0 {
+            }
+        }
+        """)
+        XCTAssertEqual(config.virtualServers[0].realServers[0].port, 0)
+        XCTAssertEqual(config.virtualServers[0].sorryServer?.port, 0)
+        XCTAssertEqual(config.virtualServers[1].key, .address(IPAddress("192.0.2.1")!, port: 0))
+        let unreachable = parse("virtual_server fwmark 5 {\n lb_kind DR\n real_server 198.51.100.1 0 {\n HTTP_GET {\n url {\n path /\n }\n }\n }\n}\n")
+        assertDiagnostic(unreachable, .warning, line: 4, contains: "HTTP_GET for real_server 198.51.100.1 would connect to port 0")
+    }
+
+    func testAnAddressListedTwiceIsAWarningAndTheFirstIsKept() {
+        let result = parse("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n 192.0.2.18\n 192.0.2.19\n 192.0.2.18 label eth0:1\n }\n}\n")
+        XCTAssertFalse(result.diagnostics.hasErrors, "\(result.diagnostics.all)")
+        assertDiagnostic(result, .warning, line: 7, contains: "virtual address 192.0.2.18 is listed twice (first at \(mainPath):5); this one is ignored")
+        let addresses = result.configuration.vrrpInstances[0].virtualIPAddresses
+        XCTAssertEqual(addresses.map(\.address), [IPAddress("192.0.2.18"), IPAddress("192.0.2.19")])
+        XCTAssertNil(addresses[0].label)
+    }
+
+    func testTheOldSyncGroupSyntaxListsMembers() {
+        let instances = (1...2).map { "vrrp_instance VI_\($0) {\n interface eth0\n virtual_router_id \($0)\n virtual_ipaddress {\n 192.0.2.\($0)\n }\n}\n" }.joined()
+        let result = parse("vrrp_sync_group VG1 {\n VI_1\n VI_2\n}\n" + instances)
+        XCTAssertFalse(result.diagnostics.hasErrors, "\(result.diagnostics.all)")
+        assertDiagnostic(result, .warning, line: 2, contains: "lists its instances without 'group { }' (the old syntax)")
+        XCTAssertEqual(result.configuration.syncGroups[0].members, ["VI_1", "VI_2"])
+        // A word with values is still an unknown keyword, not a member.
+        assertDiagnostic(parse("vrrp_sync_group VG1 {\n group {\n VI_1\n VI_2\n }\n notfy_master /bin/x\n}\n" + instances), .warning, line: 6,
+                         contains: "unknown keyword 'notfy_master'")
+    }
+
+    func testAScriptWithNothingToRunIsDroppedAndItsTrackersGoOn() {
+        let result = parse("vrrp_script empty {\n interval 2\n}\nvrrp_script ok {\n script /bin/true\n}\n"
+                           + "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n track_script {\n empty\n ok\n }\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n")
+        XCTAssertFalse(result.diagnostics.hasErrors, "\(result.diagnostics.all)")
+        XCTAssertEqual(result.configuration.vrrpScripts.map(\.name), ["ok"])
+        XCTAssertEqual(result.configuration.vrrpInstances[0].trackScripts.map(\.name), ["ok"])
+    }
+}

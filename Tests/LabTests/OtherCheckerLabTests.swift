@@ -1,0 +1,136 @@
+import Foundation
+import XCTest
+
+/// DNS_CHECK, UDP_CHECK, PING_CHECK and SMTP_CHECK against real servers from Debian on s1
+/// (dnsmasq, socat, the kernel's echo reply, aiosmtpd), the daemon with -C on d1: each server is
+/// found up, stopped mid-test (down, with keepalived's line), and started again (up again).
+final class OtherCheckerLabTests: LabTestCase {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        for tool in ["/usr/sbin/dnsmasq", "/usr/bin/socat"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            XCTFail("\(tool) is missing; run Scripts/setup")
+        }
+        lab = try Lab(directors: 1, servers: 1)
+    }
+
+    private var server: String { lab.address("s1") }
+
+    /// Starts `command` in s1 as the process itself (so killing it stops the server).
+    private func serve(_ command: String, log: String) throws -> Process {
+        let process = try lab.spawn("s1", ["bash", "-c", "echo READY; exec \(command)"], log: log)
+        Thread.sleep(forTimeInterval: 0.3)
+        return process
+    }
+
+    private func stop(_ process: Process) {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    private func config(proto: String, port: Int, checker: String) -> String {
+        """
+        virtual_server 192.0.2.200 \(port) {
+            delay_loop 1
+            lb_algo rr
+            lb_kind NAT
+            protocol \(proto)
+            real_server \(server) \(port) {
+                weight 1
+                \(checker)
+            }
+        }
+
+        """
+    }
+
+    private func waitForLog(_ daemon: Daemon, _ text: String, count: Int = 1, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) {
+        let found = lab.wait(upTo: timeout, for: "'\(text)' ×\(count) in the log", { daemon.log.components(separatedBy: text).count - 1 >= count },
+                             file: file, line: line)
+        if found == nil { print("daemon log:\n\(daemon.log)") }
+    }
+
+    private func dnsmasq() throws -> Process {
+        try serve("/usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --listen-address=\(server) "
+                  + "--port=53 --address=/lab.test/192.0.2.250 --pid-file= --log-facility=-", log: "dnsmasq.log")
+    }
+
+    func testDNSCheckFollowsDnsmasq() throws {
+        var dns = try dnsmasq()
+        let checker = "DNS_CHECK {\n type A\n name lab.test\n connect_timeout 1\n retry 0\n }"
+        let refused = "DNS_CHECK {\n type A\n name elsewhere.example\n connect_timeout 1\n retry 0\n }"
+        let text = config(proto: "UDP", port: 53, checker: checker)
+            + config(proto: "UDP", port: 53, checker: refused).replacingOccurrences(of: "192.0.2.200", with: "192.0.2.201")
+        let daemon = try lab.start(.ours, on: "d1", config: text, part: .checkers)
+        let name = "[\(server)]:udp:53"
+        // dnsmasq has no upstream: a name it does not hold is refused.
+        waitForLog(daemon, "DNS_CHECK (\(name)) query A elsewhere.example failed: RCODE 5 (REFUSED)")
+        Thread.sleep(forTimeInterval: 1.5)
+        XCTAssertFalse(daemon.log.contains("query A lab.test"), daemon.log)
+        stop(dns)
+        waitForLog(daemon, "DNS_CHECK (\(name)) query A lab.test failed: read: Connection refused")
+        waitForLog(daemon, "DNS_CHECK on service \(name) failed.", count: 2)
+        dns = try dnsmasq()
+        waitForLog(daemon, "DNS_CHECK on service \(name) succeed.")
+        stop(dns)
+    }
+
+    func testUDPCheckWithRequiredReplyFollowsSocat() throws {
+        let responder = "/usr/bin/socat -T1 UDP4-RECVFROM:5000,bind=\(server),fork SYSTEM:'echo pong'"
+        var udp = try serve(responder, log: "socat.log")
+        // "pong\n" is 706f6e670a: the pattern takes any second byte and any low nibble of the third.
+        let good = "UDP_CHECK {\n payload 70696e67\n require_reply 70XX6X\n min_reply_length 5\n connect_timeout 1\n retry 0\n }"
+        let wrong = "UDP_CHECK {\n payload 70696e67\n require_reply 7071\n connect_timeout 1\n retry 0\n }"
+        let text = config(proto: "UDP", port: 5000, checker: good)
+            + config(proto: "UDP", port: 5000, checker: wrong).replacingOccurrences(of: "192.0.2.200", with: "192.0.2.201")
+        let daemon = try lab.start(.ours, on: "d1", config: text, part: .checkers)
+        let name = "[\(server)]:udp:5000"
+        waitForLog(daemon, "UDP_CHECK on service \(name) failed: reply does not match require_reply")
+        Thread.sleep(forTimeInterval: 1.5)
+        XCTAssertEqual(daemon.log.components(separatedBy: "UDP_CHECK on service \(name) failed.").count - 1, 1, daemon.log)
+        stop(udp)
+        // The closed port answers with ICMP port unreachable, which the connected socket reports.
+        waitForLog(daemon, "UDP_CHECK on service \(name) failed: read: Connection refused")
+        waitForLog(daemon, "UDP_CHECK on service \(name) failed.", count: 2)
+        udp = try serve(responder, log: "socat2.log")
+        waitForLog(daemon, "UDP_CHECK on service \(name) succeed.")
+        stop(udp)
+    }
+
+    /// Raw ICMP sockets first (root is outside net.ipv4.ping_group_range by default), then, once
+    /// the range lets root in, the kernel's ping sockets.
+    func testPingCheckFollowsEchoReplies() throws {
+        let checker = "PING_CHECK {\n connect_timeout 1\n retry 0\n }"
+        let daemon = try lab.start(.ours, on: "d1", config: config(proto: "TCP", port: 80, checker: checker), part: .checkers)
+        let name = "[\(server)]:tcp:80"
+        Thread.sleep(forTimeInterval: 2.5)
+        XCTAssertFalse(daemon.log.contains("failed"), daemon.log)
+        for round in 1...2 {
+            try lab.exec("s1", ["sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1"])
+            waitForLog(daemon, "ICMP check on \(name) failed: no echo reply within 1 s", count: round)
+            waitForLog(daemon, "PING_CHECK on service \(name) failed.", count: round)
+            try lab.exec("s1", ["sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=0"])
+            waitForLog(daemon, "PING_CHECK on service \(name) succeed.", count: round)
+            try lab.exec("d1", ["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"])
+        }
+    }
+
+    func testSMTPCheckFollowsAiosmtpd() throws {
+        let smtpd = "/usr/bin/python3 -m aiosmtpd -n -l \(server):2525"
+        var smtp = try serve(smtpd, log: "smtpd.log")
+        // Python takes a moment to start: the first check must find it answering.
+        let probe = "for i in $(seq 100); do /usr/bin/python3 -c 'import smtplib; smtplib.SMTP(\"\(server)\", 2525, timeout=1).quit()' 2>/dev/null && exit 0; sleep 0.1; done; exit 1"
+        XCTAssertEqual(try lab.exec("d1", ["bash", "-c", probe]).status, 0, "aiosmtpd did not start")
+        let checker = "SMTP_CHECK {\n helo_name director.lab.test\n connect_timeout 1\n retry 0\n }"
+        let daemon = try lab.start(.ours, on: "d1", config: config(proto: "TCP", port: 2525, checker: checker), part: .checkers)
+        let name = "[\(server)]:tcp:2525"
+        Thread.sleep(forTimeInterval: 2.5)
+        XCTAssertFalse(daemon.log.contains("failed"), daemon.log)
+        stop(smtp)
+        // The first failure may be the refused connect, or a dialogue cut by the server's stop.
+        waitForLog(daemon, "SMTP_CHECK on service \(name) host \(server):2525 failed: ")
+        waitForLog(daemon, "SMTP_CHECK on service \(name) failed.")
+        smtp = try serve(smtpd, log: "smtpd2.log")
+        waitForLog(daemon, "SMTP_CHECK on service \(name) succeed.")
+        stop(smtp)
+    }
+}
