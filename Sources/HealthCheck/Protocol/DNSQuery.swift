@@ -47,7 +47,8 @@ public struct DNSQuery: Sendable {
         let flags = UInt16(reply[start + 2]) << 8 | UInt16(reply[start + 3])
         guard flags & 0x8000 != 0 else { return .bad("not a response (QR bit clear)") }
         let rcode = Int(flags & 0x000f)
-        guard rcode == 0 else { return .bad("RCODE \(Self.rcodeName(rcode))") }
+        // keepalived's words, then the code's name.
+        guard rcode == 0 else { return .bad("read error occurred. (rcode = \(rcode)) \(Self.rcodeName(rcode))") }
         let questions = Int(reply[start + 4]) << 8 | Int(reply[start + 5])
         guard questions == 1 else { return .bad("\(questions) questions in the reply instead of 1") }
         let question = Array(bytes[12...])
@@ -65,6 +66,6 @@ public struct DNSQuery: Sendable {
 
     static func rcodeName(_ code: Int) -> String {
         let names = [1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"]
-        return names[code].map { "\(code) (\($0))" } ?? String(code)
+        return names[code] ?? "unknown"
     }
 }

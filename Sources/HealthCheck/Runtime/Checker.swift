@@ -17,6 +17,10 @@ final class Checker: @unchecked Sendable {
     let config: HealthChecker
     /// The real server as keepalived names it, `[198.51.100.2]:tcp:80`.
     let serverName: String
+    /// The virtual server as keepalived names it, `[192.0.2.1]:tcp:80` or `FWM 7`.
+    let virtualServerName: String
+    /// Why the last check failed, for the lines that repeat it when the server goes down.
+    private var lastFailure: String?
     let endpoint: CheckEndpoint
     private let virtualhost: String?
     private let timing: CheckTiming
@@ -43,6 +47,7 @@ final class Checker: @unchecked Sendable {
     init(config: HealthChecker, real: RealServer, server: VirtualServer, serverName: String, context: Context, initiallyUp: Bool? = nil) {
         self.config = config
         self.serverName = serverName
+        virtualServerName = HealthCheckRuntime.name(of: server)
         self.context = context
         timing = config.effectiveTiming(realServer: real, virtualServer: server)
         endpoint = CheckEndpoint(address: config.connectIP ?? real.address, port: config.connectPort ?? real.effectivePort(in: server),
@@ -193,7 +198,11 @@ final class Checker: @unchecked Sendable {
     func record(success: Bool, reason: String? = nil) {
         guard !stopped else { return }
         let wasUp = state.isUp
-        if let reason, wasUp || (config.logAllFailures ?? false) { context.logger.info("\(reason)") }
+        lastFailure = success ? nil : reason
+        // keepalived's DNS_CHECK says why only when it gives up (the down line repeats the reason).
+        let quiet: Bool
+        if case .dnsCheck = config.kind { quiet = true } else { quiet = false }
+        if let reason, (wasUp && !quiet) || (config.logAllFailures ?? false) { context.logger.info("\(reason)") }
         let (transition, next) = state.record(success: success)
         if let transition { log(transition) }
         if next == .afterRetryDelay {
@@ -219,10 +228,23 @@ final class Checker: @unchecked Sendable {
             context.logger.info("Misc check for \(serverName) by [\(misc.path?.command ?? "")] succeeded.")
         case (.miscCheck(let misc), .wentDown):
             context.logger.info("Misc check for \(serverName) by [\(misc.path?.command ?? "")] failed.")
-        case (.dnsCheck, .wentUp), (.udpCheck, .wentUp), (.pingCheck, .wentUp), (.smtpCheck, .wentUp):
-            context.logger.info("\(checkName) on service \(serverName) succeed.")
-        case (.dnsCheck, .wentDown), (.udpCheck, .wentDown), (.pingCheck, .wentDown), (.smtpCheck, .wentDown):
-            context.logger.info("\(checkName) on service \(serverName) failed.")
+        case (.dnsCheck, .wentUp):
+            context.logger.info("DNS_CHECK (\(serverName)) succeed.")
+        case (.dnsCheck, .wentDown(let retries)):
+            context.logger.info("\(lastFailure ?? "DNS_CHECK (\(serverName)) failed") after \(retries) retries")
+        case (.udpCheck, .wentUp):
+            context.logger.info("UDP connection to \(serverName) success.")
+        case (.udpCheck, .wentDown(let retries)):
+            context.logger.info("UDP_CHECK on service \(serverName) failed\(retries > 0 ? " after \(retries) retries" : "").")
+        case (.pingCheck, .wentUp):
+            context.logger.info("ICMP connection to \(serverName) success.")
+        case (.pingCheck, .wentDown(let retries)):
+            context.logger.info(retries > 0 ? "ICMP CHECK on service \(serverName) of \(virtualServerName) failed after \(retries) retries."
+                                            : "ICMP CHECK on service \(serverName) failed.")
+        case (.smtpCheck, .wentUp):
+            context.logger.info("Remote SMTP server \(serverName) succeed on service.")
+        case (.smtpCheck, .wentDown(let retries)):
+            context.logger.info("SMTP_CHECK on service \(serverName) failed\(retries > 0 ? " after \(retries) retries" : "").")
         }
     }
 }

@@ -129,9 +129,11 @@ final class ConnectionDriver: @unchecked Sendable {
 
     private func connected() {
         if smtp != nil {
-            // The server speaks first: its banner is awaited.
+            // The server speaks first. Its banner may have come with the connect's completion, in
+            // the same edge-triggered report: read now, or it would never be reported again.
             armTimer()
             phase = .receiving
+            receive()
             return
         }
         guard request != nil else { return finish(.connected(status: nil, digest: nil, asSent: nil)) }

@@ -89,6 +89,15 @@ public final class HealthCheckRuntime: @unchecked Sendable {
         }
     }
 
+    /// keepalived's notation for a virtual server: `[192.0.2.1]:tcp:80`, `FWM 7`, `[GROUP]:0`.
+    static func name(of server: VirtualServer) -> String {
+        switch server.key {
+        case .address(let address, let port): return "[\(address)]:\(server.effectiveProtocol.rawValue.lowercased()):\(port)"
+        case .fwmark(let mark): return "FWM \(mark)"
+        case .group(let group): return "[\(group)]:0"
+        }
+    }
+
     /// keepalived's notation for a real server: `[198.51.100.2]:tcp:80`.
     static func name(_ real: RealServer, in server: VirtualServer) -> String {
         let address = "[\(real.address)]"

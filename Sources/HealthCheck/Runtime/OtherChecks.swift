@@ -16,15 +16,15 @@ extension Checker {
             switch query.verdict(of: reply) {
             case .good: return .passed
             case .unrelated: return .ignore
-            case .bad(let reason): return .failed(reason)
+            case .bad(let reason): return .failed("\(reason) (query \(type.rawValue) \(name))")
             }
         }) { [weak self] outcome in
             guard let self else { return }
-            let what = "DNS_CHECK (\(serverName)) query \(type.rawValue) \(name)"
+            let what = "DNS_CHECK (\(serverName))"
             switch outcome {
             case .passed: record(success: true)
-            case .failed(let reason): record(success: false, reason: "\(what) failed: \(reason)")
-            case .silent: record(success: false, reason: "\(what) timed out after \(Self.seconds(connectTimeout)) s")
+            case .failed(let reason): record(success: false, reason: "\(what) \(reason)")
+            case .silent: record(success: false, reason: "\(what) read timeout from socket")
             }
         }
     }
@@ -38,7 +38,7 @@ extension Checker {
             if let maximum = udp.maxReplyLength, reply.count > maximum {
                 return .failed("reply of \(reply.count) bytes is longer than max_reply_length \(maximum)")
             }
-            if let pattern = udp.replyPattern, !pattern.matches(reply) { return .failed("reply does not match require_reply") }
+            if let pattern = udp.replyPattern, !pattern.matches(reply) { return .failed("reply data mismatch") }
             return .passed
         }) { [weak self] outcome in
             guard let self else { return }
@@ -46,8 +46,9 @@ extension Checker {
             case .passed: record(success: true)
             // Without require_reply, silence is success: only an ICMP error says the port is closed.
             case .silent where !udp.requireReply: record(success: true)
-            case .silent: record(success: false, reason: "UDP_CHECK on service \(serverName) failed: no reply within \(Self.seconds(connectTimeout)) s")
-            case .failed(let reason): record(success: false, reason: "UDP_CHECK on service \(serverName) failed: \(reason)")
+            case .silent: record(success: false, reason: "UDP connection to \(serverName) failed: no reply within \(Self.seconds(connectTimeout)) s")
+            case .failed("reply data mismatch"): record(success: false, reason: "UDP check to \(serverName) reply data mismatch.")
+            case .failed(let reason): record(success: false, reason: "UDP connection to \(serverName) failed: \(reason)")
             }
         }
     }
@@ -64,8 +65,8 @@ extension Checker {
             guard let self else { return }
             switch outcome {
             case .passed: record(success: true)
-            case .failed(let reason): record(success: false, reason: "ICMP check on \(serverName) failed: \(reason)")
-            case .silent: record(success: false, reason: "ICMP check on \(serverName) failed: no echo reply within \(Self.seconds(connectTimeout)) s")
+            case .failed(let reason): record(success: false, reason: "ICMP connection to \(serverName) of \(virtualServerName) failed: \(reason)")
+            case .silent: record(success: false, reason: "ICMP connection to address \(serverName) timeout.")
             }
         }
     }

@@ -43,9 +43,9 @@ public struct ReplyPattern: Sendable, Hashable {
         self.masks = masks
     }
 
-    /// Whether `reply` starts with the pattern.
+    /// Whether `reply` starts with the pattern. As in keepalived, a reply shorter than the
+    /// pattern is compared as far as it goes (min_reply_length is there to refuse it).
     public func matches<Bytes: Collection>(_ reply: Bytes) -> Bool where Bytes.Element == UInt8 {
-        guard reply.count >= bytes.count else { return false }
         for (index, byte) in reply.prefix(bytes.count).enumerated() where byte & masks[index] != bytes[index] & masks[index] {
             return false
         }
