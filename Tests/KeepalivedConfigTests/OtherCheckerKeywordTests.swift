@@ -108,3 +108,80 @@ final class OtherCheckerKeywordTests: XCTestCase {
         XCTAssertEqual(result.configuration.vrrpInstances[0].trackScripts.map(\.name), ["ok"])
     }
 }
+
+final class TrackFileTests: XCTestCase {
+    func testTrackFileBlocksAndTheirTrackers() {
+        let config = parseClean("""
+        track_file maint {
+            file /run/maint
+            weight -10 reverse
+            init_file 5 overwrite
+        }
+        vrrp_track_file old {
+            file /run/old
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 1
+            track_file {
+                maint weight 3
+                old
+            }
+            virtual_ipaddress {
+                192.0.2.1
+            }
+        }
+        virtual_server 192.0.2.1 80 {
+            protocol TCP
+            real_server 198.51.100.1 80 {
+                FILE_CHECK {
+                    track_file maint
+                    weight 7 reverse
+                }
+            }
+        }
+        """)
+        XCTAssertEqual(config.trackFiles.map(\.name), ["maint", "old"])
+        XCTAssertEqual(config.trackFiles[0].path, "/run/maint")
+        XCTAssertEqual(config.trackFiles[0].weight, -10)
+        XCTAssertTrue(config.trackFiles[0].weightReverse)
+        XCTAssertEqual(config.trackFiles[0].initialValue, 5)
+        XCTAssertTrue(config.trackFiles[0].overwrite)
+        XCTAssertEqual(config.vrrpInstances[0].trackFiles.map(\.name), ["maint", "old"])
+        XCTAssertEqual(config.vrrpInstances[0].trackFiles[0].weight, 3)
+        guard case .fileCheck(let file) = config.virtualServers[0].realServers[0].checkers[0].kind else { return XCTFail("no FILE_CHECK") }
+        XCTAssertEqual(file.trackFile, "maint")
+        XCTAssertEqual(file.weight, 7)
+        XCTAssertTrue(file.reverse)
+        let dump = ConfigDump.render(config)
+        XCTAssertTrue(dump.contains("track_file maint {"), dump)
+        XCTAssertTrue(dump.contains("init_file 5 overwrite"), dump)
+        XCTAssertTrue(dump.contains("weight 7 reverse"), dump)
+        assertDiagnostic(parse("vrrp_track_file x {\n file /a\n}\n"), .warning, line: 1, contains: "\"vrrp_track_file\" is deprecated, please use \"track_file\"")
+        assertDiagnostic(parse("track_file x {\n weight 2\n}\n"), .error, line: 1, contains: "track_file x has no 'file' to follow")
+        assertDiagnostic(parse("virtual_server 192.0.2.1 80 {\n protocol TCP\n real_server 198.51.100.1 80 {\n FILE_CHECK {\n track_file nope\n }\n }\n}\n"),
+                         .error, line: 4, contains: "names track_file nope, which is not defined")
+    }
+
+    func testEffectsFollowKeepalivedsRules() {
+        let ipvsFault: Int64 = -65536
+        XCTAssertEqual(TrackedFileEffect.of(value: 0, weight: 0, reverse: false, faultAt: ipvsFault), .offset(0))
+        XCTAssertEqual(TrackedFileEffect.of(value: 3, weight: 0, reverse: false, faultAt: ipvsFault), .fault)
+        XCTAssertEqual(TrackedFileEffect.of(value: 0, weight: 0, reverse: true, faultAt: ipvsFault), .fault)
+        XCTAssertEqual(TrackedFileEffect.of(value: 3, weight: 0, reverse: true, faultAt: ipvsFault), .offset(0))
+        XCTAssertEqual(TrackedFileEffect.of(value: 2, weight: -5, reverse: false, faultAt: -254), .offset(-10))
+        XCTAssertEqual(TrackedFileEffect.of(value: 2, weight: 5, reverse: true, faultAt: -254), .offset(-10))
+        XCTAssertEqual(TrackedFileEffect.of(value: -100, weight: 3, reverse: false, faultAt: -254), .fault)
+        XCTAssertEqual(TrackedFileEffect.of(value: -100, weight: 3, reverse: false, faultAt: ipvsFault), .offset(-300))
+        XCTAssertEqual(TrackedFileEffect.of(value: Int64(Int32.max), weight: 65535, reverse: false, faultAt: ipvsFault), .offset(Int(Int32.max)))
+    }
+
+    func testFileTextIsReadAsStrtolReadsIt() {
+        XCTAssertEqual(TrackedFileEffect.value(ofFileText: "12\n"), 12)
+        XCTAssertEqual(TrackedFileEffect.value(ofFileText: "  -7 apples"), -7)
+        XCTAssertEqual(TrackedFileEffect.value(ofFileText: "0x1f"), 31)
+        XCTAssertEqual(TrackedFileEffect.value(ofFileText: "010"), 8)
+        XCTAssertEqual(TrackedFileEffect.value(ofFileText: "maintenance"), 0)
+        XCTAssertNil(TrackedFileEffect.value(ofFileText: "99999999999"))
+    }
+}

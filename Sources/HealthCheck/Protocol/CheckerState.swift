@@ -24,6 +24,14 @@ public struct CheckerState: Sendable, Equatable {
         self.retry = max(retry, 0)
     }
 
+    /// A verdict that is known at once, without retries (FILE_CHECK's file).
+    public mutating func set(up: Bool) -> Transition? {
+        failures = 0
+        guard up != isUp else { return nil }
+        isUp = up
+        return up ? .wentUp : .wentDown(retries: 0)
+    }
+
     public mutating func record(success: Bool) -> (transition: Transition?, next: Next) {
         if success {
             failures = 0

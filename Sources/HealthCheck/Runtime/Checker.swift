@@ -25,7 +25,7 @@ final class Checker: @unchecked Sendable {
     private let virtualhost: String?
     private let timing: CheckTiming
     let context: Context
-    private var state: CheckerState
+    var state: CheckerState
     private var timer: Deadlines.Token?
     var connection: ConnectionDriver?
     var exchange: DatagramExchange?
@@ -39,7 +39,7 @@ final class Checker: @unchecked Sendable {
     var onTransition: (Bool) -> Void = { _ in }
     /// MISC_CHECK with misc_dynamic: the weight the script asked for.
     var onWeight: (Int) -> Void = { _ in }
-    private var dynamicWeight: Int?
+    var dynamicWeight: Int?
     /// Each url's request, built once: they never change between checks.
     private var requests: [Int: [UInt8]] = [:]
 
@@ -61,6 +61,7 @@ final class Checker: @unchecked Sendable {
     var connectTimeout: Double { timing.connectTimeout ?? 5 }
 
     func start() {
+        if case .fileCheck = config.kind { return }
         let warmup = max(timing.warmup ?? delayLoop, 0)
         schedule(after: warmup > 0 ? Double.random(in: 0...warmup) : 0)
     }
@@ -105,6 +106,7 @@ final class Checker: @unchecked Sendable {
         case .udpCheck(let udp): probe(udp, deadline: deadline)
         case .pingCheck: ping(deadline: deadline)
         case .smtpCheck(let smtp): converse(smtp, host: 0, deadline: deadline)
+        case .fileCheck: break
         }
     }
 
@@ -214,7 +216,7 @@ final class Checker: @unchecked Sendable {
     }
 
     /// keepalived's words for a server coming and going.
-    private func log(_ transition: CheckerState.Transition) {
+    func log(_ transition: CheckerState.Transition) {
         switch (config.kind, transition) {
         case (.httpGet, .wentUp), (.sslGet, .wentUp):
             context.logger.info("Remote Web server \(serverName) succeed on service.")
@@ -245,6 +247,10 @@ final class Checker: @unchecked Sendable {
             context.logger.info("Remote SMTP server \(serverName) succeed on service.")
         case (.smtpCheck, .wentDown(let retries)):
             context.logger.info("SMTP_CHECK on service \(serverName) failed\(retries > 0 ? " after \(retries) retries" : "").")
+        case (.fileCheck(let file), .wentUp):
+            context.logger.info("(\(serverName)): tracked file \(file.trackFile ?? "") leaving FAULT state")
+        case (.fileCheck(let file), .wentDown):
+            context.logger.info("(\(serverName)): tracked file \(file.trackFile ?? "") now FAULT state")
         }
     }
 }

@@ -15,6 +15,9 @@ public final class HealthCheckRuntime: @unchecked Sendable {
     private var configuration: KeepalivedConfiguration
     private let context: Checker.Context
     private var checkers: [ServerIndex: [Checker]] = [:]
+    private var trackedFiles: TrackedFiles?
+    private let loop: EventLoop
+    private let logger: Logger
     /// Reports a real server going up (true) or down.
     public var onHealth: (ServerIndex, Bool) -> Void = { _, _ in }
     /// Reports the weight a MISC_CHECK with misc_dynamic asked for.
@@ -23,6 +26,8 @@ public final class HealthCheckRuntime: @unchecked Sendable {
     /// Call every method on `loop`. Fails only when the global SSL block cannot be loaded.
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
         self.configuration = configuration
+        self.loop = loop
+        self.logger = logger
         let needsTLS = configuration.virtualServers.contains { $0.realServers.contains { $0.checkers.contains { if case .sslGet = $0.kind { return true }; return false } } }
         context = Checker.Context(io: try CheckIO(loop: loop), scripts: scripts, logger: logger,
                                   tls: needsTLS ? try TLSContext(settings: configuration.ssl) : nil)
@@ -50,6 +55,8 @@ public final class HealthCheckRuntime: @unchecked Sendable {
     }
 
     private func startCheckers(carryingOver verdicts: [CheckerKey: Bool]) {
+        trackedFiles = configuration.trackFiles.isEmpty ? nil : TrackedFiles(configuration.trackFiles, loop: loop, logger: logger)
+        trackedFiles?.onChange = { [weak self] name in self?.fileChanged(name) }
         for (serverIndex, server) in configuration.virtualServers.enumerated() {
             for (realIndex, real) in server.realServers.enumerated() where !real.checkers.isEmpty {
                 let index = ServerIndex(virtualServer: serverIndex, realServer: realIndex)
@@ -67,12 +74,27 @@ public final class HealthCheckRuntime: @unchecked Sendable {
             }
         }
         for group in checkers.values { group.forEach { $0.start() } }
+        for name in configuration.trackFiles.map(\.name) { fileChanged(name) }
+    }
+
+    /// Hands a track_file's number to the FILE_CHECKs that follow it.
+    private func fileChanged(_ name: String) {
+        guard let trackedFiles else { return }
+        let track = configuration.trackFiles.first { $0.name == name }
+        for (index, group) in checkers {
+            let real = configuration.virtualServers[index.virtualServer].realServers[index.realServer]
+            for checker in group {
+                guard case .fileCheck(let file) = checker.config.kind, file.trackFile == name else { continue }
+                checker.follow(file, track: track, value: trackedFiles.value(of: name), realWeight: real.weight ?? 1)
+            }
+        }
     }
 
     public func stop() {
         for group in checkers.values { group.forEach { $0.stop() } }
         checkers = [:]
         lastVerdict = [:]
+        trackedFiles = nil
     }
 
     private var lastVerdict: [ServerIndex: Bool] = [:]

@@ -6,8 +6,9 @@ struct CheckerDraft: Sendable {
     var dns = DNSCheck()
     var udp = UDPCheck()
     var smtp = SMTPCheck()
+    var file = FileCheck()
 
-    enum Kind { case httpGet, sslGet, tcpCheck, miscCheck, dnsCheck, udpCheck, pingCheck, smtpCheck }
+    enum Kind { case httpGet, sslGet, tcpCheck, miscCheck, dnsCheck, udpCheck, pingCheck, smtpCheck, fileCheck }
 
     static let connectionRules: [String: KeywordRule<CheckerDraft>] = [
         "connect_ip": .values(1, 1) { draft, statement, context in
@@ -60,6 +61,7 @@ struct CheckerDraft: Sendable {
         case .udpCheck: return udpCheckTable
         case .pingCheck: return pingCheckTable
         case .smtpCheck: return smtpCheckTable
+        case .fileCheck: return fileCheckTable
         }
     }
 
@@ -71,6 +73,7 @@ struct CheckerDraft: Sendable {
     private static let udpCheckTable = tables[.udpCheck]!
     private static let pingCheckTable = tables[.pingCheck]!
     private static let smtpCheckTable = tables[.smtpCheck]!
+    private static let fileCheckTable = tables[.fileCheck]!
 
     private static let tables: [Kind: KeywordTable<CheckerDraft>] = {
         let sslRules: [String: KeywordRule<CheckerDraft>] = ["enable_sni": .flag { $0.http.enableSNI = true }]
@@ -101,6 +104,8 @@ struct CheckerDraft: Sendable {
             .udpCheck: KeywordTable("UDP_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules, udpRules),
             .pingCheck: KeywordTable("PING_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules),
             .smtpCheck: KeywordTable("SMTP_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules, smtpRules),
+            // The file is watched, not polled: no timing, no connection.
+            .fileCheck: KeywordTable("FILE_CHECK", fileRules),
         ]
     }()
 
@@ -115,6 +120,7 @@ struct CheckerDraft: Sendable {
         case .udpCheck: result.kind = .udpCheck(udp)
         case .pingCheck: result.kind = .pingCheck
         case .smtpCheck: result.kind = .smtpCheck(smtp)
+        case .fileCheck: result.kind = .fileCheck(file)
         }
         return result
     }
@@ -164,6 +170,7 @@ extension ParseContext {
         case .udpCheck: placeholder = .udpCheck(UDPCheck())
         case .pingCheck: placeholder = .pingCheck
         case .smtpCheck: placeholder = .smtpCheck(SMTPCheck())
+        case .fileCheck: placeholder = .fileCheck(FileCheck())
         }
         var draft = CheckerDraft(checker: HealthChecker(kind: placeholder, location: statement.location))
         parseBlock(opener: statement, into: &draft, table: CheckerDraft.table(for: kind))

@@ -78,3 +78,46 @@ public enum DNSName {
         return trimmed.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { (1...63).contains($0.utf8.count) }
     }
 }
+
+extension CheckerDraft {
+    static let fileRules: [String: KeywordRule<CheckerDraft>] = [
+        "track_file": .values(1, 1) { draft, statement, _ in draft.file.trackFile = statement.arguments[0] },
+        "weight": .values(1, 2) { draft, statement, context in
+            guard let weight = context.integer(statement, in: -65535...65535) else { return }
+            draft.file.weight = weight
+            guard statement.arguments.count == 2 else { return }
+            switch statement.arguments[1] {
+            case "reverse": draft.file.reverse = true
+            case "noreverse": draft.file.reverse = false
+            default: context.error(statement.location, "unknown weight option '\(statement.arguments[1])'; expected reverse or noreverse")
+            }
+        },
+    ]
+}
+
+extension TrackFile {
+    static let keywords = KeywordTable<TrackFile>("track_file", [
+        "file": .values(1, 1) { file, statement, _ in file.path = statement.arguments[0] },
+        "weight": .values(1, 2) { file, statement, context in
+            guard let weight = context.integer(statement, in: -254...254) else { return }
+            file.weight = weight
+            guard statement.arguments.count == 2 else { return }
+            guard statement.arguments[1] == "reverse" else {
+                return context.error(statement.location, "unknown weight option '\(statement.arguments[1])'; expected reverse")
+            }
+            file.weightReverse = true
+        },
+        "init_file": .values(0, 2) { file, statement, context in
+            file.initialValue = 0
+            for word in statement.arguments {
+                if word == "overwrite" {
+                    file.overwrite = true
+                } else if let value = Int(word), (-254...254).contains(value) {
+                    file.initialValue = value
+                } else {
+                    context.error(statement.location, "init_file value '\(word)' must be a number in -254-254 (or 'overwrite')")
+                }
+            }
+        },
+    ])
+}

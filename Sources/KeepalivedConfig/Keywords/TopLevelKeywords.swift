@@ -6,6 +6,14 @@ extension KeepalivedConfiguration {
             context.parseBlock(opener: statement, into: &config.globalDefs, table: GlobalDefinitions.keywords)
         },
         "vrrp_script": namedBlock(\.vrrpScripts, VRRPScript.init, VRRPScript.keywords),
+        "track_file": namedBlock(\.trackFiles, TrackFile.init, TrackFile.keywords),
+        "vrrp_track_file": .block { config, statement, context in
+            context.warning(statement.location, "\"vrrp_track_file\" is deprecated, please use \"track_file\"")
+            guard let name = context.blockName(statement) else { return }
+            var block = TrackFile(name: name, location: statement.location)
+            context.parseBlock(opener: statement, into: &block, table: TrackFile.keywords)
+            config.trackFiles.append(block)
+        },
         "vrrp_sync_group": namedBlock(\.syncGroups, VRRPSyncGroup.init, VRRPSyncGroup.keywords),
         "vrrp_instance": namedBlock(\.vrrpInstances, VRRPInstance.init, VRRPInstance.keywords),
         "virtual_server_group": .block { config, statement, context in

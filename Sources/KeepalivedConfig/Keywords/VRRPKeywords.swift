@@ -44,10 +44,10 @@ extension NotifyScripts {
 
 extension TrackedItem {
     /// `track_script { … }` / `track_interface { … }`: one `NAME [weight N [reverse]]` a line.
-    static func listRule<Target>(_ path: WritableKeyPath<Target, [TrackedItem]> & Sendable) -> KeywordRule<Target> {
+    static func listRule<Target>(_ path: WritableKeyPath<Target, [TrackedItem]> & Sendable, weights: ClosedRange<Int> = -253...253) -> KeywordRule<Target> {
         .block { target, statement, context in
             context.parseList(opener: statement) { entry, context in
-                if let item = context.trackedItem(entry, weights: -253...253) { target[keyPath: path].append(item) }
+                if let item = context.trackedItem(entry, weights: weights) { target[keyPath: path].append(item) }
             }
         }
     }
@@ -64,6 +64,7 @@ extension VRRPSyncGroup {
         "global_tracking": .flag { $0.globalTracking = true },
         "track_script": TrackedItem.listRule(\VRRPSyncGroup.trackScripts),
         "track_interface": TrackedItem.listRule(\VRRPSyncGroup.trackInterfaces),
+        "track_file": TrackedItem.listRule(\VRRPSyncGroup.trackFiles, weights: -254...254),
     ])
 }
 
@@ -150,6 +151,7 @@ extension VRRPInstance {
         },
         "track_interface": TrackedItem.listRule(\VRRPInstance.trackInterfaces),
         "track_script": TrackedItem.listRule(\VRRPInstance.trackScripts),
+        "track_file": TrackedItem.listRule(\VRRPInstance.trackFiles, weights: -254...254),
         "dont_track_primary": .flag { $0.dontTrackPrimary = true },
         "smtp_alert": .values(0, 1) { instance, statement, context in instance.smtpAlert = context.boolean(statement) },
         "skip_check_adv_addr": .values(0, 1) { instance, statement, context in instance.skipCheckAdvAddr = context.boolean(statement) },

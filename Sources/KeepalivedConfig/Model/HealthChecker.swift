@@ -104,6 +104,7 @@ public enum HealthCheckKind: Sendable, Hashable {
     case udpCheck(UDPCheck)
     case pingCheck
     case smtpCheck(SMTPCheck)
+    case fileCheck(FileCheck)
 
     public var keyword: String {
         switch self {
@@ -115,6 +116,7 @@ public enum HealthCheckKind: Sendable, Hashable {
         case .udpCheck: return "UDP_CHECK"
         case .pingCheck: return "PING_CHECK"
         case .smtpCheck: return "SMTP_CHECK"
+        case .fileCheck: return "FILE_CHECK"
         }
     }
 }

@@ -57,6 +57,7 @@ public struct VRRPSyncGroup: Sendable, Hashable {
     public var globalTracking = false
     public var trackScripts: [TrackedItem] = []
     public var trackInterfaces: [TrackedItem] = []
+    public var trackFiles: [TrackedItem] = []
     /// Written without `group { }` (the old syntax): warned about once.
     public var usesOldSyntax = false
 
@@ -148,6 +149,7 @@ public struct VRRPInstance: Sendable, Hashable {
     public var preemptDelay: Double?
     public var trackInterfaces: [TrackedItem] = []
     public var trackScripts: [TrackedItem] = []
+    public var trackFiles: [TrackedItem] = []
     public var dontTrackPrimary = false
     public var notify = NotifyScripts()
     public var smtpAlert: Bool?

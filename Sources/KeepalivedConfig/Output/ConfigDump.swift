@@ -5,6 +5,7 @@ public enum ConfigDump {
         var writer = DumpWriter()
         writer.globalDefs(configuration.globalDefs)
         configuration.vrrpScripts.forEach { writer.script($0) }
+        configuration.trackFiles.forEach { writer.trackFile($0) }
         configuration.syncGroups.forEach { writer.syncGroup($0) }
         configuration.vrrpInstances.forEach { writer.instance($0, defs: configuration.globalDefs) }
         configuration.virtualServerGroups.forEach { writer.virtualServerGroup($0) }
@@ -119,6 +120,14 @@ struct DumpWriter {
         }
     }
 
+    mutating func trackFile(_ file: TrackFile) {
+        block("track_file \(file.name)") { w in
+            w.optional("file", file.path.map(w.quoted))
+            w.value("weight", file.weight.map { "\($0)" + (file.weightReverse ? " reverse" : "") }, default: String(TrackFile.defaultWeight))
+            if let value = file.initialValue { w.line("init_file \(value)" + (file.overwrite ? " overwrite" : "")) }
+        }
+    }
+
     mutating func notify(_ notify: NotifyScripts) {
         script("notify_master", notify.master)
         script("notify_backup", notify.backup)
@@ -144,6 +153,7 @@ struct DumpWriter {
             w.flag("global_tracking", group.globalTracking)
             w.tracked("track_interface", group.trackInterfaces)
             w.tracked("track_script", group.trackScripts)
+            w.tracked("track_file", group.trackFiles)
         }
     }
 
@@ -208,6 +218,7 @@ struct DumpWriter {
             w.value("preempt_delay", instance.preemptDelay.map(formatSeconds), default: "0")
             w.tracked("track_interface", instance.trackInterfaces)
             w.tracked("track_script", instance.trackScripts)
+            w.tracked("track_file", instance.trackFiles)
             w.flag("dont_track_primary", instance.dontTrackPrimary)
             w.notify(instance.notify)
             w.optional("smtp_alert", instance.smtpAlert.map { $0 ? "on" : "off" })
@@ -326,6 +337,11 @@ struct DumpWriter {
                 else if let above { w.line("\(keyword) \(above)  # inherited") }
                 else if let resolved { w.line("\(keyword) \(resolved)  # default") }
             }
+            if case .fileCheck(let file) = checker.kind {
+                w.optional("track_file", file.trackFile)
+                w.optional("weight", file.weight.map { "\($0)" + (file.reverse ? " reverse" : "") })
+                return
+            }
             if case .miscCheck = checker.kind {} else {
                 show("connect_timeout", configured.connectTimeout.map(formatSeconds), inherited.connectTimeout.map(formatSeconds), effective.connectTimeout.map(formatSeconds))
             }
@@ -358,7 +374,7 @@ struct DumpWriter {
                 }
                 w.optional("misc_timeout", misc.timeout.map(formatSeconds))
                 w.flag("misc_dynamic", misc.dynamic)
-            case .tcpCheck, .pingCheck:
+            case .tcpCheck, .pingCheck, .fileCheck:
                 break
             case .dnsCheck(let dns):
                 w.value("type", dns.type?.rawValue, default: DNSCheck.defaultType.rawValue)

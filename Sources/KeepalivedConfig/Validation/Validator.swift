@@ -21,6 +21,7 @@ struct Validator {
 
     mutating func run() {
         checkScripts()
+        checkTrackFiles()
         checkInstances()
         checkSyncGroups()
         checkVirtualServerGroups()
@@ -48,6 +49,18 @@ struct Validator {
     }
 
     // MARK: VRRP
+
+    private mutating func checkTrackFiles() {
+        checkUnique(configuration.trackFiles, what: "track_file", name: { $0.name }, location: { $0.location })
+        for file in configuration.trackFiles where file.path?.isEmpty ?? true {
+            diagnostics.error(file.location, "track_file \(file.name) has no 'file' to follow")
+        }
+        let names = Set(configuration.trackFiles.map(\.name))
+        for tracked in configuration.vrrpInstances.flatMap(\.trackFiles) + configuration.syncGroups.flatMap(\.trackFiles)
+        where !names.contains(tracked.name) {
+            diagnostics.error(tracked.location, "track_file \(tracked.name) names no track_file block")
+        }
+    }
 
     private mutating func checkScripts() {
         checkUnique(configuration.vrrpScripts, what: "vrrp_script", name: { $0.name }, location: { $0.location })
@@ -277,7 +290,7 @@ struct Validator {
     /// on port 0) it needs connect_port.
     private mutating func checkPort(of checker: HealthChecker, real: RealServer, server: VirtualServer) {
         switch checker.kind {
-        case .miscCheck, .pingCheck: return
+        case .miscCheck, .pingCheck, .fileCheck: return
         case .smtpCheck(let smtp) where !smtp.hosts.isEmpty && smtp.hosts.allSatisfy({ $0.connectPort != nil }): return
         default: break
         }
@@ -301,6 +314,14 @@ struct Validator {
             }
         case .tcpCheck, .pingCheck, .dnsCheck, .smtpCheck:
             break
+        case .fileCheck(let file):
+            if let name = file.trackFile {
+                if !configuration.trackFiles.contains(where: { $0.name == name }) {
+                    diagnostics.error(checker.location, "FILE_CHECK for real_server \(real.address) names track_file \(name), which is not defined")
+                }
+            } else {
+                diagnostics.error(checker.location, "FILE_CHECK for real_server \(real.address) has no 'track_file' to follow")
+            }
         case .udpCheck(let udp):
             if let minimum = udp.minReplyLength, let maximum = udp.maxReplyLength, minimum > maximum {
                 diagnostics.error(checker.location, "UDP_CHECK for real_server \(real.address): min_reply_length \(minimum) is larger than max_reply_length \(maximum)")

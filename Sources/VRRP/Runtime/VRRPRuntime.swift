@@ -44,6 +44,8 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var linkSource: DispatchSourceRead?
     private let scripts: ScriptRunner
     private var trackedScripts: [String: TrackedScript] = [:]
+    /// The track_files some instance follows; their changes come from inotify.
+    private var trackedFiles: TrackedFiles?
     /// Sync group of each grouped instance, by instance name.
     private var groups: [String: VRRPSyncGroup] = [:]
     private var lastStates: [String: VRRPState] = [:]
@@ -133,6 +135,24 @@ public final class VRRPRuntime: @unchecked Sendable {
             instance.priorityChanged(to: trackedPriority(instance.config))
         }
         for script in trackedScripts.values { start(script) }
+        watchTrackedFiles()
+    }
+
+    private func watchTrackedFiles() {
+        let used = Set(configuration.vrrpInstances.flatMap { $0.trackFiles.map(\.name) })
+        let files = configuration.trackFiles.filter { used.contains($0.name) }
+        trackedFiles = files.isEmpty ? nil : TrackedFiles(files, loop: environment.loop, logger: logger)
+        trackedFiles?.onChange = { [weak self] _ in self?.recomputeTracking() }
+        if trackedFiles != nil { recomputeTracking() }
+    }
+
+    /// What a tracked file's number does to an instance; a weight written on the instance's
+    /// track_file line replaces the file's own.
+    private func effect(of tracked: TrackedItem) -> TrackedFileEffect {
+        let file = configuration.trackFiles.first { $0.name == tracked.name }
+        let weight = tracked.weight ?? file?.weight ?? TrackFile.defaultWeight
+        let reverse = tracked.weight != nil ? tracked.reverse : (file?.weightReverse ?? false)
+        return TrackedFileEffect.of(value: trackedFiles?.value(of: tracked.name) ?? 0, weight: weight, reverse: reverse, faultAt: -254)
     }
 
     private func start(_ script: TrackedScript) {
@@ -168,6 +188,7 @@ public final class VRRPRuntime: @unchecked Sendable {
         }
         let previousScripts = trackedScripts
         trackedScripts = makeTrackedScripts(keeping: previousScripts)
+        watchTrackedFiles()
         for (name, script) in previousScripts where trackedScripts[name] !== script { script.stop() }
         groups = Self.syncGroupsByMember(newConfiguration)
         var reloaded: [InstanceRuntime] = []
@@ -256,6 +277,7 @@ public final class VRRPRuntime: @unchecked Sendable {
     private func hasOwnFault(_ config: VRRPInstance) -> Bool {
         if let name = config.interface, !config.dontTrackPrimary, !NetworkInterface.isUp(name) { return true }
         if config.trackInterfaces.contains(where: { ($0.weight ?? 0) == 0 && NetworkInterface.isUp($0.name) == $0.reverse }) { return true }
+        if config.trackFiles.contains(where: { effect(of: $0) == .fault }) { return true }
         return config.trackScripts.contains { tracked in
             guard let script = trackedScripts[tracked.name], (tracked.weight ?? script.config.weight ?? 0) == 0 else { return false }
             return script.isOK == tracked.reverse
@@ -291,6 +313,9 @@ public final class VRRPRuntime: @unchecked Sendable {
         func apply(_ weight: Int, good: Bool) {
             if weight > 0 && good { priority += weight }
             if weight < 0 && !good { priority += weight }
+        }
+        for tracked in config.trackFiles {
+            if case .offset(let offset) = effect(of: tracked) { priority += offset }
         }
         for tracked in config.trackInterfaces {
             guard let weight = tracked.weight, weight != 0 else { continue }
