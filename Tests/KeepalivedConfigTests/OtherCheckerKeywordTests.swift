@@ -185,3 +185,36 @@ final class TrackFileTests: XCTestCase {
         XCTAssertNil(TrackedFileEffect.value(ofFileText: "99999999999"))
     }
 }
+
+final class URLRegexKeywordTests: XCTestCase {
+    private func url(_ body: String) -> LoadedConfiguration {
+        parse("virtual_server 192.0.2.1 443 {\n protocol TCP\n real_server 198.51.100.1 443 {\n SSL_GET {\n tls_compliant\n url {\n path /\n\(body)\n }\n }\n }\n}\n")
+    }
+
+    func testRegexSettings() throws {
+        let result = url("regex \"^status: (up|ok)\"\n regex_no_match\n regex_options caseless multiline\n regex_min_offset 2\n regex_max_offset 90\n regex_stack 32768 65536\n tls_compliant off")
+        XCTAssertFalse(result.diagnostics.hasErrors, "\(result.diagnostics.all)")
+        guard case .sslGet(let http) = result.configuration.virtualServers[0].realServers[0].checkers[0].kind else { return XCTFail() }
+        XCTAssertEqual(http.tlsCompliant, true)
+        let regex = try XCTUnwrap(http.urls[0].regex)
+        XCTAssertEqual(regex.pattern, "^status: (up|ok)")
+        XCTAssertTrue(regex.noMatch)
+        XCTAssertEqual(regex.options, ["caseless", "multiline"])
+        XCTAssertEqual(regex.minOffset, 2)
+        XCTAssertEqual(regex.maxOffset, 90)
+        XCTAssertEqual(regex.stack?.start, 32768)
+        XCTAssertEqual(http.urls[0].tlsCompliant, false)
+        let again = parse(ConfigDump.render(result.configuration))
+        XCTAssertFalse(again.diagnostics.hasErrors, "\(again.diagnostics.all)")
+        guard case .sslGet(let reread) = again.configuration.virtualServers[0].realServers[0].checkers[0].kind else { return XCTFail() }
+        XCTAssertEqual(reread.urls[0].regex, regex, "the dump parses back to the same regex")
+        XCTAssertEqual(reread.urls[0].tlsCompliant, false)
+    }
+
+    func testRegexMistakes() {
+        assertDiagnostic(url("regex \"(unclosed\""), .error, line: 6, contains: "regex '(unclosed' does not compile: missing closing parenthesis at offset 9")
+        assertDiagnostic(url("regex x\n regex_options sloppy"), .error, line: 9, contains: "unknown regex_options 'sloppy'")
+        assertDiagnostic(url("regex_no_match"), .warning, line: 6, contains: "regex parameters specified without regex")
+        assertDiagnostic(url("regex x\n regex_min_offset 9\n regex_max_offset 3"), .error, line: 6, contains: "regex_min_offset 9 is beyond regex_max_offset 3")
+    }
+}

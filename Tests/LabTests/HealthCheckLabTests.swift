@@ -168,6 +168,53 @@ final class HealthCheckLabTests: LabTestCase {
         XCTAssertFalse(daemon.log.contains("\(prefix)8443 failed"), daemon.log)
     }
 
+    /// A url's regex against a real body: the server leaves when its page stops matching (and,
+    /// with regex_no_match, when an error text appears), and comes back when it matches again.
+    func testRegexFollowsTheBody() throws {
+        try serve(["8080=http,body=<p>status: up</p>\\n", "8081=http,body=all good\\n"])
+        let servers = realServer(8080, http("path /\n regex \"status: (up|ok)\"\n regex_min_offset 3"))
+            + realServer(8081, http("path /\n regex \"ERROR|FAIL\"\n regex_no_match\n regex_options caseless"))
+        let daemon = try lab.start(.ours, on: "d1", config: config(servers), part: .checkers)
+        let prefix = "[\(server)]:tcp:"
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertFalse(daemon.log.contains("Regex"), daemon.log)
+        try control("mode \(server):8080 http,body=<p>status: down</p>\\n")
+        try control("mode \(server):8081 http,body=disk fail\\n")
+        waitForLog(daemon, "Regex match failed server \(prefix)8080 url(/): the body does not match 'status: (up|ok)'.")
+        waitForLog(daemon, "Regex match failed server \(prefix)8081 url(/): the body matches 'ERROR|FAIL'.")
+        waitForLog(daemon, "HTTP_CHECK on service \(prefix)8080 failed after 0 retries.")
+        try control("mode \(server):8080 http,body=<p>status: ok</p>\\n")
+        waitForLog(daemon, "Remote Web server \(prefix)8080 succeed on service.")
+    }
+
+    /// tls_compliant: SSL_GET ends its connections with a TLS close_notify, which OpenSSL's own
+    /// server (s_server -msg) logs as received; without it the connection is closed quietly, as
+    /// keepalived does by default.
+    func testTLSCompliantSendsCloseNotify() throws {
+        let key = lab.directory.appendingPathComponent("key.pem").path
+        let certificate = lab.directory.appendingPathComponent("cert.pem").path
+        let made = try Lab.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=lab.test",
+                                                    "-keyout", key, "-out", certificate])
+        XCTAssertEqual(made.status, 0, made.output)
+        var servers: [Process] = []
+        for port in [8443, 8444] {
+            // Two connections each, then s_server exits and its log is complete.
+            let log = lab.directory.appendingPathComponent("s_server-\(port).log").path
+            servers.append(try lab.spawn("s1", ["bash", "-c", "echo READY; exec openssl s_server -accept \(server):\(port) -cert \(certificate) -key \(key) -www -msg -naccept 2 >\(log) 2>&1"],
+                                         log: "s_server-\(port).err"))
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let ssl = { (extra: String) in "SSL_GET {\n url {\n path /\n }\n connect_timeout 2\n retry 0\n \(extra)\n }" }
+        let daemon = try lab.start(.ours, on: "d1", config: config(realServer(8443, ssl("tls_compliant")) + realServer(8444, ssl(""))), part: .checkers)
+        for process in servers { process.waitUntilExit() }
+        XCTAssertFalse(daemon.log.contains("failed"), daemon.log)
+        let compliant = try String(contentsOfFile: lab.directory.appendingPathComponent("s_server-8443.log").path, encoding: .utf8)
+        let quiet = try String(contentsOfFile: lab.directory.appendingPathComponent("s_server-8444.log").path, encoding: .utf8)
+        XCTAssertEqual(compliant.components(separatedBy: "<<< TLS 1.3, Alert [length 0002], warning close_notify").count - 1, 2, compliant)
+        XCTAssertFalse(quiet.contains("<<< TLS 1.3, Alert"), quiet)
+        XCTAssertTrue(quiet.contains("<<< TLS 1.3, Handshake"), "the quiet server was checked too: \(quiet)")
+    }
+
     /// MISC_CHECK exit codes, its timeout, and notify_up / notify_down of the real server.
     func testMiscCheckAndNotifyScripts() throws {
         let state = lab.directory.appendingPathComponent("state").path

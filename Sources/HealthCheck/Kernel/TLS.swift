@@ -64,6 +64,12 @@ final class TLSSession {
         SSL_free(ssl)
     }
 
+    /// Sends the TLS close_notify (`tls_compliant`); one call, never waiting for the peer's.
+    func sendCloseNotify() {
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)
+    }
+
     func handshake() -> IOResult {
         let result = SSL_do_handshake(ssl)
         return result == 1 ? .transferred(0) : outcome(result, doing: "TLS handshake")

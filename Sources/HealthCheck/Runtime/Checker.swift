@@ -42,6 +42,8 @@ final class Checker: @unchecked Sendable {
     var dynamicWeight: Int?
     /// Each url's request, built once: they never change between checks.
     private var requests: [Int: [UInt8]] = [:]
+    /// Each url's compiled regex.
+    private var regexes: [Int: CompiledRegex] = [:]
 
     /// `initiallyUp` carries a verdict over a reload; otherwise the server starts up, or down with alpha.
     init(config: HealthChecker, real: RealServer, server: VirtualServer, serverName: String, context: Context, initiallyUp: Bool? = nil) {
@@ -139,24 +141,36 @@ final class Checker: @unchecked Sendable {
         }
         let serverName = http.enableSNI ? (url.virtualhost ?? http.virtualhost ?? virtualhost) : nil
         connection = ConnectionDriver(io: context.io, endpoint: endpoint, tls: tls, serverName: serverName, request: request,
-                                      hashBody: url.digest != nil, timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
+                                      hashBody: url.digest != nil, regex: regexScan(for: url, index: index),
+                                      tlsCompliant: url.tlsCompliant ?? http.tlsCompliant ?? false,
+                                      timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
             guard let self else { return }
             connection = nil
             switch outcome {
             case .failed(let reason):
                 record(success: false, reason: "\(checkName) on service \(self.serverName) url \(path): \(reason)")
-            case .connected(let status, let digest, let asSent):
-                switch URLVerdict.failure(of: url, status: status, digest: digest, asSent: asSent) {
+            case .connected(let status, let digest, let asSent, let regexMatched):
+                switch URLVerdict.failure(of: url, status: status, digest: digest, asSent: asSent, regexMatched: regexMatched) {
                 case .status(let code)?:
                     record(success: false, reason: "HTTP status code error to \(self.serverName) url(\(path)), status_code [\(code)].")
                 case .digest(let got)?:
                     record(success: false, reason: "MD5 digest error to \(self.serverName) url[\(path)], MD5SUM [\(got.map { "\($0)" } ?? "none")].")
+                case .regex(let matched)?:
+                    record(success: false, reason: "Regex match failed server \(self.serverName) url(\(path)): the body \(matched ? "matches" : "does not match") '\(url.regex?.pattern ?? "")'.")
                 case nil:
                     fetch(http, tls: tls, url: index + 1, deadline: deadline)
                 }
             }
         }
         connection?.start()
+    }
+
+    /// A fresh scan of the url's regex, compiled once per checker (the validator has compiled it
+    /// already, so it compiles here too).
+    private func regexScan(for url: CheckedURL, index: Int) -> BodyRegexScan? {
+        guard let settings = url.regex, let pattern = settings.pattern else { return nil }
+        if regexes[index] == nil { regexes[index] = try? CompiledRegex(pattern: pattern, options: settings.options) }
+        return regexes[index].map { BodyRegexScan(regex: $0, settings: settings) }
     }
 
     private func run(_ misc: MiscCheck) {

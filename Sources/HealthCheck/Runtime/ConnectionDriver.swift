@@ -12,7 +12,8 @@ final class ConnectionDriver: @unchecked Sendable {
     enum Outcome {
         /// Connected (and, with a request, a whole response read: its status and body digest;
         /// for a chunked body also the digest of the body as sent, which keepalived computes).
-        case connected(status: Int?, digest: MD5Digest?, asSent: MD5Digest?)
+        /// With a regex, whether the body matched it.
+        case connected(status: Int?, digest: MD5Digest?, asSent: MD5Digest?, regexMatched: Bool? = nil)
         case failed(String)
     }
 
@@ -46,13 +47,19 @@ final class ConnectionDriver: @unchecked Sendable {
     private var parser: HTTPResponseParser
     private let hasher: MD5Hasher?
     private let rawHasher: MD5Hasher?
+    private var regexScan: BodyRegexScan?
+    /// `tls_compliant`: a TLS connection ends with a close_notify.
+    private let tlsCompliant: Bool
     private var timeoutToken: Deadlines.Token?
 
     /// Without a `request` (nor `smtp`) the check ends once connected (TCP_CHECK). `hashBody`
     /// when a digest must be compared.
     init(io: CheckIO, endpoint: CheckEndpoint, tls: TLSContext?, serverName: String?, request: [UInt8]?, hashBody: Bool,
-         smtp: SMTPDialogue? = nil, timeout: Double, deadline: Instant, completion: @escaping (Outcome) -> Void) {
+         smtp: SMTPDialogue? = nil, regex: BodyRegexScan? = nil, tlsCompliant: Bool = false,
+         timeout: Double, deadline: Instant, completion: @escaping (Outcome) -> Void) {
         self.smtp = smtp
+        regexScan = regex
+        self.tlsCompliant = tlsCompliant
         self.io = io
         self.endpoint = endpoint
         tlsContext = tls
@@ -61,7 +68,7 @@ final class ConnectionDriver: @unchecked Sendable {
         self.timeout = timeout
         self.deadline = deadline
         self.completion = completion
-        parser = HTTPResponseParser(readsBody: hashBody)
+        parser = HTTPResponseParser(readsBody: hashBody || regex != nil)
         hasher = hashBody ? MD5Hasher() : nil
         rawHasher = hashBody ? MD5Hasher() : nil
     }
@@ -202,7 +209,7 @@ final class ConnectionDriver: @unchecked Sendable {
                 switch result {
                 case .transferred(let count):
                     progressed = true
-                    let progress = try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]), body: { hasher?.update($0) },
+                    let progress = try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]), body: { hasher?.update($0); regexScan?.feed($0) },
                                                    chunkedBody: { rawHasher?.update($0) })
                     if progress == .complete { return finishResponse() }
                 case .closed:
@@ -264,14 +271,16 @@ final class ConnectionDriver: @unchecked Sendable {
 
     private func finishResponse(_ given: Outcome? = nil) {
         let asSent = parser.isChunked ? rawHasher?.finish() : nil
-        let outcome = given ?? Outcome.connected(status: parser.statusCode, digest: hasher?.finish(), asSent: asSent)
+        regexScan?.finish()
+        let outcome = given ?? Outcome.connected(status: parser.statusCode, digest: hasher?.finish(), asSent: asSent,
+                                                 regexMatched: regexScan?.matched)
         guard !peerClosed else { return finish(outcome) }
         // The answer is in but the server has not closed yet (it does so right after answering
         // a request that asks it to). Report now, and hold the socket until it closes, then
         // reset: a FIN from us first would leave a TIME_WAIT here, and one after the server's
         // a TIME_WAIT on the server. A server still open a grid step later gets our FIN.
         phase = .closing
-        tls = nil
+        endTLS()
         io.deadlines.cancel(timeoutToken)
         timeoutToken = io.deadlines.at(io.deadlines.now.adding(seconds: Poller.grid)) { self.release(reset: false) }
         report(outcome)
@@ -327,9 +336,15 @@ final class ConnectionDriver: @unchecked Sendable {
         phase = .done
         io.deadlines.cancel(timeoutToken)
         timeoutToken = nil
-        tls = nil
+        endTLS()
         socket?.close(leaving: io.poller, reset: reset)
         socket = nil
+    }
+
+    /// Lets go of the TLS session: quietly, as keepalived does by default, or with a close_notify.
+    private func endTLS() {
+        if tlsCompliant { tls?.sendCloseNotify() }
+        tls = nil
     }
 
     /// Hands the outcome on, once.

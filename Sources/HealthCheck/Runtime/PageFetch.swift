@@ -35,7 +35,7 @@ public enum PageFetch {
             driver = nil
             _ = io
             switch outcome {
-            case .connected(let status?, let digest?, let asSent): completion(.success(Page(status: status, digest: digest, asSent: asSent)))
+            case .connected(let status?, let digest?, let asSent, _): completion(.success(Page(status: status, digest: digest, asSent: asSent)))
             case .connected: completion(.failure(Failure(description: "no HTTP response")))
             case .failed(let reason): completion(.failure(Failure(description: reason)))
             }

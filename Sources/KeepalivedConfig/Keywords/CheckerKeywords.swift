@@ -49,6 +49,7 @@ struct CheckerDraft: Sendable {
         },
         "virtualhost": .values(1, 1) { draft, statement, _ in draft.http.virtualhost = statement.arguments[0] },
         "fast_recovery": .values(0, 1) { draft, statement, context in draft.http.fastRecovery = context.boolean(statement) },
+        "tls_compliant": .values(0, 1) { draft, statement, context in draft.http.tlsCompliant = context.boolean(statement) },
     ]
 
     static func table(for kind: Kind) -> KeywordTable<CheckerDraft> {
@@ -154,7 +155,8 @@ extension CheckedURL {
             url.statusCodes = ranges
         },
         "virtualhost": .values(1, 1) { url, statement, _ in url.virtualhost = statement.arguments[0] },
-    ])
+        "tls_compliant": .values(0, 1) { url, statement, context in url.tlsCompliant = context.boolean(statement) },
+    ], URLRegex.rules)
 }
 
 extension ParseContext {

@@ -24,6 +24,11 @@ public struct CheckedURL: Sendable, Hashable {
     public var digest: MD5Digest?
     public var statusCodes: [StatusCodeRange] = []
     public var virtualhost: String?
+    /// `regex` and its companions: the body must (or, with regex_no_match, must not) match.
+    public var regex: URLRegex?
+    /// `tls_compliant`: close an SSL_GET connection with a TLS close_notify (keepalived's default
+    /// closes quietly).
+    public var tlsCompliant: Bool?
     public var location: SourceLocation
 
     /// When neither status codes nor a digest are given, any 2xx passes.
@@ -85,6 +90,7 @@ public struct HTTPCheck: Sendable, Hashable {
     public var virtualhost: String?
     public var enableSNI = false
     public var fastRecovery: Bool?
+    public var tlsCompliant: Bool?
 
     public static let defaultProtocol = HTTPProtocolVersion.http10
 }

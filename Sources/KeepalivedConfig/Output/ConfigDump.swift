@@ -355,6 +355,7 @@ struct DumpWriter {
                 w.optional("virtualhost", http.virtualhost.map(w.quoted))
                 w.optional("fast_recovery", http.fastRecovery.map { $0 ? "on" : "off" })
                 w.flag("enable_sni", http.enableSNI)
+                w.optional("tls_compliant", http.tlsCompliant.map { $0 ? "on" : "off" })
                 for url in http.urls {
                     w.block("url") { w in
                         w.optional("path", url.path.map(w.quoted))
@@ -365,6 +366,15 @@ struct DumpWriter {
                             w.line("status_code \(url.statusCodes.map(\.description).joined(separator: " "))")
                         }
                         w.optional("virtualhost", url.virtualhost.map(w.quoted))
+                        w.optional("tls_compliant", url.tlsCompliant.map { $0 ? "on" : "off" })
+                        if let regex = url.regex {
+                            w.optional("regex", regex.pattern.map(w.quoted))
+                            w.flag("regex_no_match", regex.noMatch)
+                            if !regex.options.isEmpty { w.line("regex_options \(regex.options.joined(separator: " "))") }
+                            w.optional("regex_min_offset", regex.minOffset.map(String.init))
+                            w.optional("regex_max_offset", regex.maxOffset.map(String.init))
+                            w.optional("regex_stack", regex.stack.map { "\($0.start) \($0.max)" })
+                        }
                     }
                 }
             case .miscCheck(let misc):

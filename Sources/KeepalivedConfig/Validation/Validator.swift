@@ -299,6 +299,23 @@ struct Validator {
         }
     }
 
+    /// The pattern must compile (keepalived would log and check on without it), and its
+    /// settings mean nothing without it.
+    private mutating func checkRegex(of url: CheckedURL) {
+        guard let regex = url.regex else { return }
+        guard let pattern = regex.pattern else {
+            return diagnostics.warning(url.location, "regex parameters specified without regex; they are ignored, as keepalived does")
+        }
+        do {
+            _ = try CompiledRegex(pattern: pattern, options: regex.options)
+        } catch {
+            diagnostics.error(url.location, "regex '\(pattern)' does not compile: \(error)")
+        }
+        if let minimum = regex.minOffset, let maximum = regex.maxOffset, minimum > maximum {
+            diagnostics.error(url.location, "regex_min_offset \(minimum) is beyond regex_max_offset \(maximum): no match could count")
+        }
+    }
+
     private mutating func checkChecker(_ checker: HealthChecker, real: RealServer) {
         switch checker.kind {
         case .httpGet(let http), .sslGet(let http):
@@ -308,6 +325,7 @@ struct Validator {
             for url in http.urls where url.path == nil {
                 diagnostics.error(url.location, "url has no 'path'")
             }
+            for url in http.urls { checkRegex(of: url) }
         case .miscCheck(let misc):
             if misc.path?.command.isEmpty ?? true {
                 diagnostics.error(checker.location, "MISC_CHECK for real_server \(real.address) has no 'misc_path' to run")
