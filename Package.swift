@@ -19,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0", providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         .systemLibrary(name: "CLinuxNet"),
         .target(name: "DaemonCore", dependencies: [
-            "KeepalivedConfig",
+            "KeepalivedConfig", "CLinuxNet",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "VRRP", dependencies: [

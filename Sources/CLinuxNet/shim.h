@@ -11,3 +11,10 @@
 #include <netinet/ip.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+
+// The kernel's process connector (track_process), and setns to reach it from a network namespace.
+#include <linux/connector.h>
+#include <linux/cn_proc.h>
+#include <sched.h>
+int setns(int fd, int nstype);
+static const int swiftkeepalived_clone_newnet = 0x40000000;  // CLONE_NEWNET, a macro behind _GNU_SOURCE

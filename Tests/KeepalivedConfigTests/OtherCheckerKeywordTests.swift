@@ -218,3 +218,81 @@ final class URLRegexKeywordTests: XCTestCase {
         assertDiagnostic(url("regex x\n regex_min_offset 9\n regex_max_offset 3"), .error, line: 6, contains: "regex_min_offset 9 is beyond regex_max_offset 3")
     }
 }
+
+final class TrackProcessTests: XCTestCase {
+    func testParsingAndTrackers() throws {
+        let config = parseClean("""
+        vrrp_track_process nginx {
+            process /usr/sbin/nginx -g "daemon off;"
+            param_match initial
+            weight 20 reverse
+            quorum 2
+            quorum_max 4
+            fork_delay 0.5
+            terminate_delay 2
+        }
+        vrrp_script fast {
+            script /bin/true
+            interval 0.25
+            timeout 0.5
+        }
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 1
+            track_process {
+                nginx weight -30
+            }
+            virtual_ipaddress {
+                192.0.2.1
+            }
+        }
+        """)
+        let tracked = try XCTUnwrap(config.trackProcesses.first)
+        XCTAssertEqual(tracked.process, "/usr/sbin/nginx")
+        XCTAssertEqual(tracked.parameters, ["-g", "daemon off;"])
+        XCTAssertEqual(tracked.paramMatch, .initial)
+        XCTAssertEqual(tracked.weight, 20)
+        XCTAssertTrue(tracked.weightReverse)
+        XCTAssertEqual(tracked.quorum, 2)
+        XCTAssertEqual(tracked.quorumMax, 4)
+        XCTAssertEqual(tracked.forkDelay, 0.5)
+        XCTAssertEqual(tracked.terminateDelay, 2)
+        XCTAssertEqual(config.vrrpInstances[0].trackProcesses.first?.weight, -30)
+        XCTAssertEqual(config.vrrpScripts[0].interval, 0.25, "vrrp_script intervals take fractions of a second")
+        XCTAssertEqual(config.vrrpScripts[0].timeout, 0.5)
+        assertDiagnostic(parse("vrrp_track_process x {\n weight 2\n}\n"), .error, line: 1, contains: "track process 'x' process name not specified")
+        assertDiagnostic(parse("vrrp_track_process x {\n process a\n quorum 3\n quorum_max 2\n}\n"), .error, line: 1, contains: "quorum 3 is greater than quorum_max 2")
+    }
+
+    func testMatchingAndQuorum() {
+        var byName = TrackProcess(name: "n", location: SourceLocation(file: "", line: 0))
+        byName.process = "nginx"
+        XCTAssertTrue(byName.matches(comm: "nginx", arguments: []))
+        XCTAssertFalse(byName.matches(comm: "nginx-debug", arguments: []))
+        byName.process = "a-very-long-process-name"
+        XCTAssertTrue(byName.matches(comm: "a-very-long-pro", arguments: []), "the kernel keeps 15 bytes of a name")
+
+        var full = TrackProcess(name: "f", location: SourceLocation(file: "", line: 0))
+        full.process = "/usr/sbin/nginx"
+        full.fullCommand = true
+        XCTAssertTrue(full.matches(comm: "x", arguments: ["/usr/sbin/nginx", "-g", "daemon off;"]))
+        full.parameters = ["-g"]
+        XCTAssertFalse(full.matches(comm: "x", arguments: ["/usr/sbin/nginx", "-g", "daemon off;"]), "parameters match exactly by default")
+        full.paramMatch = .initial
+        XCTAssertTrue(full.matches(comm: "x", arguments: ["/usr/sbin/nginx", "-g", "daemon off;"]))
+        full.parameters = ["daemon off;"]
+        XCTAssertFalse(full.matches(comm: "x", arguments: ["/usr/sbin/nginx", "-g", "daemon off;"]))
+        full.paramMatch = .partial
+        XCTAssertTrue(full.matches(comm: "x", arguments: ["/usr/sbin/nginx", "-g", "daemon off;"]))
+        XCTAssertFalse(full.matches(comm: "x", arguments: ["/usr/bin/nginx", "-g", "daemon off;"]))
+
+        var quorum = TrackProcess(name: "q", location: SourceLocation(file: "", line: 0))
+        XCTAssertFalse(quorum.isUp(count: 0))
+        XCTAssertTrue(quorum.isUp(count: 1))
+        quorum.quorum = 2
+        quorum.quorumMax = 3
+        XCTAssertFalse(quorum.isUp(count: 1))
+        XCTAssertTrue(quorum.isUp(count: 3))
+        XCTAssertFalse(quorum.isUp(count: 4))
+    }
+}

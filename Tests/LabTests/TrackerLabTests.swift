@@ -93,4 +93,63 @@ final class TrackerLabTests: LabTestCase {
         try write("0\n", to: stop)
         waitForLog(daemon, "(VI_1) Entering BACKUP STATE")
     }
+
+    /// track_process from the kernel's process connector: the instance is in FAULT until two
+    /// copies of a program run, leaves it when the second starts and goes back when one is killed;
+    /// a full command line with its parameter moves the priority.
+    func testTrackProcessFollowsProcessesStartedAndKilled() throws {
+        lab = try Lab(directors: 1)
+        // A program of our own name, so no other process on the machine matches.
+        let name = "trk-\(lab.name)"
+        let program = lab.directory.appendingPathComponent(name).path
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: program)
+        let config = """
+        vrrp_track_process pair {
+            process \(name)
+            quorum 2
+        }
+        vrrp_track_process exact {
+            process \(program) 999
+            weight 5
+        }
+        vrrp_instance VI_1 {
+            state BACKUP
+            interface lan0
+            virtual_router_id 51
+            priority 100
+            advert_int 1
+            track_process {
+                pair
+                exact
+            }
+            virtual_ipaddress {
+                192.0.2.200
+            }
+        }
+        """
+        var started: [Process] = []
+        defer { for process in started where process.isRunning { process.terminate(); process.waitUntilExit() } }
+        func start(_ argument: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = [argument]
+            try process.run()
+            started.append(process)
+            return process
+        }
+        let daemon = try lab.start(.ours, on: "d1", config: config)
+        waitForLog(daemon, "(VI_1) Entering FAULT STATE")
+        _ = try start("998")
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertFalse(daemon.log.contains("Entering BACKUP STATE"), "one copy is short of the quorum: \(daemon.log)")
+        let second = try start("999")
+        waitForLog(daemon, "track_process pair: 2 running, quorum gained")
+        waitForLog(daemon, "(VI_1) Entering BACKUP STATE")
+        waitForLog(daemon, "(VI_1) Changing effective priority from 100 to 105")
+        second.terminate()
+        second.waitUntilExit()
+        waitForLog(daemon, "track_process pair: 1 running, quorum lost")
+        waitForLog(daemon, "(VI_1) Changing effective priority from 105 to 100")
+        lab.wait(upTo: 5, for: "FAULT again") { daemon.log.components(separatedBy: "(VI_1) Entering FAULT STATE").count == 3 }
+    }
 }

@@ -7,6 +7,7 @@ extension KeepalivedConfiguration {
         },
         "vrrp_script": namedBlock(\.vrrpScripts, VRRPScript.init, VRRPScript.keywords),
         "track_file": namedBlock(\.trackFiles, TrackFile.init, TrackFile.keywords),
+        "vrrp_track_process": namedBlock(\.trackProcesses, TrackProcess.init, TrackProcess.keywords),
         "vrrp_track_file": .block { config, statement, context in
             context.warning(statement.location, "\"vrrp_track_file\" is deprecated, please use \"track_file\"")
             guard let name = context.blockName(statement) else { return }

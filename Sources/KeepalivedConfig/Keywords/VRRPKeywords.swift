@@ -44,6 +44,15 @@ extension NotifyScripts {
 
 extension TrackedItem {
     /// `track_script { … }` / `track_interface { … }`: one `NAME [weight N [reverse]]` a line.
+    /// `track_bfd { NAME [weight N [reverse]] }`: read and checked, but BFD sessions do not run
+    /// here yet, so the instance goes on as if the list were empty (and says so).
+    static func bfdRule<Target>() -> KeywordRule<Target> {
+        .block { _, statement, context in
+            context.warning(statement.location, "'track_bfd' is not supported yet in swiftkeepalived (no BFD sessions run); ignored")
+            context.parseList(opener: statement) { entry, context in _ = context.trackedItem(entry, weights: -253...253) }
+        }
+    }
+
     static func listRule<Target>(_ path: WritableKeyPath<Target, [TrackedItem]> & Sendable, weights: ClosedRange<Int> = -253...253) -> KeywordRule<Target> {
         .block { target, statement, context in
             context.parseList(opener: statement) { entry, context in
@@ -65,6 +74,8 @@ extension VRRPSyncGroup {
         "track_script": TrackedItem.listRule(\VRRPSyncGroup.trackScripts),
         "track_interface": TrackedItem.listRule(\VRRPSyncGroup.trackInterfaces),
         "track_file": TrackedItem.listRule(\VRRPSyncGroup.trackFiles, weights: -254...254),
+        "track_process": TrackedItem.listRule(\VRRPSyncGroup.trackProcesses, weights: -254...254),
+        "track_bfd": TrackedItem.bfdRule(),
     ])
 }
 
@@ -152,6 +163,8 @@ extension VRRPInstance {
         "track_interface": TrackedItem.listRule(\VRRPInstance.trackInterfaces),
         "track_script": TrackedItem.listRule(\VRRPInstance.trackScripts),
         "track_file": TrackedItem.listRule(\VRRPInstance.trackFiles, weights: -254...254),
+        "track_process": TrackedItem.listRule(\VRRPInstance.trackProcesses, weights: -254...254),
+        "track_bfd": TrackedItem.bfdRule(),
         "dont_track_primary": .flag { $0.dontTrackPrimary = true },
         "smtp_alert": .values(0, 1) { instance, statement, context in instance.smtpAlert = context.boolean(statement) },
         "skip_check_adv_addr": .values(0, 1) { instance, statement, context in instance.skipCheckAdvAddr = context.boolean(statement) },

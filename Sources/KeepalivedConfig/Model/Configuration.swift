@@ -4,6 +4,7 @@ public struct KeepalivedConfiguration: Sendable {
     public var globalDefs = GlobalDefinitions()
     public var vrrpScripts: [VRRPScript] = []
     public var trackFiles: [TrackFile] = []
+    public var trackProcesses: [TrackProcess] = []
     public var syncGroups: [VRRPSyncGroup] = []
     public var vrrpInstances: [VRRPInstance] = []
     public var virtualServerGroups: [VirtualServerGroup] = []

@@ -58,6 +58,7 @@ public struct VRRPSyncGroup: Sendable, Hashable {
     public var trackScripts: [TrackedItem] = []
     public var trackInterfaces: [TrackedItem] = []
     public var trackFiles: [TrackedItem] = []
+    public var trackProcesses: [TrackedItem] = []
     /// Written without `group { }` (the old syntax): warned about once.
     public var usesOldSyntax = false
 
@@ -150,6 +151,7 @@ public struct VRRPInstance: Sendable, Hashable {
     public var trackInterfaces: [TrackedItem] = []
     public var trackScripts: [TrackedItem] = []
     public var trackFiles: [TrackedItem] = []
+    public var trackProcesses: [TrackedItem] = []
     public var dontTrackPrimary = false
     public var notify = NotifyScripts()
     public var smtpAlert: Bool?

@@ -6,6 +6,7 @@ public enum ConfigDump {
         writer.globalDefs(configuration.globalDefs)
         configuration.vrrpScripts.forEach { writer.script($0) }
         configuration.trackFiles.forEach { writer.trackFile($0) }
+        configuration.trackProcesses.forEach { writer.trackProcess($0) }
         configuration.syncGroups.forEach { writer.syncGroup($0) }
         configuration.vrrpInstances.forEach { writer.instance($0, defs: configuration.globalDefs) }
         configuration.virtualServerGroups.forEach { writer.virtualServerGroup($0) }
@@ -128,6 +129,19 @@ struct DumpWriter {
         }
     }
 
+    mutating func trackProcess(_ tracked: TrackProcess) {
+        block("vrrp_track_process \(tracked.name)") { w in
+            w.optional("process", tracked.process.map { ([$0] + tracked.parameters).map(w.quoted).joined(separator: " ") })
+            w.optional("param_match", tracked.paramMatch?.rawValue)
+            w.flag("full_command", tracked.fullCommand)
+            w.value("weight", tracked.weight.map { "\($0)" + (tracked.weightReverse ? " reverse" : "") }, default: "0")
+            w.value("quorum", tracked.quorum.map(String.init), default: "1")
+            w.optional("quorum_max", tracked.quorumMax.map(String.init))
+            w.optional("fork_delay", tracked.forkDelay.map(formatSeconds))
+            w.optional("terminate_delay", tracked.terminateDelay.map(formatSeconds))
+        }
+    }
+
     mutating func notify(_ notify: NotifyScripts) {
         script("notify_master", notify.master)
         script("notify_backup", notify.backup)
@@ -154,6 +168,7 @@ struct DumpWriter {
             w.tracked("track_interface", group.trackInterfaces)
             w.tracked("track_script", group.trackScripts)
             w.tracked("track_file", group.trackFiles)
+            w.tracked("track_process", group.trackProcesses)
         }
     }
 
@@ -219,6 +234,7 @@ struct DumpWriter {
             w.tracked("track_interface", instance.trackInterfaces)
             w.tracked("track_script", instance.trackScripts)
             w.tracked("track_file", instance.trackFiles)
+            w.tracked("track_process", instance.trackProcesses)
             w.flag("dont_track_primary", instance.dontTrackPrimary)
             w.notify(instance.notify)
             w.optional("smtp_alert", instance.smtpAlert.map { $0 ? "on" : "off" })

@@ -22,6 +22,7 @@ struct Validator {
     mutating func run() {
         checkScripts()
         checkTrackFiles()
+        checkTrackProcesses()
         checkInstances()
         checkSyncGroups()
         checkVirtualServerGroups()
@@ -59,6 +60,23 @@ struct Validator {
         for tracked in configuration.vrrpInstances.flatMap(\.trackFiles) + configuration.syncGroups.flatMap(\.trackFiles)
         where !names.contains(tracked.name) {
             diagnostics.error(tracked.location, "track_file \(tracked.name) names no track_file block")
+        }
+    }
+
+    private mutating func checkTrackProcesses() {
+        checkUnique(configuration.trackProcesses, what: "vrrp_track_process", name: { $0.name }, location: { $0.location })
+        for tracked in configuration.trackProcesses {
+            if tracked.process?.isEmpty ?? true {
+                diagnostics.error(tracked.location, "track process '\(tracked.name)' process name not specified")
+            }
+            if let quorum = tracked.quorum, let maximum = tracked.quorumMax, quorum > maximum {
+                diagnostics.error(tracked.location, "vrrp_track_process \(tracked.name): quorum \(quorum) is greater than quorum_max \(maximum)")
+            }
+        }
+        let names = Set(configuration.trackProcesses.map(\.name))
+        for tracked in configuration.vrrpInstances.flatMap(\.trackProcesses) + configuration.syncGroups.flatMap(\.trackProcesses)
+        where !names.contains(tracked.name) {
+            diagnostics.error(tracked.location, "track_process \(tracked.name) names no vrrp_track_process block")
         }
     }
 

@@ -46,6 +46,8 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var trackedScripts: [String: TrackedScript] = [:]
     /// The track_files some instance follows; their changes come from inotify.
     private var trackedFiles: TrackedFiles?
+    /// The vrrp_track_processes some instance follows.
+    private var trackedProcesses: TrackedProcesses?
     /// Sync group of each grouped instance, by instance name.
     private var groups: [String: VRRPSyncGroup] = [:]
     private var lastStates: [String: VRRPState] = [:]
@@ -143,7 +145,22 @@ public final class VRRPRuntime: @unchecked Sendable {
         let files = configuration.trackFiles.filter { used.contains($0.name) }
         trackedFiles = files.isEmpty ? nil : TrackedFiles(files, loop: environment.loop, logger: logger)
         trackedFiles?.onChange = { [weak self] _ in self?.recomputeTracking() }
-        if trackedFiles != nil { recomputeTracking() }
+        let followed = Set(configuration.vrrpInstances.flatMap { $0.trackProcesses.map(\.name) })
+        let processes = configuration.trackProcesses.filter { followed.contains($0.name) }
+        if processes != (trackedProcesses?.trackers ?? []) {
+            trackedProcesses = processes.isEmpty ? nil : TrackedProcesses(processes, loop: environment.loop, logger: logger)
+            trackedProcesses?.onChange = { [weak self] in self?.recomputeTracking() }
+        }
+        if trackedFiles != nil || trackedProcesses != nil { recomputeTracking() }
+    }
+
+    /// Whether a tracked process set counts as good for an instance, and the weight it carries
+    /// (the instance's line replaces the vrrp_track_process's own).
+    private func processState(of tracked: TrackedItem) -> (good: Bool, weight: Int) {
+        let config = configuration.trackProcesses.first { $0.name == tracked.name }
+        let weight = tracked.weight ?? config?.weight ?? 0
+        let reverse = tracked.weight != nil ? tracked.reverse : (config?.weightReverse ?? false)
+        return ((trackedProcesses?.isUp(tracked.name) ?? false) != reverse, weight)
     }
 
     /// What a tracked file's number does to an instance; a weight written on the instance's
@@ -278,6 +295,7 @@ public final class VRRPRuntime: @unchecked Sendable {
         if let name = config.interface, !config.dontTrackPrimary, !NetworkInterface.isUp(name) { return true }
         if config.trackInterfaces.contains(where: { ($0.weight ?? 0) == 0 && NetworkInterface.isUp($0.name) == $0.reverse }) { return true }
         if config.trackFiles.contains(where: { effect(of: $0) == .fault }) { return true }
+        if config.trackProcesses.contains(where: { let state = processState(of: $0); return state.weight == 0 && !state.good }) { return true }
         return config.trackScripts.contains { tracked in
             guard let script = trackedScripts[tracked.name], (tracked.weight ?? script.config.weight ?? 0) == 0 else { return false }
             return script.isOK == tracked.reverse
@@ -316,6 +334,10 @@ public final class VRRPRuntime: @unchecked Sendable {
         }
         for tracked in config.trackFiles {
             if case .offset(let offset) = effect(of: tracked) { priority += offset }
+        }
+        for tracked in config.trackProcesses {
+            let state = processState(of: tracked)
+            if state.weight != 0 { apply(state.weight, good: state.good) }
         }
         for tracked in config.trackInterfaces {
             guard let weight = tracked.weight, weight != 0 else { continue }
