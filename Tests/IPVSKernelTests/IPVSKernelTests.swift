@@ -12,7 +12,7 @@ import XCTest
 /// Scripts/test runs these inside a VM booted with Debian's kernel (Scripts/vm); elsewhere they
 /// are skipped, loudly.
 final class IPVSKernelTests: XCTestCase {
-    private var netlink: IPVSNetlink!
+    var netlink: IPVSNetlink!
 
     override func setUpWithError() throws {
         _ = system("modprobe ip_vs >/dev/null 2>&1")
@@ -233,7 +233,7 @@ final class IPVSKernelTests: XCTestCase {
     }
 
     /// Debian's keepalived, then ours, each running IPVS and the checkers alone (-C) on `config`.
-    private func checkerDaemons(config: String, directory: URL) -> [(program: String, arguments: [String])] {
+    func checkerDaemons(config: String, directory: URL) -> [(program: String, arguments: [String])] {
         let ours = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived").path
         return [
             ("/usr/sbin/keepalived", ["-C", "-n", "-l", "-f", config, "-p", directory.appendingPathComponent("k.pid").path,
@@ -256,7 +256,7 @@ final class IPVSKernelTests: XCTestCase {
         try netlink.table().services.values.contains { $0.destinations.isEmpty }
     }
 
-    private func ipvsadm() throws -> String {
+    func ipvsadm() throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ipvsadm")
         process.arguments = ["-Ln", "--sort"]
