@@ -38,7 +38,7 @@ extension KeepalivedConfiguration {
             context.parseBlock(opener: statement, into: &ssl, table: SSLSettings.keywords)
             config.ssl = ssl
         },
-    ])
+    ], unimplementedKeywords)
 }
 
 extension KeepalivedConfiguration {

@@ -65,7 +65,7 @@ extension VRRPSyncGroup {
         "track_script": TrackedItem.listRule(\VRRPSyncGroup.trackScripts),
         "track_interface": TrackedItem.listRule(\VRRPSyncGroup.trackInterfaces),
         "track_file": TrackedItem.listRule(\VRRPSyncGroup.trackFiles, weights: -254...254),
-    ])
+    ], unimplementedKeywords)
 }
 
 extension VRRPSyncGroup {
@@ -124,6 +124,7 @@ extension VRRPInstance {
                 if let route = context.virtualRoute(entry) { instance.virtualRoutes.append(route) }
             }
         },
+        "no_virtual_ipaddress": .flag { $0.allowsNoVirtualAddresses = true },
         "unicast_src_ip": .values(1, 1) { instance, statement, context in
             instance.unicastSourceIP = context.address(statement) ?? instance.unicastSourceIP
         },
@@ -182,7 +183,7 @@ extension VRRPInstance {
         "gna_interval": .values(1, 1) { instance, statement, context in
             instance.gnaInterval = context.seconds(statement, in: 0...1) ?? instance.gnaInterval
         },
-    ])
+    ], unimplementedKeywords)
 }
 
 extension VRRPAuthentication {
