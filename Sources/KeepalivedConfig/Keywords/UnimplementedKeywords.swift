@@ -12,7 +12,9 @@ extension UnimplementedKeyword {
     static let checksumAsV2 = notSupportedYet("VRRPv3 checksums without the pseudo-header")
     static let email = notSupportedYet("e-mail alerts")
     static let garpExtras = notSupportedYet("gratuitous ARPs on extra interfaces")
-    static let advertPolicy = notSupportedYet("keepalived's optional advert rules")
+    static let silentOnLowerPriority = notSupportedYet("no advert in answer to one of lower priority")
+    static let advertBeforeYielding = notSupportedYet("an advert before yielding to a higher priority")
+    static let ownerIgnoresAdverts = notSupportedYet("an address owner ignoring adverts")
     static let priorityNotifications = notSupportedYet("notifications of priority changes")
     static let downTimer = notSupportedYet("a custom number of missed adverts before taking over")
 }
@@ -64,7 +66,9 @@ extension GlobalDefinitions {
         .lvsSyncDaemon: ["lvs_sync_daemon"],
         .downTimer: ["vrrp_down_timer_adverts"],
         .garpExtras: ["vrrp_garp_extra_if", "vrrp_vmac_garp_intvl"],
-        .advertPolicy: ["vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert", "vrrp_owner_ignore_adverts"],
+        .silentOnLowerPriority: ["vrrp_lower_prio_no_advert"],
+        .advertBeforeYielding: ["vrrp_higher_prio_send_advert"],
+        .ownerIgnoresAdverts: ["vrrp_owner_ignore_adverts"],
         .firewall: [
             "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex", "nftables_ipvs",
             "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "nftables_counters",
@@ -120,9 +124,11 @@ extension VRRPInstance {
         .priorityNotifications: ["notify_priority_changes"],
         .lvsSyncDaemon: ["lvs_sync_daemon_interface"],
         .downTimer: ["down_timer_adverts"],
-        .notSupportedYet("taking over at once when the master stops"): ["timer_expired_backup", "thread_timer_expired"],
+        .notSupportedYet("going to BACKUP after a late timer under nopreempt"): ["timer_expired_backup", "thread_timer_expired"],
         .garpExtras: ["garp_extra_if", "vmac_garp_intvl"],
-        .advertPolicy: ["lower_prio_no_advert", "higher_prio_send_advert", "owner_ignore_adverts"],
+        .silentOnLowerPriority: ["lower_prio_no_advert"],
+        .advertBeforeYielding: ["higher_prio_send_advert"],
+        .ownerIgnoresAdverts: ["owner_ignore_adverts"],
         .notSupportedYet("the receive buffer size"): ["kernel_rx_buf_size"],
         .notSupportedYet("HMAC authentication"): ["auth_hmac"],
     ])
