@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(
             name: "KeepalivedConfigTests",
             dependencies: ["KeepalivedConfig"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "Data"]
         ),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "DaemonCore", "KeepalivedConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "KeepalivedConfig", "CNetlinkGenl"]),

@@ -48,9 +48,14 @@ extension IPVSKernelTests {
             servers[address] = process
         }
         func stopServer(_ address: String) {
-            servers[address]?.terminate()
-            servers[address]?.waitUntilExit()
+            guard let server = servers[address] else { return }
+            server.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while server.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+            server.waitUntilExit()
         }
+        func step(_ text: String) { print("[other checkers] \(text)") }
         func control(_ line: String) {
             let answer = run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/9001; echo '\(line)' >&3; read -r answer <&3; echo $answer"])
             XCTAssertEqual(answer.trimmingCharacters(in: .whitespacesAndNewlines), "ok", line)
@@ -152,15 +157,18 @@ extension IPVSKernelTests {
             daemon.standardOutput = FileHandle(forWritingAtPath: logPath)
             daemon.standardError = daemon.standardOutput
             try daemon.run()
+            step("\(program) started")
             waitFor(all, "\(program): every healthy server in the table")
             Thread.sleep(forTimeInterval: 1.5)
             tables.append(try ipvsadm())
             for address in [dns, udp, smtp] {
+                step("\(program): stopping \(address)")
                 stopServer(address)
                 waitFor(all.subtracting([address]), "\(program): \(address) leaves once its server stops")
                 try startServer(address)
                 waitFor(all, "\(program): \(address) comes back with its server")
             }
+            step("\(program): ping, file, regex")
             _ = run("/usr/sbin/ip", ["addr", "del", "\(ping)/32", "dev", "lo"])
             waitFor(all.subtracting([ping]), "\(program): \(ping) leaves once it stops answering pings")
             _ = run("/usr/sbin/ip", ["addr", "add", "\(ping)/32", "dev", "lo"])
@@ -173,6 +181,7 @@ extension IPVSKernelTests {
             waitFor(all.subtracting([web]), "\(program): \(web) leaves when its page stops matching the regex")
             control("mode \(web):80 http,body=status: up\\n")
             waitFor(all, "\(program): \(web) comes back")
+            step("\(program): stopping the daemon")
             kill(daemon.processIdentifier, SIGTERM)
             daemon.waitUntilExit()
             logs.append((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")

@@ -97,7 +97,7 @@ struct CheckerDraft: Sendable {
         ]
         let deprecated = CheckTiming.deprecatedSpellings
         return [
-            .httpGet: KeywordTable("HTTP_GET", deprecated: deprecated, timingRules, generalRules, connectionRules, httpRules),
+            .httpGet: KeywordTable("HTTP_GET", deprecated: deprecated, timingRules, generalRules, connectionRules, httpRules, unimplementedHTTPKeywords),
             .sslGet: KeywordTable("SSL_GET", deprecated: deprecated, timingRules, generalRules, connectionRules, httpRules, sslRules),
             .tcpCheck: KeywordTable("TCP_CHECK", deprecated: deprecated, timingRules, generalRules, connectionRules),
             .miscCheck: KeywordTable("MISC_CHECK", deprecated: deprecated, timingRules, generalRules, miscRules),

@@ -49,6 +49,14 @@ extension GlobalDefinitions {
         "vrrp_garp_lower_prio_repeat": .values(1, 1) { defs, statement, context in
             defs.vrrpGarpLowerPrioRepeat = context.integer(statement, in: 0...255) ?? defs.vrrpGarpLowerPrioRepeat
         },
+        "vrrp_min_garp": .values(0, 1) { defs, statement, context in
+            // One gratuitous ARP at once and no refresh, for the settings not written before it
+            // (keepalived's rule; settings written after it win as usual).
+            guard context.boolean(statement) == true else { return }
+            defs.vrrpGarpMasterRepeat = defs.vrrpGarpMasterRepeat ?? 1
+            defs.vrrpGarpMasterDelay = defs.vrrpGarpMasterDelay ?? 0
+            defs.vrrpGarpMasterRefresh = defs.vrrpGarpMasterRefresh ?? 0
+        },
         "vrrp_version": .values(1, 1) { defs, statement, context in
             defs.vrrpVersion = context.integer(statement, in: 2...3) ?? defs.vrrpVersion
         },
@@ -77,5 +85,5 @@ extension GlobalDefinitions {
             // keepalived's only option here is `allow_if_changes`; either way interfaces may come later.
             defs.dynamicInterfaces = statement.arguments.first == "allow_if_changes" ? true : context.boolean(statement)
         },
-    ])
+    ], unimplementedKeywords)
 }

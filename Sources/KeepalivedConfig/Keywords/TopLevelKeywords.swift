@@ -39,7 +39,7 @@ extension KeepalivedConfiguration {
             context.parseBlock(opener: statement, into: &ssl, table: SSLSettings.keywords)
             config.ssl = ssl
         },
-    ])
+    ], unimplementedKeywords)
 }
 
 extension KeepalivedConfiguration {

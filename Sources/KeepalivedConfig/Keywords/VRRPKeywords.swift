@@ -76,7 +76,7 @@ extension VRRPSyncGroup {
         "track_file": TrackedItem.listRule(\VRRPSyncGroup.trackFiles, weights: -254...254),
         "track_process": TrackedItem.listRule(\VRRPSyncGroup.trackProcesses, weights: -254...254),
         "track_bfd": TrackedItem.bfdRule(),
-    ])
+    ], unimplementedKeywords)
 }
 
 extension VRRPSyncGroup {
@@ -135,6 +135,7 @@ extension VRRPInstance {
                 if let route = context.virtualRoute(entry) { instance.virtualRoutes.append(route) }
             }
         },
+        "no_virtual_ipaddress": .flag { $0.allowsNoVirtualAddresses = true },
         "unicast_src_ip": .values(1, 1) { instance, statement, context in
             instance.unicastSourceIP = context.address(statement) ?? instance.unicastSourceIP
         },
@@ -195,7 +196,7 @@ extension VRRPInstance {
         "gna_interval": .values(1, 1) { instance, statement, context in
             instance.gnaInterval = context.seconds(statement, in: 0...1) ?? instance.gnaInterval
         },
-    ])
+    ], unimplementedKeywords)
 }
 
 extension VRRPAuthentication {

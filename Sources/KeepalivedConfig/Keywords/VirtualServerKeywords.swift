@@ -109,7 +109,7 @@ extension VirtualServer {
             context.parseBlock(opener: statement, into: &real, table: RealServer.keywords)
             server.realServers.append(real)
         },
-    ])
+    ], unimplementedKeywords)
 
     /// `sh-port`, `mh-fallback`, `flag-1`, …: IPVS scheduler flags, kept by name.
     static let schedulerFlags = ["sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3"]
@@ -155,7 +155,7 @@ extension RealServer {
         "ICMP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .pingCheck, into: &server) },
         "FILE_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .fileCheck, into: &server) },
         "SMTP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .smtpCheck, into: &server) },
-    ])
+    ], unimplementedKeywords)
 }
 
 extension ParseContext {

@@ -153,6 +153,8 @@ public struct VRRPInstance: Sendable, Hashable {
     public var trackFiles: [TrackedItem] = []
     public var trackProcesses: [TrackedItem] = []
     public var dontTrackPrimary = false
+    /// `no_virtual_ipaddress`: an instance without addresses is meant (no warning; not under strict mode).
+    public var allowsNoVirtualAddresses = false
     public var notify = NotifyScripts()
     public var smtpAlert: Bool?
     public var skipCheckAdvAddr: Bool?

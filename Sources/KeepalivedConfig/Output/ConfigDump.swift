@@ -226,6 +226,7 @@ struct DumpWriter {
             if !instance.excludedIPAddresses.isEmpty {
                 w.block("virtual_ipaddress_excluded") { w in instance.excludedIPAddresses.forEach { w.line(w.addressLine($0)) } }
             }
+            w.flag("no_virtual_ipaddress", instance.allowsNoVirtualAddresses)
             if !instance.virtualRoutes.isEmpty {
                 w.block("virtual_routes") { w in instance.virtualRoutes.forEach { w.line(w.routeLine($0)) } }
             }

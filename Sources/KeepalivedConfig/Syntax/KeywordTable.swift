@@ -3,6 +3,9 @@ enum KeywordShape: Sendable {
     /// Values on the keyword's line, between `minimum` and `maximum` of them (nil: no limit).
     case values(minimum: Int, maximum: Int?)
     case block
+    /// Anything: values, a block or both. For keywords read and not acted on; the parser skips
+    /// the block after the rule has spoken.
+    case anything
 }
 
 /// What a keyword means inside one kind of block: its shape and the setter that applies it.
@@ -20,6 +23,13 @@ struct KeywordRule<Target>: Sendable {
     /// A keyword with no value (`nopreempt`).
     static func flag(_ apply: @escaping @Sendable (inout Target) -> Void) -> KeywordRule {
         KeywordRule(shape: .values(minimum: 0, maximum: 0), once: true) { target, _, _ in apply(&target) }
+    }
+
+    /// A keepalived keyword we accept without acting on it: one warning each time it is written.
+    static func unimplemented(_ why: UnimplementedKeyword) -> KeywordRule {
+        KeywordRule(shape: .anything, once: false) { _, statement, context in
+            context.warning(statement.location, why.message(for: statement.keyword))
+        }
     }
 
     static func block(once: Bool = false,
@@ -133,4 +143,28 @@ func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
         swap(&previous, &current)
     }
     return a.isEmpty ? b.count : previous[b.count]
+}
+
+/// Why a keepalived keyword is accepted and not acted on, said once each time it is written.
+enum UnimplementedKeyword: Sendable {
+    /// Meaningless here: swiftkeepalived is one process, has no SNMP agent, no D-Bus interface, …
+    case noEffect(String)
+    /// keepalived acts on it and swiftkeepalived does not yet.
+    case notSupportedYet(String)
+
+    func message(for keyword: String) -> String {
+        switch self {
+        case .noEffect(let reason): "'\(keyword)' has no effect in swiftkeepalived (\(reason)); ignored"
+        case .notSupportedYet(let reason): "'\(keyword)' is not supported yet in swiftkeepalived (\(reason)); ignored"
+        }
+    }
+
+    /// A table part: each group's keywords, each with its group's reason.
+    static func rules<Target>(_ groups: KeyValuePairs<UnimplementedKeyword, [String]>) -> [String: KeywordRule<Target>] {
+        var rules: [String: KeywordRule<Target>] = [:]
+        for (why, keywords) in groups {
+            for keyword in keywords { rules[keyword] = .unimplemented(why) }
+        }
+        return rules
+    }
 }

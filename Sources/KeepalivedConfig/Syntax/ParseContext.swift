@@ -133,6 +133,9 @@ struct ParseContext {
                 return
             }
             rule.apply(&target, statement, &self)
+        case .anything:
+            rule.apply(&target, statement, &self)
+            if statement.opensBlock { skipBlock() }
         case .values(let minimum, let maximum):
             if let maximum, statement.arguments.count > maximum {
                 splitOrReject(statement, maximum: maximum, into: &target, table: table, seen: &seen, block: block)
@@ -179,20 +182,23 @@ struct ParseContext {
 }
 
 /// The settings a block has seen so far, by their position in the block's table. A bit set:
-/// every block of a config gets one, and it must cost no allocation.
+/// every block of a config gets one, and it must cost no allocation. 256 bits: global_defs,
+/// with keepalived's keywords that we accept without acting on them, has about 160.
 struct SeenKeywords {
-    private var bits: (UInt64, UInt64) = (0, 0)
+    private var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     /// Records `index`; false when it was already there.
     mutating func insert(_ index: Int) -> Bool {
         let bit = UInt64(1) << UInt64(index & 63)
-        if index < 64 {
-            defer { bits.0 |= bit }
-            return bits.0 & bit == 0
+        let word: UInt64
+        switch index >> 6 {
+        case 0: word = bits.0; bits.0 |= bit
+        case 1: word = bits.1; bits.1 |= bit
+        case 2: word = bits.2; bits.2 |= bit
+        case 3: word = bits.3; bits.3 |= bit
+        default: return true
         }
-        guard index < 128 else { return true }
-        defer { bits.1 |= bit }
-        return bits.1 & bit == 0
+        return word & bit == 0
     }
 }
 

@@ -106,7 +106,7 @@ struct Validator {
             if let interval = instance.advertInterval, effectiveVersion(instance) == 2, interval != interval.rounded() || interval < 1 {
                 diagnostics.error(instance.location, "\(label): advert_int \(formatSeconds(interval)) is not a whole number of seconds, which VRRPv2 adverts cannot carry (use 'version 3' for fractions)")
             }
-            if instance.virtualIPAddresses.isEmpty && instance.excludedIPAddresses.isEmpty {
+            if instance.virtualIPAddresses.isEmpty && instance.excludedIPAddresses.isEmpty && !instance.allowsNoVirtualAddresses {
                 diagnostics.warning(instance.location, "\(label) has no virtual_ipaddress: it will elect a master but move no address")
             }
             if instance.noPreempt && instance.state == .master {
@@ -173,6 +173,9 @@ struct Validator {
         }
         if instance.virtualIPAddresses.isEmpty {
             diagnostics.error(instance.location, "\(label): strict mode (vrrp_strict) needs at least one virtual_ipaddress")
+        }
+        if instance.allowsNoVirtualAddresses {
+            diagnostics.warning(instance.location, "\(label): strict mode (vrrp_strict) does not allow no_virtual_ipaddress; it is ignored, as keepalived does")
         }
         if instance.preemptDelay != nil {
             diagnostics.warning(instance.location, "\(label): strict mode (vrrp_strict) does not support preempt_delay; it is ignored, as keepalived does")
