@@ -44,14 +44,20 @@ final class OtherCheckerKeywordTests: XCTestCase {
     }
 
     func testPingAndSMTPChecks() {
-        let found = checkers("PING_CHECK {\n retry 4\n }\n ICMP_CHECK {\n }\n SMTP_CHECK {\n helo_name \"foo.bar.com\"\n host {\n connect_ip 172.16.1.11\n }\n host {\n connect_ip 192.168.155.10\n connect_port 2525\n bindto 172.16.1.2\n }\n }",
+        let found = checkers("PING_CHECK {\n retry 4\n }\n ICMP_CHECK {\n }\n SMTP_CHECK {\n helo_name \"foo.bar.com\"\n retry 2\n host {\n connect_ip 172.16.1.11\n }\n host {\n connect_ip 192.168.155.10\n connect_port 2525\n bindto 172.16.1.2\n retry 5\n }\n }\n SMTP_CHECK {\n connect_timeout 3\n host {\n connect_ip 172.16.1.12\n }\n }",
                              port: 25)
-        XCTAssertEqual(found.map(\.kind.keyword), ["PING_CHECK", "PING_CHECK", "SMTP_CHECK"])
+        // Hosts become checkers of their own; an SMTP_CHECK with a connection setting of its own keeps it.
+        XCTAssertEqual(found.map(\.kind.keyword), ["PING_CHECK", "PING_CHECK", "SMTP_CHECK", "SMTP_CHECK", "SMTP_CHECK", "SMTP_CHECK"])
         guard case .smtpCheck(let smtp) = found[2].kind else { return XCTFail("\(found)") }
         XCTAssertEqual(smtp.heloName, "foo.bar.com")
-        XCTAssertEqual(smtp.hosts.map(\.connectIP), [IPAddress("172.16.1.11"), IPAddress("192.168.155.10")])
-        XCTAssertEqual(smtp.hosts[1].connectPort, 2525)
-        XCTAssertEqual(smtp.hosts[1].bindTo, IPAddress("172.16.1.2"))
+        XCTAssertEqual(found[2...].map(\.connectIP), [IPAddress("172.16.1.11"), IPAddress("192.168.155.10"), nil, IPAddress("172.16.1.12")])
+        XCTAssertEqual(found[3].connectPort, 2525)
+        XCTAssertEqual(found[3].bindTo, IPAddress("172.16.1.2"))
+        XCTAssertEqual(found[2].timing.retry, 2)
+        XCTAssertEqual(found[3].timing.retry, 5, "a host's own setting wins")
+        XCTAssertEqual(found[5].timing.connectTimeout, 3)
+        let result = parse("virtual_server 192.0.2.1 25 {\n protocol TCP\n real_server 198.51.100.1 25 {\n SMTP_CHECK {\n host {\n connect_ip 192.0.2.9\n }\n }\n }\n}\n")
+        assertDiagnostic(result, .warning, line: 5, contains: "The SMTP_CHECK host block is deprecated. Please define additional checkers.")
     }
 
     func testPortZeroWhereKeepalivedTakesIt() {

@@ -107,7 +107,7 @@ final class Checker: @unchecked Sendable {
         case .dnsCheck(let dns): query(dns, deadline: deadline)
         case .udpCheck(let udp): probe(udp, deadline: deadline)
         case .pingCheck: ping(deadline: deadline)
-        case .smtpCheck(let smtp): converse(smtp, host: 0, deadline: deadline)
+        case .smtpCheck(let smtp): converse(smtp, deadline: deadline)
         case .fileCheck: break
         }
     }

@@ -71,24 +71,17 @@ extension Checker {
         }
     }
 
-    /// Holds the dialogue with the server (or its `host { }` blocks one after the other; all must pass).
-    func converse(_ smtp: SMTPCheck, host index: Int, deadline: Instant) {
-        let hosts = smtp.hosts.isEmpty ? [endpoint] : smtp.hosts.map { host in
-            CheckEndpoint(address: host.connectIP ?? endpoint.address, port: host.connectPort ?? endpoint.port,
-                          bindAddress: host.bindTo ?? endpoint.bindAddress, bindPort: host.bindPort ?? endpoint.bindPort,
-                          bindInterface: host.bindInterface ?? endpoint.bindInterface, mark: host.fwmark ?? endpoint.mark)
-        }
-        guard index < hosts.count else { return record(success: true) }
-        let host = hosts[index]
-        let dialogue = SMTPDialogue(heloName: smtp.heloName ?? Self.localHostName)
-        connection = ConnectionDriver(io: context.io, endpoint: host, tls: nil, serverName: nil, request: nil, hashBody: false,
+    /// Holds the dialogue with the server (or the checker's connect_ip and port).
+    func converse(_ smtp: SMTPCheck, deadline: Instant) {
+        let dialogue = SMTPDialogue(heloName: smtp.heloName ?? SMTPCheck.defaultHeloName)
+        connection = ConnectionDriver(io: context.io, endpoint: endpoint, tls: nil, serverName: nil, request: nil, hashBody: false,
                                       smtp: dialogue, timeout: connectTimeout, deadline: deadline) { [weak self] outcome in
             guard let self else { return }
             connection = nil
             switch outcome {
-            case .connected: converse(smtp, host: index + 1, deadline: deadline)
+            case .connected: record(success: true)
             case .failed(let reason):
-                let address = host.address.family == .inet6 ? "[\(host.address)]:\(host.port)" : "\(host.address):\(host.port)"
+                let address = endpoint.address.family == .inet6 ? "[\(endpoint.address)]:\(endpoint.port)" : "\(endpoint.address):\(endpoint.port)"
                 record(success: false, reason: "SMTP_CHECK on service \(serverName) host \(address) failed: \(reason)")
             }
         }
@@ -109,13 +102,6 @@ extension Checker {
     /// Echo requests of this process carry its number, as ping's do: on a raw socket, replies
     /// to other programs' pings are then told apart.
     static let pingIdentifier = UInt16(truncatingIfNeeded: getpid())
-
-    /// keepalived says HELO with the host's name when no helo_name is set.
-    static let localHostName: String = {
-        var name = [CChar](repeating: 0, count: 256)
-        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
-        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }()
 
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)

@@ -6,6 +6,8 @@ struct CheckerDraft: Sendable {
     var dns = DNSCheck()
     var udp = UDPCheck()
     var smtp = SMTPCheck()
+    /// SMTP_CHECK's deprecated `host { }` blocks, as checkers.
+    var smtpHosts: [HealthChecker] = []
     var file = FileCheck()
 
     enum Kind { case httpGet, sslGet, tcpCheck, miscCheck, dnsCheck, udpCheck, pingCheck, smtpCheck, fileCheck }
@@ -176,6 +178,6 @@ extension ParseContext {
         }
         var draft = CheckerDraft(checker: HealthChecker(kind: placeholder, location: statement.location))
         parseBlock(opener: statement, into: &draft, table: CheckerDraft.table(for: kind))
-        server.checkers.append(draft.finished)
+        server.checkers += CheckerDraft.expand(draft.finished, hosts: draft.smtpHosts)
     }
 }

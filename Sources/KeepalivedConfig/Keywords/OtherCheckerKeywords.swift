@@ -43,29 +43,39 @@ extension CheckerDraft {
         "helo_name": .values(1, 1) { draft, statement, _ in draft.smtp.heloName = statement.arguments[0] },
         "host": .block { draft, statement, context in
             guard context.noArguments(statement) else { return }
-            var host = SMTPHost(location: statement.location)
-            context.parseBlock(opener: statement, into: &host, table: SMTPHost.keywords)
-            draft.smtp.hosts.append(host)
+            context.warning(statement.location, "The SMTP_CHECK host block is deprecated. Please define additional checkers.")
+            var host = CheckerDraft(checker: HealthChecker(kind: .smtpCheck(SMTPCheck()), location: statement.location))
+            context.parseBlock(opener: statement, into: &host, table: hostTable)
+            draft.smtpHosts.append(host.checker)
         },
     ]
-}
 
-extension SMTPHost {
-    static let keywords = KeywordTable<SMTPHost>("host", [
-        "connect_ip": .values(1, 1) { host, statement, context in host.connectIP = context.address(statement) ?? host.connectIP },
-        "connect_port": .values(1, 1) { host, statement, context in
-            host.connectPort = context.port(statement, at: 0, what: "connect_port") ?? host.connectPort
-        },
-        "bindto": .values(1, 1) { host, statement, context in host.bindTo = context.address(statement) ?? host.bindTo },
-        "bind_port": .values(1, 1) { host, statement, context in
-            host.bindPort = context.port(statement, at: 0, what: "bind_port") ?? host.bindPort
-        },
-        "bind_if": .values(1, 1) { host, statement, _ in host.bindInterface = statement.arguments[0] },
-        "fwmark": .values(1, 1) { host, statement, context in
-            guard let mark = context.integer(statement, in: 1...Int(UInt32.max)) else { return }
-            host.fwmark = UInt32(mark)
-        },
-    ])
+    /// A `host { }` takes what any connecting checker does.
+    private static let hostTable = KeywordTable<CheckerDraft>("host", deprecated: CheckTiming.deprecatedSpellings, timingRules, generalRules, connectionRules)
+
+    /// The checkers an SMTP_CHECK with `host { }` blocks stands for, keepalived's way: its own
+    /// connection (the real server) when it sets any connection option or has no hosts, then
+    /// one per host, each host's settings over the SMTP_CHECK's.
+    static func expand(_ main: HealthChecker, hosts: [HealthChecker]) -> [HealthChecker] {
+        guard !hosts.isEmpty else { return [main] }
+        let ownConnection = main.connectIP != nil || main.connectPort != nil || main.bindTo != nil || main.bindPort != nil
+            || main.bindInterface != nil || main.fwmark != nil || main.timing.connectTimeout != nil
+        let derived = hosts.map { host in
+            var checker = main
+            checker.location = host.location
+            checker.connectIP = host.connectIP ?? main.connectIP
+            checker.connectPort = host.connectPort ?? main.connectPort
+            checker.bindTo = host.bindTo ?? main.bindTo
+            checker.bindPort = host.bindPort ?? main.bindPort
+            checker.bindInterface = host.bindInterface ?? main.bindInterface
+            checker.fwmark = host.fwmark ?? main.fwmark
+            checker.alpha = host.alpha ?? main.alpha
+            checker.logAllFailures = host.logAllFailures ?? main.logAllFailures
+            checker.timing = host.timing.overriding(main.timing)
+            return checker
+        }
+        return ownConnection ? [main] + derived : derived
+    }
 }
 
 /// Domain names as a DNS query carries them.

@@ -96,26 +96,13 @@ public struct UDPCheck: Sendable, Hashable {
     public init() {}
 }
 
-/// One `host { }` of an SMTP_CHECK: where the dialogue is held.
-public struct SMTPHost: Sendable, Hashable {
-    public var connectIP: IPAddress?
-    public var connectPort: Int?
-    public var bindTo: IPAddress?
-    public var bindPort: Int?
-    public var bindInterface: String?
-    public var fwmark: UInt32?
-    public var location: SourceLocation
-
-    public init(location: SourceLocation) {
-        self.location = location
-    }
-}
-
-/// `SMTP_CHECK`: banner 220, `HELO helo_name`, 250, `QUIT`, on the real server (or the checker's
-/// connect_ip) and on every `host { }`; all must pass.
+/// `SMTP_CHECK`: banner 220, `HELO helo_name`, 250, `QUIT`. The deprecated `host { }` blocks
+/// become checkers of their own when the file is read, as keepalived makes them.
 public struct SMTPCheck: Sendable, Hashable {
     public var heloName: String?
-    public var hosts: [SMTPHost] = []
+
+    /// keepalived's HELO name when none is given.
+    public static let defaultHeloName = "smtpchecker.keepalived.org"
 
     public init() {}
 }

@@ -412,17 +412,7 @@ struct DumpWriter {
                 w.optional("min_reply_length", udp.minReplyLength.map(String.init))
                 w.optional("max_reply_length", udp.maxReplyLength.map(String.init))
             case .smtpCheck(let smtp):
-                w.optional("helo_name", smtp.heloName.map(w.quoted))
-                for host in smtp.hosts {
-                    w.block("host") { w in
-                        w.optional("connect_ip", host.connectIP.map(\.description))
-                        w.optional("connect_port", host.connectPort.map(String.init))
-                        w.optional("bindto", host.bindTo.map(\.description))
-                        w.optional("bind_port", host.bindPort.map(String.init))
-                        w.optional("bind_if", host.bindInterface)
-                        w.optional("fwmark", host.fwmark.map(String.init))
-                    }
-                }
+                w.value("helo_name", smtp.heloName.map(w.quoted), default: SMTPCheck.defaultHeloName)
             }
         }
     }

@@ -312,7 +312,6 @@ struct Validator {
     private mutating func checkPort(of checker: HealthChecker, real: RealServer, server: VirtualServer) {
         switch checker.kind {
         case .miscCheck, .pingCheck, .fileCheck: return
-        case .smtpCheck(let smtp) where !smtp.hosts.isEmpty && smtp.hosts.allSatisfy({ $0.connectPort != nil }): return
         default: break
         }
         if checker.connectPort == nil && real.effectivePort(in: server) == 0 {
