@@ -24,11 +24,12 @@ extension IPVSKernelTests {
         _ = run("/usr/sbin/ip", ["link", "set", "lo", "up"])
         for address in addresses { _ = run("/usr/sbin/ip", ["addr", "add", "\(address)/32", "dev", "lo"]) }
         defer { for address in addresses { _ = run("/usr/sbin/ip", ["addr", "del", "\(address)/32", "dev", "lo"]) } }
+        func step(_ text: String) { FileHandle.standardError.write(Data("[other checkers] \(text)\n".utf8)) }
         let flag = directory.appendingPathComponent("maintenance").path
         try "0\n".write(toFile: flag, atomically: true, encoding: .utf8)
 
         var servers: [String: Process] = [:]
-        defer { for server in servers.values where server.isRunning { server.terminate(); server.waitUntilExit() } }
+        defer { for server in servers.values { kill(server.processIdentifier, SIGKILL) } }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("LabTests/check_servers.py").path
         let commands: [String: [String]] = [
@@ -47,19 +48,24 @@ extension IPVSKernelTests {
             try process.run()
             servers[address] = process
         }
-        func stopServer(_ address: String) {
-            guard let server = servers[address] else { return }
-            server.terminate()
-            let deadline = Date().addingTimeInterval(5)
-            while server.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
-            server.waitUntilExit()
+        // Gone means gone or a zombie: Foundation's waitUntilExit did not always see these
+        // servers end inside the VM, and the test hung there.
+        func hasEnded(_ pid: Int32) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
         }
-        func step(_ text: String) { print("[other checkers] \(text)") }
+        func stopServer(_ address: String) {
+            guard let pid = servers[address]?.processIdentifier else { return }
+            kill(pid, SIGTERM)
+            let deadline = Date().addingTimeInterval(5)
+            while !hasEnded(pid) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if !hasEnded(pid) { kill(pid, SIGKILL) }
+        }
         func control(_ line: String) {
             let answer = run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/9001; echo '\(line)' >&3; read -r answer <&3; echo $answer"])
             XCTAssertEqual(answer.trimmingCharacters(in: .whitespacesAndNewlines), "ok", line)
         }
+        step("starting the servers")
         for address in commands.keys { try startServer(address) }
         Thread.sleep(forTimeInterval: 1.5)
 
@@ -146,7 +152,7 @@ extension IPVSKernelTests {
             XCTAssertEqual(live(), expected, what)
         }
         let all = Set(addresses)
-        var tables: [String] = []
+        var tables: [IPVSTable] = []
         var logs: [String] = []
         for (program, arguments) in checkerDaemons(config: configPath, directory: directory) {
             let logPath = directory.appendingPathComponent("\(URL(fileURLWithPath: program).lastPathComponent).log").path
@@ -159,8 +165,10 @@ extension IPVSKernelTests {
             try daemon.run()
             step("\(program) started")
             waitFor(all, "\(program): every healthy server in the table")
+            step("\(program): table \(live().sorted())")
             Thread.sleep(forTimeInterval: 1.5)
-            tables.append(try ipvsadm())
+            // Read over netlink: the kernel's own table, services, destinations and weights.
+            tables.append(try netlink.table())
             for address in [dns, udp, smtp] {
                 step("\(program): stopping \(address)")
                 stopServer(address)
