@@ -16,7 +16,10 @@ enum KernelObjectText {
         text += " dev \(device) scope \(vip.scope?.rawValue ?? "global")"
         if let label = vip.label { text += " label \(label)" }
         if let peer = vip.peer { text += " peer \(peer)/\(vip.effectivePrefixLength)" }
-        return text
+        if vip.noTrack { text += " no_track" }
+        if vip.address.family == .inet6 { text += " preferred_lft forever" }
+        // keepalived describes the address after putting it back, so it reads as set.
+        return text + " set"
     }
 
     static func route(_ route: VirtualRoute) -> String {
