@@ -170,6 +170,7 @@ final class StaticStateKeywordTests: XCTestCase {
             inet6 default via 2001:db8::1 dev lan0 metric 10 protocol static no_track
             203.0.113.0/24 dev lan0 tos 0x10 onlink mtu lock 1400 priority 7
             throw 192.0.2.128/25 table 150
+            default via 2001:db8::2 table 151
         }
         """)
         XCTAssertEqual(result.diagnostics.errors.map(\.description), [])
@@ -184,6 +185,7 @@ final class StaticStateKeywordTests: XCTestCase {
         XCTAssertEqual(routes[3].metric, 7)
         assertDiagnostic(result, .warning, line: 5, contains: "route option 'mtu' is not supported yet; ignored")
         XCTAssertEqual(routes[4].type, .throw)
+        XCTAssertEqual(routes[5].destination, IPPrefix(address: .v6(0, 0), length: 0), "default takes the gateway's family")
     }
 
     func testRouteErrorsAtTheirLines() {

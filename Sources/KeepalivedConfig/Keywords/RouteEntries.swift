@@ -114,7 +114,10 @@ extension ParseContext {
                 guard let destination = routeDestination(text, family: family) else {
                     return fail(isDestination(text) ? "invalid route destination \(text)" : "unknown route keyword \(text)")
                 }
-                guard agree(destination.address.family) else { return fail("Cannot mix IPv4 and IPv6 addresses for route (\(text))") }
+                // `default` takes the family the rest of the line gives it.
+                if !["default", "all", "any"].contains(text) {
+                    guard agree(destination.address.family) else { return fail("Cannot mix IPv4 and IPv6 addresses for route (\(text))") }
+                }
                 route.destination = destination
                 hasDestination = true
             }
