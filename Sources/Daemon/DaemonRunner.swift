@@ -86,13 +86,14 @@ final class RunningDaemon: @unchecked Sendable {
     }
 
     /// Starts the parts the configuration has work for; a reload that brings the first virtual
-    /// server or VRRP instance starts that part then. A VRRP part that cannot start ends the
+    /// server, VRRP instance or static address, route or rule starts that part then. A VRRP part that cannot start ends the
     /// daemon at start-up, but not a running daemon on reload: that keeps what it runs.
     func startParts(_ configuration: KeepalivedConfiguration, reloading: Bool = false) {
         if options.runChecker && checks == nil && !configuration.virtualServers.isEmpty {
             startCheckers(configuration)
         }
-        if options.runVRRP && vrrp == nil && !configuration.vrrpInstances.isEmpty {
+        // keepalived runs its VRRP process for static addresses, routes and rules too.
+        if options.runVRRP && vrrp == nil && configuration.hasVRRPConfiguration {
             do {
                 let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: vrrpLogger)
                 self.vrrp = vrrp

@@ -10,10 +10,6 @@ final class KeepalivedKeywordCoverageTests: XCTestCase {
     /// The merge of those branches is to empty this list. An entry covers its path and every
     /// path below it.
     static let implementedElsewhere: [String] = [
-        "static_ipaddress",
-        "static_routes",
-        "static_rules",
-        "vrrp_instance virtual_rules",
         "net_namespace",
         "global_defs notify_fifo",
         "global_defs notify_fifo_script",

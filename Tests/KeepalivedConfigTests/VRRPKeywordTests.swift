@@ -178,13 +178,16 @@ final class VRRPKeywordTests: XCTestCase {
     }
 
     func testVirtualRoutes() {
-        let routes = parseClean(instance("""
+        let result = parse(instance("""
         virtual_routes {
             src 192.0.2.10 to 198.51.100.0/24 via 192.0.2.1 dev lan0 scope link table 100 metric 5
             203.0.113.0/24 gw 192.0.2.1 no_track
             blackhole 203.0.113.128/25
         }
-        """)).vrrpInstances[0].virtualRoutes
+        """))
+        XCTAssertEqual(result.diagnostics.errors.map(\.description), [])
+        assertDiagnostic(result, .warning, line: 6, contains: "\"gw\" for routes is deprecated. Please use \"via\"")
+        let routes = result.configuration.vrrpInstances[0].virtualRoutes
         XCTAssertEqual(routes[0].source, IPAddress("192.0.2.10"))
         XCTAssertEqual(routes[0].destination.description, "198.51.100.0/24")
         XCTAssertEqual(routes[0].via, IPAddress("192.0.2.1"))

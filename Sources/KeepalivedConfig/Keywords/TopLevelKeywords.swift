@@ -33,6 +33,24 @@ extension KeepalivedConfiguration {
             server.realServers.trimCapacity()
             config.virtualServers.append(server)
         },
+        "static_ipaddress": .block { config, statement, context in
+            guard context.noArguments(statement) else { return }
+            context.parseList(opener: statement) { entry, context in
+                if let address = context.virtualIPAddress(entry) { config.staticAddresses.append(address) }
+            }
+        },
+        "static_routes": .block { config, statement, context in
+            guard context.noArguments(statement) else { return }
+            context.parseList(opener: statement) { entry, context in
+                if let route = context.virtualRoute(entry) { config.staticRoutes.append(route) }
+            }
+        },
+        "static_rules": .block { config, statement, context in
+            guard context.noArguments(statement) else { return }
+            context.parseList(opener: statement) { entry, context in
+                if let rule = context.routingRule(entry) { config.staticRules.append(rule) }
+            }
+        },
         "SSL": .block { config, statement, context in
             guard context.noArguments(statement) else { return }
             var ssl = config.ssl ?? SSLSettings(location: statement.location)

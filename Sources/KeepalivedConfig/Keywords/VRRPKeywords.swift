@@ -136,6 +136,11 @@ extension VRRPInstance {
             }
         },
         "no_virtual_ipaddress": .flag { $0.allowsNoVirtualAddresses = true },
+        "virtual_rules": .block { instance, statement, context in
+            context.parseList(opener: statement) { entry, context in
+                if let rule = context.routingRule(entry) { instance.virtualRules.append(rule) }
+            }
+        },
         "unicast_src_ip": .values(1, 1) { instance, statement, context in
             instance.unicastSourceIP = context.address(statement) ?? instance.unicastSourceIP
         },

@@ -4,7 +4,7 @@ extension ParseContext {
     /// Options of `ip address add` that keepalived accepts and we do not act on yet.
     private static let unsupportedAddressOptions: [String: Bool] = [
         "home": false, "-nodad": false, "mngtmpaddr": false, "noprefixroute": false, "autojoin": false,
-        "use_vmac": false, "preferred_lft": true,
+        "use_vmac": false, "preferred_lft": true, "track_group": true,
     ]
 
     /// `ADDRESS[/PREFIX] [brd A] [dev IF] [scope S] [label L] [peer A] [no_track] …`
@@ -59,76 +59,6 @@ extension ParseContext {
             return nil
         }
         return scope
-    }
-
-    /// `[src A] [to] PREFIX [via|gw A] [dev IF] [scope S] [table N] [metric N] [no_track]`, or
-    /// `blackhole|unreachable|prohibit PREFIX …`.
-    mutating func virtualRoute(_ entry: Statement) -> VirtualRoute? {
-        var words = ([entry.keyword] + entry.arguments)[...]
-        var type = RouteType.unicast
-        var source: IPAddress?
-        var destination: IPPrefix?
-        var route: VirtualRoute?
-        if let first = words.first, let special = RouteType(rawValue: first), special != .unicast {
-            type = special
-            words.removeFirst()
-        }
-        while let word = words.popFirst() {
-            let needsValue = ["src", "to", "via", "gw", "dev", "scope", "table", "metric", "or"].contains(word)
-            if needsValue && words.isEmpty {
-                error(entry.location, "'\(word)' needs a value in virtual route")
-                return nil
-            }
-            switch word {
-            case "src":
-                guard let address = IPAddress(words.removeFirst()) else {
-                    error(entry.location, "virtual route src must be an address")
-                    return nil
-                }
-                source = address
-            case "no_track": route?.noTrack = true
-            case "via", "gw", "dev", "scope", "table", "metric", "or":
-                guard route != nil else {
-                    error(entry.location, "virtual route: '\(word)' comes before the destination")
-                    return nil
-                }
-                let value = words.removeFirst()
-                switch word {
-                case "via", "gw":
-                    guard let via = IPAddress(value) else {
-                        error(entry.location, "virtual route \(word) '\(value)' is not an address")
-                        return nil
-                    }
-                    route?.via = via
-                case "dev": route?.device = value
-                case "scope":
-                    guard let scope = addressScope(value, entry) else { return nil }
-                    route?.scope = scope
-                case "table", "metric":
-                    guard let number = Int(value), number >= 0, number <= Int(UInt32.max) else {
-                        error(entry.location, "virtual route \(word) must be a whole number, not '\(value)'")
-                        return nil
-                    }
-                    if word == "table" { route?.table = number } else { route?.metric = number }
-                default:
-                    warning(entry.location, "multipath routes ('or') are not supported yet; the alternative gateway is ignored")
-                }
-            default:
-                guard destination == nil else {
-                    error(entry.location, "unknown virtual route option '\(word)'")
-                    return nil
-                }
-                let text = word == "to" ? words.removeFirst() : word
-                guard let (address, length) = prefixedAddress(text, entry) else { return nil }
-                destination = IPPrefix(address: address, length: length ?? address.maximumPrefixLength)
-                route = VirtualRoute(type: type, destination: destination!, source: source, location: entry.location)
-            }
-        }
-        guard let route else {
-            error(entry.location, "virtual route without a destination")
-            return nil
-        }
-        return route
     }
 
     /// `ADDRESS [min_ttl N] [max_ttl N]`.

@@ -10,8 +10,18 @@ public struct KeepalivedConfiguration: Sendable {
     public var virtualServerGroups: [VirtualServerGroup] = []
     public var virtualServers: [VirtualServer] = []
     public var ssl: SSLSettings?
+    /// `static_ipaddress`, `static_routes`, `static_rules`: set by the VRRP part for as long as it
+    /// runs, whatever the instances' states.
+    public var staticAddresses: [VirtualIPAddress] = []
+    public var staticRoutes: [VirtualRoute] = []
+    public var staticRules: [RoutingRule] = []
 
     public init() {}
+
+    /// keepalived runs its VRRP process for instances and for static addresses, routes or rules.
+    public var hasVRRPConfiguration: Bool {
+        !vrrpInstances.isEmpty || !staticAddresses.isEmpty || !staticRoutes.isEmpty || !staticRules.isEmpty
+    }
 
     /// `virtual_server group NAME` looks groups up by name; the first of a duplicated name wins.
     public var virtualServerGroupsByName: [String: VirtualServerGroup] {

@@ -104,22 +104,51 @@ public struct VirtualIPAddress: Sendable, Hashable {
     public var effectivePrefixLength: Int { prefixLength ?? address.maximumPrefixLength }
 }
 
-public enum RouteType: String, Sendable {
-    case unicast, blackhole, unreachable, prohibit
+public enum RouteType: String, Sendable, CaseIterable {
+    case unicast, blackhole, unreachable, prohibit, `throw`
 }
 
-/// One line of `virtual_routes`.
+/// One gateway of a multipath route: a `nexthop` entry, or one of the two gateways of `via A or B`.
+public struct RouteNexthop: Sendable, Hashable {
+    public var via: IPAddress?
+    public var device: String?
+    /// 1-256, as `ip route` takes it; nil is the kernel's 1.
+    public var weight: Int?
+    public var onlink = false
+
+    public init(via: IPAddress? = nil, device: String? = nil, weight: Int? = nil, onlink: Bool = false) {
+        self.via = via
+        self.device = device
+        self.weight = weight
+        self.onlink = onlink
+    }
+}
+
+/// One line of `virtual_routes` or `static_routes`.
 public struct VirtualRoute: Sendable, Hashable {
     public var type: RouteType = .unicast
     public var destination: IPPrefix
+    /// The preferred source (`src`).
     public var source: IPAddress?
     public var via: IPAddress?
     public var device: String?
     public var scope: AddressScope?
     public var table: Int?
     public var metric: Int?
+    public var tos: Int?
+    /// `protocol` as written; it applies only with `no_track` (a tracked route carries keepalived's 18).
+    public var protocolNumber: Int?
+    public var onlink = false
+    /// Multipath: `nexthop …` entries, or the two gateways of `via A or B`. Empty for one path.
+    public var nexthops: [RouteNexthop] = []
     public var noTrack = false
     public var location: SourceLocation
+
+    /// keepalived marks the routes it tracks with protocol 18 ("keepalived" in rt_protos).
+    public static let keepalivedProtocol = 18
+
+    /// The protocol the kernel gets: 18 unless the route is not tracked and names another.
+    public var effectiveProtocol: Int { noTrack ? (protocolNumber ?? Self.keepalivedProtocol) : Self.keepalivedProtocol }
 }
 
 public struct UnicastPeer: Sendable, Hashable {
@@ -143,6 +172,7 @@ public struct VRRPInstance: Sendable, Hashable {
     public var virtualIPAddresses: [VirtualIPAddress] = []
     public var excludedIPAddresses: [VirtualIPAddress] = []
     public var virtualRoutes: [VirtualRoute] = []
+    public var virtualRules: [RoutingRule] = []
     public var unicastSourceIP: IPAddress?
     public var unicastPeers: [UnicastPeer] = []
     public var multicastDestination: IPAddress?

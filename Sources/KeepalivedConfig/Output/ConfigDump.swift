@@ -4,6 +4,7 @@ public enum ConfigDump {
     public static func render(_ configuration: KeepalivedConfiguration) -> String {
         var writer = DumpWriter()
         writer.globalDefs(configuration.globalDefs)
+        writer.staticState(configuration)
         configuration.vrrpScripts.forEach { writer.script($0) }
         configuration.trackFiles.forEach { writer.trackFile($0) }
         configuration.trackProcesses.forEach { writer.trackProcess($0) }
@@ -187,14 +188,71 @@ struct DumpWriter {
         var words: [String] = []
         if route.type != .unicast { words.append(route.type.rawValue) }
         if let source = route.source { words += ["src", "\(source)"] }
-        words.append("\(route.destination)")
+        words.append(route.destination.length == 0 ? (route.destination.address.family == .inet6 ? "inet6 default" : "default")
+                     : "\(route.destination)")
         if let via = route.via { words += ["via", "\(via)"] }
         if let device = route.device { words += ["dev", device] }
         if let scope = route.scope { words += ["scope", scope.rawValue] }
         if let table = route.table { words += ["table", "\(table)"] }
         if let metric = route.metric { words += ["metric", "\(metric)"] }
+        if let tos = route.tos { words += ["tos", "\(tos)"] }
+        if let number = route.protocolNumber { words += ["protocol", "\(number)"] }
+        if route.onlink { words.append("onlink") }
         if route.noTrack { words.append("no_track") }
+        for hop in route.nexthops {
+            words.append("nexthop")
+            if let via = hop.via { words += ["via", "\(via)"] }
+            if let device = hop.device { words += ["dev", device] }
+            if let weight = hop.weight { words += ["weight", "\(weight)"] }
+            if hop.onlink { words.append("onlink") }
+        }
         return words.joined(separator: " ")
+    }
+
+    /// A rule line; a preference keepalived assigned is written, marked as such.
+    func ruleLine(_ rule: RoutingRule) -> String {
+        var words: [String] = []
+        if rule.family == .inet6 && rule.from == nil && rule.to == nil { words.append("inet6") }
+        if rule.invert { words.append("not") }
+        if let from = rule.from { words += ["from", "\(from)"] }
+        if let to = rule.to { words += ["to", "\(to)"] }
+        words += ["preference", "\(rule.effectivePreference)"]
+        if let tos = rule.tos { words += ["tos", "\(tos)"] }
+        if let mark = rule.fwmark { words += ["fwmark", rule.fwmask.map { "\(mark)/\($0)" } ?? "\(mark)"] }
+        if let device = rule.inputInterface { words += ["iif", device] }
+        if let device = rule.outputInterface { words += ["oif", device] }
+        if let number = rule.ipProtocol { words += ["ipproto", "\(number)"] }
+        if let ports = rule.sourcePorts { words += ["sport", "\(ports.lowerBound)-\(ports.upperBound)"] }
+        if let ports = rule.destinationPorts { words += ["dport", "\(ports.lowerBound)-\(ports.upperBound)"] }
+        if let range = rule.uidRange { words += ["uidrange", "\(range.lowerBound)-\(range.upperBound)"] }
+        if let number = rule.protocolNumber { words += ["protocol", "\(number)"] }
+        if let realms = rule.realms { words += ["realms", "\(realms >> 16)/\(realms & 0xFFFF)"] }
+        if let length = rule.suppressPrefixLength { words += ["suppress_prefixlength", "\(length)"] }
+        if let group = rule.suppressInterfaceGroup { words += ["suppress_ifgroup", "\(group)"] }
+        if let tunnel = rule.tunnelID { words += ["tunnel-id", "\(tunnel)"] }
+        switch rule.action {
+        case .table(let table): words += rule.l3mdev ? ["l3mdev"] : ["table", "\(table)"]
+        case .goto(let target): words += ["goto", "\(target)"]
+        case .nop: words.append("nop")
+        case .blackhole: words.append("blackhole")
+        case .unreachable: words.append("unreachable")
+        case .prohibit: words.append("prohibit")
+        }
+        if rule.noTrack { words.append("no_track") }
+        let line = words.joined(separator: " ")
+        return rule.preference == nil ? line + "  # preference assigned" : line
+    }
+
+    mutating func staticState(_ configuration: KeepalivedConfiguration) {
+        if !configuration.staticAddresses.isEmpty {
+            block("static_ipaddress") { w in configuration.staticAddresses.forEach { w.line(w.addressLine($0)) } }
+        }
+        if !configuration.staticRoutes.isEmpty {
+            block("static_routes") { w in configuration.staticRoutes.forEach { w.line(w.routeLine($0)) } }
+        }
+        if !configuration.staticRules.isEmpty {
+            block("static_rules") { w in configuration.staticRules.forEach { w.line(w.ruleLine($0)) } }
+        }
     }
 
     mutating func instance(_ instance: VRRPInstance, defs: GlobalDefinitions) {
@@ -229,6 +287,9 @@ struct DumpWriter {
             w.flag("no_virtual_ipaddress", instance.allowsNoVirtualAddresses)
             if !instance.virtualRoutes.isEmpty {
                 w.block("virtual_routes") { w in instance.virtualRoutes.forEach { w.line(w.routeLine($0)) } }
+            }
+            if !instance.virtualRules.isEmpty {
+                w.block("virtual_rules") { w in instance.virtualRules.forEach { w.line(w.ruleLine($0)) } }
             }
             w.flag("nopreempt", instance.noPreempt)
             w.value("preempt_delay", instance.preemptDelay.map(formatSeconds), default: "0")

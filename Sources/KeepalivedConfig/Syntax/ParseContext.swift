@@ -10,6 +10,9 @@ struct ParseContext {
     /// Settings that were written but refused, by block: a required keyword with a bad value must
     /// not be reported a second time as missing.
     private(set) var rejectedSettings: Set<RejectedSetting> = []
+    /// The next preference keepalived hands a routing rule written without one, per family, in
+    /// the order rules are read (static and virtual alike).
+    var nextRulePreference: [AddressFamily: Int] = [:]
 
     init(reader: StatementReader) {
         self.reader = reader

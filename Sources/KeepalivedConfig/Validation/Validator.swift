@@ -24,6 +24,7 @@ struct Validator {
         checkTrackFiles()
         checkTrackProcesses()
         checkInstances()
+        checkStaticState()
         checkSyncGroups()
         checkVirtualServerGroups()
         checkVirtualServers()
@@ -199,6 +200,25 @@ struct Validator {
                     diagnostics.warning(vip.location, "\(label): interface \(device) of \(vip.address) does not exist on this host")
                 }
             }
+        }
+    }
+
+    /// Interfaces named by static and virtual routes and rules; a static address without `dev`.
+    private mutating func checkStaticState() {
+        for address in configuration.staticAddresses where address.device == nil {
+            diagnostics.warning(address.location, "static address \(address.address) has no 'dev'; it goes on the interface of the default route, as keepalived does")
+        }
+        guard let exists = interfaceCheck else { return }
+        var named: [(String, SourceLocation)] = configuration.staticAddresses.compactMap { address in address.device.map { ($0, address.location) } }
+        let routes = configuration.staticRoutes + configuration.vrrpInstances.flatMap(\.virtualRoutes)
+        for route in routes {
+            named += ([route.device] + route.nexthops.map(\.device)).compactMap { $0.map { ($0, route.location) } }
+        }
+        for rule in configuration.staticRules + configuration.vrrpInstances.flatMap(\.virtualRules) {
+            named += [rule.inputInterface, rule.outputInterface].compactMap { $0.map { ($0, rule.location) } }
+        }
+        for (interface, location) in named where !exists(interface) {
+            diagnostics.warning(location, "interface \(interface) does not exist on this host")
         }
     }
 

@@ -27,6 +27,22 @@ public struct NetworkInterface: Sendable, Equatable {
         return flags & Int32(IFF_UP) != 0 && flags & Int32(IFF_RUNNING) != 0
     }
 
+    /// The interface of the IPv4 default route (main table), where keepalived puts a static
+    /// address written without `dev`; nil without one.
+    public static func defaultRouteInterface() -> String? {
+        guard let file = fopen("/proc/net/route", "r") else { return nil }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        // Columns: Iface Destination Gateway Flags RefCnt Use Metric Mask …, in hex.
+        while getline(&line, &capacity, file) > 0, let line {
+            let columns = String(cString: line).split(whereSeparator: { $0 == "\t" || $0 == " " || $0 == "\n" })
+            if columns.count > 7, columns[1] == "00000000", columns[7] == "00000000" { return String(columns[0]) }
+        }
+        return nil
+    }
+
     private static func withInterfaceRequest<T>(_ name: String, request: UInt, _ read: (ifreq) -> T) throws -> T {
         let descriptor = try systemCall("socket(AF_INET, SOCK_DGRAM)") { socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         defer { close(descriptor) }

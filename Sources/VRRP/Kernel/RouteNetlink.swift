@@ -6,12 +6,11 @@ import CNetlink
 import KeepalivedConfig
 import DaemonCore
 
-/// Adds and removes addresses and routes through rtnetlink with libnl-route-3. All libnl
-/// pointers stay inside this type; callers see typed model values and `SystemError`s.
+/// Adds and removes addresses, routes and (in RuleNetlink.swift) rules through rtnetlink with
+/// libnl-route-3. All libnl pointers stay inside this type; callers see typed model values and
+/// `SystemError`s.
 public final class RouteNetlink: @unchecked Sendable {
-    private let socket: OpaquePointer
-    /// keepalived marks its routes with protocol 18 ("keepalived" in /etc/iproute2/rt_protos).
-    static let routeProtocol: UInt8 = 18
+    let socket: OpaquePointer
 
     public init() throws {
         guard let socket = nl_socket_alloc() else { throw SystemError("nl_socket_alloc", errno: ENOMEM) }
@@ -41,7 +40,7 @@ public final class RouteNetlink: @unchecked Sendable {
         (error as? SystemError).map { -$0.code == NLE_NOADDR || -$0.code == NLE_OBJ_NOTFOUND } ?? false
     }
 
-    private static func netlinkAddress(_ address: IPAddress, prefixLength: Int? = nil) -> OpaquePointer? {
+    static func netlinkAddress(_ address: IPAddress, prefixLength: Int? = nil) -> OpaquePointer? {
         let family = address.family == .inet ? AF_INET : AF_INET6
         let result = address.withNetworkBytes { nl_addr_build(family, $0.baseAddress, $0.count) }
         if let result, let prefixLength { nl_addr_set_prefixlen(result, Int32(prefixLength)) }
@@ -97,15 +96,23 @@ public final class RouteNetlink: @unchecked Sendable {
 
     // MARK: Routes
 
-    public func addRoute(_ route: VirtualRoute, interfaceIndex: Int32) throws {
+    /// `interfaceIndex` is the route's `dev`, or the interface it goes to when it names none
+    /// (nil: the kernel finds it from the gateway). Nexthops with their own `dev` use that.
+    public func addRoute(_ route: VirtualRoute, interfaceIndex: Int32?) throws {
         try changeRoute(route, interfaceIndex: interfaceIndex, add: true)
     }
 
-    public func removeRoute(_ route: VirtualRoute, interfaceIndex: Int32) throws {
+    public func removeRoute(_ route: VirtualRoute, interfaceIndex: Int32?) throws {
         try changeRoute(route, interfaceIndex: interfaceIndex, add: false)
     }
 
-    private func changeRoute(_ model: VirtualRoute, interfaceIndex: Int32, add: Bool) throws {
+    private static func interfaceIndex(_ name: String) throws -> Int32 {
+        let index = if_nametoindex(name)
+        guard index != 0 else { throw SystemError("if_nametoindex(\(name))", errno: errno) }
+        return Int32(index)
+    }
+
+    private func changeRoute(_ model: VirtualRoute, interfaceIndex: Int32?, add: Bool) throws {
         guard let route = rtnl_route_alloc() else { throw SystemError("rtnl_route_alloc", errno: ENOMEM) }
         defer { rtnl_route_put(route) }
         let family = model.destination.address.family == .inet ? AF_INET : AF_INET6
@@ -116,20 +123,23 @@ public final class RouteNetlink: @unchecked Sendable {
         _ = rtnl_route_set_family(route, UInt8(family))
         _ = rtnl_route_set_dst(route, destination)
         rtnl_route_set_table(route, UInt32(model.table ?? Int(RT_TABLE_MAIN.rawValue)))
-        rtnl_route_set_protocol(route, Self.routeProtocol)
+        rtnl_route_set_protocol(route, UInt8(model.effectiveProtocol))
         if let metric = model.metric { rtnl_route_set_priority(route, UInt32(metric)) }
+        if let tos = model.tos { rtnl_route_set_tos(route, UInt8(tos)) }
+        if model.onlink { rtnl_route_set_flags(route, UInt32(RTNH_F_ONLINK)) }
         let type: UInt8
         switch model.type {
         case .unicast: type = UInt8(RTN_UNICAST)
         case .blackhole: type = UInt8(RTN_BLACKHOLE)
         case .unreachable: type = UInt8(RTN_UNREACHABLE)
         case .prohibit: type = UInt8(RTN_PROHIBIT)
+        case .throw: type = UInt8(RTN_THROW)
         }
         _ = rtnl_route_set_type(route, type)
         if let scope = model.scope {
             rtnl_route_set_scope(route, UInt8(Self.scopeValue(scope)))
         } else {
-            let linkScope = model.type == .unicast && model.via == nil
+            let linkScope = model.type == .unicast && model.via == nil && model.nexthops.allSatisfy { $0.via == nil }
             rtnl_route_set_scope(route, UInt8(linkScope ? RT_SCOPE_LINK.rawValue : RT_SCOPE_UNIVERSE.rawValue))
         }
         var extras: [OpaquePointer] = []
@@ -138,16 +148,29 @@ public final class RouteNetlink: @unchecked Sendable {
             extras.append(value)
             _ = rtnl_route_set_pref_src(route, value)
         }
-        if model.type == .unicast {
-            guard let hop = rtnl_route_nh_alloc() else { throw SystemError("rtnl_route_nh_alloc", errno: ENOMEM) }
-            rtnl_route_nh_set_ifindex(hop, interfaceIndex)
-            if let via = model.via, let gateway = Self.netlinkAddress(via) {
-                extras.append(gateway)
-                rtnl_route_nh_set_gateway(hop, gateway)
-            }
-            rtnl_route_add_nexthop(route, hop)
+        guard model.type == .unicast else {
+            return try send(route, add: add, what: "route \(model.destination)")
         }
+        let hops = model.nexthops.isEmpty ? [RouteNexthop(via: model.via, device: model.device)] : model.nexthops
+        for hop in hops {
+            guard let next = rtnl_route_nh_alloc() else { throw SystemError("rtnl_route_nh_alloc", errno: ENOMEM) }
+            // The route owns its nexthops once added (freed with it).
+            rtnl_route_add_nexthop(route, next)
+            let index = try hop.device.map(Self.interfaceIndex) ?? interfaceIndex
+            if let index { rtnl_route_nh_set_ifindex(next, index) }
+            if let via = hop.via, let gateway = Self.netlinkAddress(via) {
+                extras.append(gateway)
+                rtnl_route_nh_set_gateway(next, gateway)
+            }
+            // The kernel counts weights from 0 (`ip route` prints hops + 1).
+            if let weight = hop.weight { rtnl_route_nh_set_weight(next, UInt8(weight - 1)) }
+            if hop.onlink { rtnl_route_nh_set_flags(next, UInt32(RTNH_F_ONLINK)) }
+        }
+        try send(route, add: add, what: "route \(model.destination)")
+    }
+
+    private func send(_ route: OpaquePointer, add: Bool, what: String) throws {
         let result = add ? rtnl_route_add(socket, route, NLM_F_CREATE) : rtnl_route_delete(socket, route, 0)
-        guard result >= 0 else { throw Self.error(add ? "add route \(model.destination)" : "delete route \(model.destination)", result) }
+        guard result >= 0 else { throw Self.error(add ? "add \(what)" : "delete \(what)", result) }
     }
 }

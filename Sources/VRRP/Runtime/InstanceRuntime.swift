@@ -21,6 +21,7 @@ final class InstanceRuntime: @unchecked Sendable {
     /// Exactly what `takeOwnership` added, so release removes that and nothing else.
     private var addedAddresses: [VirtualIPAddress] = []
     private var addedRoutes: [VirtualRoute] = []
+    private var addedRules: [RoutingRule] = []
     private(set) var statistics = InstanceStatistics()
     private var loggedRejections: Set<String> = []
 
@@ -134,17 +135,22 @@ final class InstanceRuntime: @unchecked Sendable {
         let wantedAddresses = newConfig.virtualIPAddresses + newConfig.excludedIPAddresses
         let wantedAddressKeys = Set(wantedAddresses.map(\.ignoringLocation))
         let wantedRouteKeys = Set(newConfig.virtualRoutes.map(\.ignoringLocation))
+        let wantedRuleKeys = Set(newConfig.virtualRules.map(\.ignoringLocation))
         let leavingRoutes = addedRoutes.filter { !wantedRouteKeys.contains($0.ignoringLocation) }
+        let leavingRules = addedRules.filter { !wantedRuleKeys.contains($0.ignoringLocation) }
         let leavingAddresses = addedAddresses.filter { !wantedAddressKeys.contains($0.ignoringLocation) }
         for vip in leavingAddresses { logger.info("\(label) removing VIP \(vip.address) (reload)") }
-        remove(routes: leavingRoutes, addresses: leavingAddresses)
+        remove(rules: leavingRules, routes: leavingRoutes, addresses: leavingAddresses)
+        addedRules.removeAll { !wantedRuleKeys.contains($0.ignoringLocation) }
         addedRoutes.removeAll { !wantedRouteKeys.contains($0.ignoringLocation) }
         addedAddresses.removeAll { !wantedAddressKeys.contains($0.ignoringLocation) }
         let heldAddresses = Set(addedAddresses.map(\.ignoringLocation))
         let heldRoutes = Set(addedRoutes.map(\.ignoringLocation))
+        let heldRules = Set(addedRules.map(\.ignoringLocation))
         let newAddresses = wantedAddresses.filter { !heldAddresses.contains($0.ignoringLocation) }
         for vip in newAddresses { logger.info("\(label) adding VIP \(vip.address) (reload)") }
-        add(addresses: newAddresses, routes: newConfig.virtualRoutes.filter { !heldRoutes.contains($0.ignoringLocation) })
+        add(addresses: newAddresses, routes: newConfig.virtualRoutes.filter { !heldRoutes.contains($0.ignoringLocation) },
+            rules: newConfig.virtualRules.filter { !heldRules.contains($0.ignoringLocation) })
         announce(burst: garp.repeatCount, only: Set(newAddresses.map(\.address)))
     }
 
@@ -231,7 +237,7 @@ final class InstanceRuntime: @unchecked Sendable {
         if !config.virtualIPAddresses.isEmpty || !config.excludedIPAddresses.isEmpty {
             logger.info("\(label) setting VIPs.")
         }
-        add(addresses: config.virtualIPAddresses + config.excludedIPAddresses, routes: config.virtualRoutes)
+        add(addresses: config.virtualIPAddresses + config.excludedIPAddresses, routes: config.virtualRoutes, rules: config.virtualRules)
         announce(burst: garp.repeatCount)
         let loop = environment.loop
         if garp.delay > 0 {
@@ -242,7 +248,8 @@ final class InstanceRuntime: @unchecked Sendable {
         if garp.refresh > 0 { scheduleRefresh() }
     }
 
-    private func add(addresses: [VirtualIPAddress], routes: [VirtualRoute]) {
+    /// Addresses first, then the routes (which may use them as source), then the rules.
+    private func add(addresses: [VirtualIPAddress], routes: [VirtualRoute], rules: [RoutingRule]) {
         for vip in addresses {
             do {
                 try environment.netlink.addAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
@@ -261,6 +268,16 @@ final class InstanceRuntime: @unchecked Sendable {
                 addedRoutes.append(route)
             } catch {
                 logger.error("\(label) cannot add route \(route.destination): \(error)")
+            }
+        }
+        for rule in rules {
+            do {
+                try environment.netlink.addRule(rule)
+                addedRules.append(rule)
+            } catch where RouteNetlink.isExists(error) {
+                addedRules.append(rule)
+            } catch {
+                logger.error("\(label) cannot add rule \(KernelObjectText.rule(rule)): \(error)")
             }
         }
     }
@@ -303,12 +320,21 @@ final class InstanceRuntime: @unchecked Sendable {
         garpTimers.forEach { $0.cancel() }
         garpTimers.removeAll()
         if !addedAddresses.isEmpty { logger.info("\(label) removing VIPs.") }
-        remove(routes: addedRoutes, addresses: addedAddresses)
+        remove(rules: addedRules, routes: addedRoutes, addresses: addedAddresses)
+        addedRules.removeAll()
         addedRoutes.removeAll()
         addedAddresses.removeAll()
     }
 
-    private func remove(routes: [VirtualRoute], addresses: [VirtualIPAddress]) {
+    private func remove(rules: [RoutingRule], routes: [VirtualRoute], addresses: [VirtualIPAddress]) {
+        for rule in rules.reversed() {
+            do {
+                try environment.netlink.removeRule(rule)
+            } catch where RouteNetlink.isMissing(error) {
+            } catch {
+                logger.error("\(label) cannot remove rule \(KernelObjectText.rule(rule)): \(error)")
+            }
+        }
         for route in routes.reversed() {
             do {
                 try environment.netlink.removeRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? interface.interface.index)

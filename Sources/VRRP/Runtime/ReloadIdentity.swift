@@ -48,3 +48,11 @@ extension VRRPInstance {
         return identity
     }
 }
+
+extension RoutingRule {
+    var ignoringLocation: RoutingRule {
+        var copy = self
+        copy.location = nowhere
+        return copy
+    }
+}

@@ -42,6 +42,10 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var instances: [InstanceRuntime] = []
     private var linkMonitor: LinkMonitor?
     private var linkSource: DispatchSourceRead?
+    private let staticState: StaticState
+    /// Deletions of addresses, routes and rules, for the static ones to be put back.
+    private var routingMonitor: RoutingMonitor?
+    private var routingSource: DispatchSourceRead?
     private let scripts: ScriptRunner
     private var trackedScripts: [String: TrackedScript] = [:]
     /// The track_files some instance follows; their changes come from inotify.
@@ -60,6 +64,7 @@ public final class VRRPRuntime: @unchecked Sendable {
         self.configuration = configuration
         environment = VRRPEnvironment(loop: loop, logger: logger, netlink: try RouteNetlink())
         self.scripts = scripts
+        staticState = StaticState(configuration, netlink: environment.netlink, logger: logger)
         for instanceConfig in configuration.vrrpInstances {
             if let instance = try makeInstance(instanceConfig) { instances.append(instance) }
         }
@@ -121,8 +126,17 @@ public final class VRRPRuntime: @unchecked Sendable {
         return groups
     }
 
-    /// Starts every instance: each enters BACKUP (or MASTER as address owner, or FAULT).
+    /// Sets the static addresses, routes and rules, then starts every instance: each enters
+    /// BACKUP (or MASTER as address owner, or FAULT).
     public func start() {
+        staticState.start()
+        do {
+            let monitor = try RoutingMonitor()
+            routingMonitor = monitor
+            routingSource = environment.loop.readSource(monitor.descriptor) { [weak self] in self?.routingChanged() }
+        } catch {
+            logger.error("cannot watch address, route and rule deletions: \(error)")
+        }
         for interface in interfaces.values { interface.startReceiving(on: environment.loop) }
         do {
             let monitor = try LinkMonitor()
@@ -231,17 +245,31 @@ public final class VRRPRuntime: @unchecked Sendable {
             logger.warning("\(name): multicast adverts are received after a restart (this interface had only unicast instances)")
         }
         instances = reloaded
+        staticState.reload(newConfiguration)
         for instance in started { instance.start(faulty: isFaulty(instance.config)) }
         for (name, script) in trackedScripts where previousScripts[name] !== script { start(script) }
         recomputeTracking()
     }
 
-    /// Stops every instance: masters send a priority-0 advert and remove their addresses.
+    /// Stops every instance (masters send a priority-0 advert and remove their addresses), then
+    /// removes the static rules, routes and addresses, as keepalived does.
     public func stop() {
         linkSource?.cancel()
+        routingSource?.cancel()
         for script in trackedScripts.values { script.stop() }
         for instance in instances { instance.stop() }
         for interface in interfaces.values { interface.stopReceiving() }
+        staticState.stop()
+    }
+
+    private func routingChanged() {
+        guard let monitor = routingMonitor else { return }
+        do {
+            let deletions = try monitor.deletions()
+            if !deletions.isEmpty && !staticState.isEmpty { staticState.restore(after: deletions) }
+        } catch {
+            logger.error("reading address, route and rule changes: \(error)")
+        }
     }
 
     var instanceRuntimes: [InstanceRuntime] { instances }
