@@ -17,8 +17,9 @@ let package = Package(
         .target(name: "KeepalivedConfig"),
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0", providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         .systemLibrary(name: "CLinuxNet"),
+        .systemLibrary(name: "CProcess"),
         .target(name: "DaemonCore", dependencies: [
-            "KeepalivedConfig",
+            "KeepalivedConfig", "CProcess",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "VRRP", dependencies: [
