@@ -9,8 +9,15 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/// setns(2) into the network namespace `fd` refers to (the C library declares setns only
+/// under _GNU_SOURCE). 0, or -1 with errno.
+static inline int swiftka_enter_network_namespace(int fd) {
+    return (int)syscall(SYS_setns, fd, 0x40000000 /* CLONE_NEWNET */);
+}
 
 /// Starts the program at `path` (already searched for in PATH) with `argv` and `envp` as uid:gid, its
 /// supplementary groups cleared, its standard streams on /dev/null and every signal reset.

@@ -10,38 +10,52 @@ struct ScriptVetting {
     enum Part { case parent, vrrp, checkers }
 
     let security: Bool
-    /// The default user's credentials; nil when it could not be set (scripts without a user of
-    /// their own are then ignored, as keepalived ignores them).
-    let defaultCredentials: ScriptCredentials?
+    private let scriptUser: ScriptCommand?
+    /// The default user's credentials once looked up (nil inside: it could not be set, and
+    /// scripts without a user of their own are then ignored, as keepalived ignores them).
+    private var resolvedDefault: ScriptCredentials??
     private(set) var lines: [(Part, String)] = []
     private var found = false
     private var insecure = false
 
-    /// keepalived's default script user: `script_user`, else `keepalived_script` if it exists,
-    /// else the daemon's own user (but not under script security, where that is an error).
     init(globalDefs: GlobalDefinitions) {
         security = globalDefs.enableScriptSecurity ?? false
-        if let configured = globalDefs.scriptUser, let user = configured.user {
+        scriptUser = globalDefs.scriptUser
+    }
+
+    /// The default user's credentials if some script or FIFO needed them; nil otherwise or
+    /// when they could not be set.
+    var defaultCredentials: ScriptCredentials? { resolvedDefault ?? nil }
+
+    /// keepalived's default script user: `script_user`, else `keepalived_script` if it exists,
+    /// else the daemon's own user (but not under script security, where that is an error).
+    /// Looked up when first needed, as keepalived does, so its complaints come only then.
+    private mutating func defaultUser() -> ScriptCredentials? {
+        if let resolvedDefault { return resolvedDefault }
+        let credentials: ScriptCredentials?
+        if let configured = scriptUser, let user = configured.user {
             do {
-                defaultCredentials = try UserDatabase.credentials(user: user, group: configured.group)
+                credentials = try UserDatabase.credentials(user: user, group: configured.group)
             } catch {
                 lines.append((.parent, "\(error)"))
                 lines.append((.parent, "Error setting global script uid/gid"))
-                defaultCredentials = nil
+                credentials = nil
             }
-            return
-        }
-        do {
-            defaultCredentials = try UserDatabase.credentials(user: Self.defaultUser, group: nil)
-        } catch {
-            lines.append((.parent, "\(error)"))
-            if security {
-                lines.append((.parent, "Unable to set default user \(Self.defaultUser) for script"))
-                defaultCredentials = nil
-            } else {
-                defaultCredentials = .current
+        } else {
+            do {
+                credentials = try UserDatabase.credentials(user: Self.defaultUser, group: nil)
+            } catch {
+                lines.append((.parent, "\(error)"))
+                if security {
+                    lines.append((.parent, "Unable to set default user \(Self.defaultUser) for script"))
+                    credentials = nil
+                } else {
+                    credentials = .current
+                }
             }
         }
+        resolvedDefault = .some(credentials)
+        return credentials
     }
 
     static let defaultUser = "keepalived_script"
@@ -50,6 +64,8 @@ struct ScriptVetting {
     /// `checkers` say will run.
     mutating func vet(_ configuration: KeepalivedConfiguration, vrrp: Bool, checkers: Bool) -> KeepalivedConfiguration {
         var config = configuration
+        // A FIFO without a user of its own belongs to the default script user.
+        if config.globalDefs.process.notifyFifos.values.contains(where: { $0.path != nil && $0.user == nil }) { _ = defaultUser() }
         vetProcessScripts(&config.globalDefs.process)
         if vrrp && !config.vrrpInstances.isEmpty { vetVRRP(&config) }
         if checkers && !config.virtualServers.isEmpty { vetCheckers(&config, vrrpRuns: vrrp && !config.vrrpInstances.isEmpty) }
@@ -149,7 +165,7 @@ struct ScriptVetting {
                 lines.append((part, "Invalid user/group for \(kind) script \(program) - ignoring"))
                 return .notFound
             }
-        } else if let defaultCredentials {
+        } else if let defaultCredentials = defaultUser() {
             credentials = defaultCredentials
         } else {
             lines.append((part, "Failed to set default user for \(kind) script \(program) - ignoring"))
