@@ -66,6 +66,7 @@ let package = Package(
             "IPVS", "DaemonCore", "KeepalivedConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "KeepalivedConfig"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "KeepalivedConfig", "DaemonCore"]),
         .testTarget(name: "LabTests", exclude: ["check_servers.py", "advert_fuzzer.py"]),
         .testTarget(
