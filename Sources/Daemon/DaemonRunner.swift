@@ -65,7 +65,9 @@ public enum DaemonRunner {
         }
         let pidFile: PidFile
         do {
-            pidFile = try PidFile.create(at: pidFilePath(options, namespace: namespace))
+            let (path, folder) = pidFilePath(options, namespace: namespace)
+            pidFile = try PidFile.create(at: path)
+            pidFile.folder = folder
         } catch {
             logger.error("\(error)")
             exit(1)
@@ -82,12 +84,14 @@ public enum DaemonRunner {
 
     /// keepalived keeps the pid files of a daemon in a namespace apart: /run/keepalived/NAME/
     /// (its bind mount makes that /run/keepalived for the daemon itself).
-    static func pidFilePath(_ options: DaemonOptions, namespace: String?) -> String {
-        guard let namespace, options.pidFileIsDefault else { return options.pidFile }
+    static func pidFilePath(_ options: DaemonOptions, namespace: String?) -> (path: String, madeFolder: String?) {
+        guard let namespace, options.pidFileIsDefault else { return (options.pidFile, nil) }
         let folder = "/run/keepalived/" + namespace
-        _ = mkdir("/run/keepalived", 0o755)
-        _ = mkdir(folder, 0o755)
-        return folder + "/keepalived.pid"
+        // rwxr-xr-x whatever the umask, as keepalived makes them.
+        if mkdir("/run/keepalived", 0o755) == 0 { chmod("/run/keepalived", 0o755) }
+        let made = mkdir(folder, 0o755) == 0
+        if made { chmod(folder, 0o755) }
+        return (folder + "/keepalived.pid", made ? folder : nil)
     }
 }
 
