@@ -160,8 +160,13 @@ final class ProcessLabTests: LabTestCase {
         lab = try Lab(directors: 1)
         let other = "ka" + lab.name
         namespaces.append(other)
+        // The daemon makes /run/keepalived for its pid folder and, like keepalived, leaves it.
+        if !FileManager.default.fileExists(atPath: "/run/keepalived") {
+            addTeardownBlock { rmdir("/run/keepalived") }
+        }
         for arguments in [["netns", "add", other], ["-n", other, "link", "set", "lo", "up"],
-                          ["-n", other, "link", "add", "lan0", "type", "dummy"], ["-n", other, "link", "set", "lan0", "up"],
+                          ["-n", other, "link", "add", "lan0", "type", "veth", "peer", "name", "peer0"],
+                          ["-n", other, "link", "set", "peer0", "up"], ["-n", other, "link", "set", "lan0", "up"],
                           ["-n", other, "addr", "add", "198.51.100.1/24", "dev", "lan0"]] {
             let result = try Lab.run("/usr/sbin/ip", arguments)
             XCTAssertEqual(result.status, 0, "ip \(arguments.joined(separator: " ")): \(result.output)")
