@@ -18,8 +18,9 @@ let package = Package(
         .target(name: "KeepalivedConfig", dependencies: ["CPCRE2"]),
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0", providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         .systemLibrary(name: "CLinuxNet"),
+        .systemLibrary(name: "CProcess"),
         .target(name: "DaemonCore", dependencies: [
-            "KeepalivedConfig", "CLinuxNet",
+            "KeepalivedConfig", "CLinuxNet", "CProcess",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "VRRP", dependencies: [
@@ -66,6 +67,7 @@ let package = Package(
             "IPVS", "DaemonCore", "KeepalivedConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "KeepalivedConfig"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "KeepalivedConfig", "DaemonCore"]),
         .testTarget(name: "LabTests", exclude: ["check_servers.py", "advert_fuzzer.py"]),
         .testTarget(

@@ -20,6 +20,12 @@ public struct DaemonOptions: Sendable {
     public var logDetail = false
     public var syslogFacility: Int32 = LOG_DAEMON
     public var pidFile: String
+    /// No `-p`: under a network namespace the pid file then goes to its folder, as keepalived's.
+    public var pidFileIsDefault = false
+    /// `-s`: the network namespace, over the config's `net_namespace`.
+    public var namespace: String?
+    /// `-u`: the file-creation mask, over the config's `umask`.
+    public var umask: UInt16?
 
     public init(configurationFile: String, pidFile: String) {
         self.configurationFile = configurationFile
@@ -30,32 +36,62 @@ public struct DaemonOptions: Sendable {
 /// Starts the daemon's parts on one event loop and runs it until SIGTERM or SIGINT.
 public enum DaemonRunner {
     public static func run(_ options: DaemonOptions, configuration: KeepalivedConfiguration) -> Never {
+        let process = configuration.globalDefs.process
+        let namespace = options.namespace ?? process.netNamespace
+        if let namespace {
+            // Before anything starts a thread or forks: every thread and child then lives there.
+            do {
+                try NetworkNamespace.enter(namespace)
+            } catch {
+                StandardStream.write("\(error)\nUnable to set network namespace \(namespace) - exiting\n", to: 2)
+                exit(1)
+            }
+        }
+        Glibc.umask(mode_t(options.umask ?? process.effectiveUmask))
         if !options.foreground { Daemonizer.detach() }
+        // keepalived appends the namespace to every ident: Keepalived_vrrp_NAME.
+        let identSuffix = namespace.map { "_" + $0 } ?? ""
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = options.logToConsole
-                ? ConsoleLogHandler(ident: label) as any LogHandler : SyslogLogHandler(ident: label, facility: options.syslogFacility)
+                ? ConsoleLogHandler(ident: label + identSuffix) as any LogHandler
+                : SyslogLogHandler(ident: label + identSuffix, facility: options.syslogFacility)
             handler.logLevel = options.logDetail ? .debug : .info
             return handler
         }
         // The daemon's own lines (start, stop, reload) carry keepalived's parent-process ident.
         let logger = Logger(label: "Keepalived")
+        if options.umask != nil && process.umask != nil {
+            logger.info("umask command line option specified, ignoring config option")
+        }
         let pidFile: PidFile
         do {
-            pidFile = try PidFile.create(at: options.pidFile)
+            let (path, folder) = pidFilePath(options, namespace: namespace)
+            pidFile = try PidFile.create(at: path)
+            pidFile.folder = folder
         } catch {
             logger.error("\(error)")
             exit(1)
         }
         logger.info("Starting Keepalived (swiftkeepalived), config \(options.configurationFile)")
         let loop = EventLoop()
-        let daemon = RunningDaemon(loop: loop, logger: logger, pidFile: pidFile, options: options)
+        let daemon = RunningDaemon(loop: loop, logger: logger, pidFile: pidFile, options: options, namespace: namespace)
         loop.queue.async {
-            daemon.startParts(configuration)
-            // Under systemd (Type=notify): the first configuration is in place.
-            SystemdNotify.send("READY=1")
+            daemon.begin(configuration)
         }
         daemon.installSignalHandlers()
         dispatchMain()
+    }
+
+    /// keepalived keeps the pid files of a daemon in a namespace apart: /run/keepalived/NAME/
+    /// (its bind mount makes that /run/keepalived for the daemon itself).
+    static func pidFilePath(_ options: DaemonOptions, namespace: String?) -> (path: String, madeFolder: String?) {
+        guard let namespace, options.pidFileIsDefault else { return (options.pidFile, nil) }
+        let folder = "/run/keepalived/" + namespace
+        // rwxr-xr-x whatever the umask, as keepalived makes them.
+        if mkdir("/run/keepalived", 0o755) == 0 { chmod("/run/keepalived", 0o755) }
+        let made = mkdir(folder, 0o755) == 0
+        if made { chmod(folder, 0o755) }
+        return (folder + "/keepalived.pid", made ? folder : nil)
     }
 }
 
@@ -68,21 +104,78 @@ final class RunningDaemon: @unchecked Sendable {
     let logger: Logger
     let pidFile: PidFile
     let options: DaemonOptions
+    /// The network namespace the daemon entered at start; a reload cannot change it.
+    let namespace: String?
     var vrrp: VRRPRuntime?
     var ipvs: IPVSRuntime?
     var checks: HealthCheckRuntime?
     private var sources: [DispatchSourceSignal] = []
     /// One runner for every part's scripts: it reaps every child of the process.
-    private let scripts: ScriptRunner
-    private let checkerLogger = Logger(label: "Keepalived_healthcheckers")
-    private let vrrpLogger = Logger(label: "Keepalived_vrrp")
+    let scripts: ScriptRunner
+    var fifos: NotifyFifos?
+    /// The process settings in force (their scripts vetted): the shutdown script comes from here.
+    var processSettings = ProcessSettings()
+    /// Who owns a FIFO the daemon makes without a user of its own (nil: none could be set).
+    var defaultFifoOwner: ScriptCredentials?
+    /// Set by SIGTERM: the parts are stopping or stopped (a start-up script still running must
+    /// not start them afterwards).
+    var stopping = false
+    let checkerLogger = Logger(label: "Keepalived_healthcheckers")
+    let vrrpLogger = Logger(label: "Keepalived_vrrp")
 
-    init(loop: EventLoop, logger: Logger, pidFile: PidFile, options: DaemonOptions) {
+    init(loop: EventLoop, logger: Logger, pidFile: PidFile, options: DaemonOptions, namespace: String?) {
         self.loop = loop
         self.logger = logger
         self.pidFile = pidFile
         self.options = options
+        self.namespace = namespace
         scripts = ScriptRunner(loop: loop, logger: logger)
+    }
+
+    /// Vets the scripts, runs the start-up script, and then opens the FIFOs and starts the parts.
+    func begin(_ configuration: KeepalivedConfiguration) {
+        let vetted = vet(configuration)
+        processSettings = vetted.globalDefs.process
+        runStartupScript(vetted.globalDefs.process) { [self] in
+            guard !stopping else { return }
+            openFifos(vetted)
+            startParts(vetted)
+            // Under systemd (Type=notify): the first configuration is in place.
+            SystemdNotify.send("READY=1")
+        }
+    }
+
+    /// The configuration with the scripts that may not run taken out (see `ScriptVetting`), and
+    /// the script runner set to the default user.
+    func vet(_ configuration: KeepalivedConfiguration) -> KeepalivedConfiguration {
+        var vetting = ScriptVetting(globalDefs: configuration.globalDefs)
+        let vetted = vetting.vet(configuration, vrrp: options.runVRRP, checkers: options.runChecker)
+        for (part, line) in vetting.lines {
+            switch part {
+            case .parent: logger.info("\(line)")
+            case .vrrp: vrrpLogger.info("\(line)")
+            case .checkers: checkerLogger.info("\(line)")
+            }
+        }
+        scripts.defaultCredentials = vetting.defaultCredentials ?? .current
+        defaultFifoOwner = vetting.defaultCredentials
+        scripts.forgetNamedCredentials()
+        return vetted
+    }
+
+    /// Opens the FIFOs of the parts that will run, unless those open already are the same.
+    func openFifos(_ configuration: KeepalivedConfiguration) {
+        let plan = NotifyFifoPlan(configuration.globalDefs.process,
+                                  vrrp: options.runVRRP && !configuration.vrrpInstances.isEmpty,
+                                  lvs: options.runChecker && !configuration.virtualServers.isEmpty)
+        guard fifos?.plan != plan else { return }
+        fifos?.stop()
+        let fifos = NotifyFifos(plan: plan, scripts: scripts, vrrpLogger: vrrpLogger, lvsLogger: checkerLogger)
+        fifos.start(defaultOwner: defaultFifoOwner)
+        self.fifos = fifos
+        vrrp?.notifyFifos = fifos
+        ipvs?.notifyFifos = fifos
+        checks?.notifyFifos = fifos
     }
 
     /// Starts the parts the configuration has work for; a reload that brings the first virtual
@@ -96,6 +189,7 @@ final class RunningDaemon: @unchecked Sendable {
         if options.runVRRP && vrrp == nil && configuration.hasVRRPConfiguration {
             do {
                 let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: vrrpLogger)
+                vrrp.notifyFifos = fifos
                 self.vrrp = vrrp
                 vrrp.start()
             } catch {
@@ -108,6 +202,7 @@ final class RunningDaemon: @unchecked Sendable {
     private func startCheckers(_ configuration: KeepalivedConfiguration) {
         do {
             let ipvs = try IPVSRuntime(configuration: configuration, logger: checkerLogger, scripts: scripts)
+            ipvs.notifyFifos = fifos
             self.ipvs = ipvs
             ipvs.start()
         } catch {
@@ -122,6 +217,7 @@ final class RunningDaemon: @unchecked Sendable {
             checks.onWeight = { [weak self] index, weight in
                 self?.ipvs?.setWeight(of: DesiredTable.RealServerID(virtualServer: index.virtualServer, realServer: index.realServer), weight: weight)
             }
+            checks.notifyFifos = fifos
             self.checks = checks
             checks.start()
         } catch {
@@ -149,11 +245,7 @@ final class RunningDaemon: @unchecked Sendable {
                     self.reload()
                     return
                 }
-                self.logger.info("Stopping")
-                self.vrrp?.stop()
-                self.checks?.stop()
-                self.ipvs?.stop()
-                self.exit(status: 0)
+                self.shutDown()
             }
             source.resume()
             sources.append(source)
@@ -186,10 +278,25 @@ final class RunningDaemon: @unchecked Sendable {
             logger.error("Reload refused: \(loaded.diagnostics.errors.count) errors; the running configuration is kept")
             return
         }
-        checks?.reload(loaded.configuration)
-        ipvs?.reload(loaded.configuration)
-        vrrp?.reload(loaded.configuration)
-        startParts(loaded.configuration, reloading: true)
+        let process = loaded.configuration.globalDefs.process
+        guard (options.namespace ?? process.netNamespace) == namespace else {
+            logger.info("Cannot change network namespace at a reload - please restart keepalived")
+            return
+        }
+        guard !stopping else { return }
+        if options.umask == nil { Glibc.umask(mode_t(process.effectiveUmask)) }
+        let vetted = vet(loaded.configuration)
+        processSettings = vetted.globalDefs.process
+        openFifos(vetted)
+        checks?.reload(vetted)
+        ipvs?.reload(vetted)
+        vrrp?.reload(vetted)
+        startParts(vetted, reloading: true)
+        if process.fifoWriteVRRPStatesOnReload == true, let vrrp {
+            for instance in vrrp.report {
+                fifos?.write(NotifyFifoLine.instance(instance.name, state: instance.state, priority: instance.effectivePriority), from: .vrrp)
+            }
+        }
     }
 
     func exit(status: Int32) {

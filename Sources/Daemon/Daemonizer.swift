@@ -82,8 +82,13 @@ final class PidFile: @unchecked Sendable {
         return Int32(String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters())
     }
 
+    /// A folder made for this pid file (a namespace's, under /run/keepalived), removed with it
+    /// when empty, as keepalived removes its namespace's folder.
+    var folder: String?
+
     func remove() {
         unlink(path)
+        if let folder { rmdir(folder) }
     }
 }
 

@@ -1,13 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CProcess
 
 /// Starts a program without a shell, its standard streams on /dev/null and its signals reset,
-/// and reaps it. The only place that touches posix_spawn and waitpid.
+/// and reaps it. The only place that touches posix_spawn, fork and waitpid.
 public enum ProcessSpawner {
-    /// The pid of the started program.
-    public static func spawn(_ arguments: [String]) throws -> pid_t {
+    /// The pid of the started program, run as `credentials` (nil: as the daemon). Another
+    /// user's program is forked and exec'd by `swiftka_spawn_as` (posix_spawn cannot change
+    /// credentials); the daemon's own are started with posix_spawn.
+    public static func spawn(_ arguments: [String], as credentials: ScriptCredentials? = nil) throws -> pid_t {
         guard let program = arguments.first else { throw SystemError("posix_spawn", errno: EINVAL) }
+        if let credentials, credentials != .current {
+            return try spawn(arguments, switchingTo: credentials)
+        }
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
@@ -30,6 +36,28 @@ public enum ProcessSpawner {
         let result = posix_spawnp(&pid, program, &fileActions, &attributes, &argv, environ)
         guard result == 0 else { throw SystemError("posix_spawn(\(program))", errno: result) }
         return pid
+    }
+
+    private static func spawn(_ arguments: [String], switchingTo credentials: ScriptCredentials) throws -> pid_t {
+        let program = arguments[0]
+        guard let path = program.contains("/") ? program : searchPath(for: program) else {
+            throw SystemError("exec(\(program))", errno: ENOENT)
+        }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let pid = swiftka_spawn_as(path, &argv, environ, credentials.uid, credentials.gid)
+        guard pid > 0 else { throw SystemError("exec(\(program)) as \(credentials)", errno: -pid) }
+        return pid
+    }
+
+    /// The first executable `name` in PATH (or the C library's default path), as execvp looks.
+    static func searchPath(for name: String) -> String? {
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (folder.isEmpty ? "." : String(folder)) + "/" + name
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 
     /// Every child that has ended since the last call, and how.

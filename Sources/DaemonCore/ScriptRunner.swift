@@ -12,6 +12,11 @@ public final class ScriptRunner: @unchecked Sendable {
     private let logger: Logger
     private var running: [pid_t: (name: String, completion: (ScriptOutcome) -> Void, timer: DispatchSourceTimer?, timedOut: Bool)] = [:]
     private var childSignal: DispatchSourceSignal?
+    /// Who a script without a user of its own runs as: `script_user`, else `keepalived_script`
+    /// when it exists, else the daemon's own (see `ScriptUsers`).
+    public var defaultCredentials = ScriptCredentials.current
+    /// Users and groups named by scripts, looked up once per configuration.
+    private var namedCredentials: [String: ScriptCredentials] = [:]
 
     public init(loop: EventLoop, logger: Logger) {
         self.loop = loop
@@ -27,20 +32,45 @@ public final class ScriptRunner: @unchecked Sendable {
         start(command, extraArguments: extraArguments, timeout: timeout) { completion($0.status) }
     }
 
-    /// Runs `command`; `completion` says how it ended, telling a timeout from a crash.
-    public func start(_ command: ScriptCommand, extraArguments: [String] = [], timeout: Double?, whenDone completion: @escaping (ScriptOutcome) -> Void) {
+    /// Runs `command`; `completion` says how it ended, telling a timeout from a crash. Returns
+    /// the script's pid, or nil when it could not start.
+    @discardableResult
+    public func start(_ command: ScriptCommand, extraArguments: [String] = [], timeout: Double?, whenDone completion: @escaping (ScriptOutcome) -> Void) -> pid_t? {
         let arguments = ScriptArguments.split(command.command) + extraArguments
         do {
-            let pid = try ProcessSpawner.spawn(arguments)
+            let pid = try ProcessSpawner.spawn(arguments, as: try credentials(for: command))
             var timer: DispatchSourceTimer?
             if let timeout {
                 timer = loop.timer(at: loop.now().adding(seconds: timeout)) { [weak self] in self?.timedOut(pid) }
             }
             running[pid] = (arguments.first ?? command.command, completion, timer, false)
+            return pid
         } catch {
             logger.error("cannot run \(command.command): \(error)")
             completion(.couldNotStart)
+            return nil
         }
+    }
+
+    /// The credentials `command` runs with: its own user and group, or the default.
+    public func credentials(for command: ScriptCommand) throws -> ScriptCredentials {
+        guard let user = command.user else { return defaultCredentials }
+        let key = user + ":" + (command.group ?? "")
+        if let known = namedCredentials[key] { return known }
+        let found = try UserDatabase.credentials(user: user, group: command.group)
+        namedCredentials[key] = found
+        return found
+    }
+
+    /// A new configuration: users are looked up again (one may have been added since).
+    public func forgetNamedCredentials() {
+        namedCredentials = [:]
+    }
+
+    /// Asks a running script to end (SIGTERM), as keepalived does with its FIFO scripts at exit.
+    public func terminate(_ pid: pid_t) {
+        guard running[pid] != nil else { return }
+        ProcessSpawner.signal(pid, SIGTERM)
     }
 
     private func watchChildren() {

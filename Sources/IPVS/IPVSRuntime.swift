@@ -27,6 +27,8 @@ public final class IPVSRuntime: @unchecked Sendable {
     private var down: Set<RealServerName> = []
     /// Runs quorum_up / quorum_down; without one (unit tests) the scripts are only logged.
     private let scripts: ScriptRunner?
+    /// Where quorum changes are also written as keepalived's `VS … UP|DOWN` lines.
+    public var notifyFifos: NotifyFifos?
 
     /// Call every method on the event loop `scripts` runs on.
     public init(configuration: KeepalivedConfiguration, logger: Logger, scripts: ScriptRunner? = nil) throws {
@@ -189,12 +191,14 @@ public final class IPVSRuntime: @unchecked Sendable {
             logger.info("Lost quorum \(quorum)-\(hysteresis)=\(quorum - hysteresis) > \(live) for VS \(name)")
             if let sorry = server.sorryServer { logger.info("Adding sorry server [\(sorry.address)]:\(sorry.port ?? 0) to VS \(name)") }
             run(server.quorumDown, for: name)
+            notifyFifos?.write(NotifyFifoLine.virtualServer(name, up: false), from: .lvs)
         } else {
             logger.info("Gained quorum \(quorum)+\(hysteresis)=\(quorum + hysteresis) <= \(live) for VS \(name)")
             if let sorry = server.sorryServer, previous != nil {
                 logger.info("Removing sorry server [\(sorry.address)]:\(sorry.port ?? 0) from VS \(name)")
             }
             run(server.quorumUp, for: name)
+            notifyFifos?.write(NotifyFifoLine.virtualServer(name, up: true), from: .lvs)
         }
     }
 
@@ -224,6 +228,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         // omega: leaving counts as losing the quorum, so quorum_down tells whoever relies on it.
         for server in configuration.virtualServers where server.omega && quorumLost[VirtualServerName(server)] == false {
             run(server.quorumDown, for: serviceName(server))
+            notifyFifos?.write(NotifyFifoLine.virtualServer(serviceName(server), up: false), from: .lvs)
         }
         let current = applied
         // One request removes a service with its destinations; with -D the log still names each

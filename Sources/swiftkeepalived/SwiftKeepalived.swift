@@ -44,8 +44,14 @@ struct SwiftKeepalived: ParsableCommand {
     @Option(name: [.customShort("S"), .customLong("log-facility")], help: "Syslog facility: 0-7 for local0-local7, or a name.")
     var logFacility: String?
 
-    @Option(name: [.customShort("p"), .customLong("pid")], help: "Pid file of the main process.")
-    var pidFile = "/run/keepalived.pid"
+    @Option(name: [.customShort("p"), .customLong("pid")], help: "Pid file of the main process (default /run/keepalived.pid).")
+    var pidFile: String?
+
+    @Option(name: [.customShort("s"), .customLong("namespace")], help: "Run in network namespace NAME (overrides the config's net_namespace).")
+    var namespace: String?
+
+    @Option(name: [.customShort("u"), .customLong("umask")], help: "File-creation mask, as a number (overrides the config's umask).")
+    var umask: String?
 
     @Option(name: [.customShort("r"), .customLong("vrrp_pid")], help: "Pid file of the VRRP part (accepted for compatibility).")
     var vrrpPidFile: String?
@@ -62,6 +68,9 @@ struct SwiftKeepalived: ParsableCommand {
     func validate() throws {
         if vrrpOnly && checkOnly {
             throw ValidationError("-P (VRRP only) and -C (checkers only) exclude each other; give neither to run both.")
+        }
+        if let umask, umask.first?.isNumber != true || (try? UmaskValue.parse([umask]).get()) == nil {
+            throw ValidationError("Invalid --umask option \(umask)")
         }
         if let logFacility, SyslogFacility(logFacility) == nil {
             throw ValidationError("-S takes 0-7 (local0-local7) or a facility name such as daemon, not '\(logFacility)'.")
@@ -91,7 +100,10 @@ struct SwiftKeepalived: ParsableCommand {
             Glibc.exit(errors > 0 ? 1 : 0)
         }
         if loaded.diagnostics.hasErrors { throw ExitCode(1) }
-        var daemon = DaemonOptions(configurationFile: useFile, pidFile: pidFile)
+        var daemon = DaemonOptions(configurationFile: useFile, pidFile: pidFile ?? "/run/keepalived.pid")
+        daemon.pidFileIsDefault = pidFile == nil
+        daemon.namespace = namespace
+        daemon.umask = umask.flatMap { try? UmaskValue.parse([$0]).get() }
         daemon.configID = configID
         daemon.runVRRP = !checkOnly
         daemon.runChecker = !vrrpOnly

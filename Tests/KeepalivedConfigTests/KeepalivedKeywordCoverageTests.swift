@@ -10,20 +10,6 @@ final class KeepalivedKeywordCoverageTests: XCTestCase {
     /// The merge of those branches is to empty this list. An entry covers its path and every
     /// path below it.
     static let implementedElsewhere: [String] = [
-        "net_namespace",
-        "global_defs notify_fifo",
-        "global_defs notify_fifo_script",
-        "global_defs vrrp_notify_fifo",
-        "global_defs vrrp_notify_fifo_script",
-        "global_defs lvs_notify_fifo",
-        "global_defs lvs_notify_fifo_script",
-        "global_defs startup_script",
-        "global_defs startup_script_timeout",
-        "global_defs shutdown_script",
-        "global_defs shutdown_script_timeout",
-        "global_defs umask",
-        "global_defs enable_script_security",
-        "global_defs script_user",
     ]
 
     /// How each block keyword opens, by its path: the keyword with valid arguments.

@@ -20,6 +20,8 @@ public final class HealthCheckRuntime: @unchecked Sendable {
     private let logger: Logger
     /// Reports a real server going up (true) or down.
     public var onHealth: (ServerIndex, Bool) -> Void = { _, _ in }
+    /// Where real servers' health is also written as keepalived's `RS … UP|DOWN` lines.
+    public var notifyFifos: NotifyFifos?
     /// Reports the weight a MISC_CHECK with misc_dynamic asked for.
     public var onWeight: (ServerIndex, Int) -> Void = { _, _ in }
 
@@ -109,6 +111,8 @@ public final class HealthCheckRuntime: @unchecked Sendable {
         if let script = up ? real.notifyUp : real.notifyDown {
             context.scripts.run(script, timeout: 60) { _ in }
         }
+        let server = configuration.virtualServers[index.virtualServer]
+        notifyFifos?.write(NotifyFifoLine.realServer(Self.name(real, in: server), of: Self.name(of: server), up: up), from: .lvs)
     }
 
     /// keepalived's notation for a virtual server: `[192.0.2.1]:tcp:80`, `FWM 7`, `[GROUP]:0`.

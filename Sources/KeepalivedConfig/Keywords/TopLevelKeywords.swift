@@ -1,5 +1,5 @@
 extension KeepalivedConfiguration {
-    static let keywords = KeywordTable<KeepalivedConfiguration>("the top level", [
+    static let keywords = KeywordTable<KeepalivedConfiguration>("the top level", rootKeywords, [
         "global_defs": .block { config, statement, context in
             guard context.noArguments(statement) else { return }
             config.globalDefs.location = config.globalDefs.location ?? statement.location
@@ -61,6 +61,15 @@ extension KeepalivedConfiguration {
 }
 
 extension KeepalivedConfiguration {
+    /// keepalived's root keywords, valid outside `global_defs` as inside it.
+    private static let rootKeywords: [String: KeywordRule<KeepalivedConfiguration>] = Dictionary(uniqueKeysWithValues:
+        GlobalDefinitions.rootKeywords.map { name in
+            let rule = GlobalDefinitions.processKeywords[name]!
+            return (name, KeywordRule<KeepalivedConfiguration>(shape: rule.shape, once: rule.once) { config, statement, context in
+                rule.apply(&config.globalDefs, statement, &context)
+            })
+        })
+
     /// `KEYWORD NAME { … }`: a block made from its name and location, read with `table`, and
     /// appended to the list at `path`.
     private static func namedBlock<Block>(_ path: WritableKeyPath<KeepalivedConfiguration, [Block]> & Sendable,

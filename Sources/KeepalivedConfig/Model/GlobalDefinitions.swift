@@ -39,6 +39,8 @@ public struct GlobalDefinitions: Sendable {
     public var enableScriptSecurity: Bool?
     public var scriptUser: ScriptCommand?
     public var dynamicInterfaces: Bool?
+    /// Namespace, umask, start-up and shutdown scripts, notify FIFOs.
+    public var process = ProcessSettings()
 
     public static let defaultSMTPConnectTimeout = 30.0
     public static let defaultGarpMasterDelay = 5.0

@@ -3,6 +3,7 @@
 public enum ConfigDump {
     public static func render(_ configuration: KeepalivedConfiguration) -> String {
         var writer = DumpWriter()
+        writer.rootKeywords(configuration.globalDefs.process)
         writer.globalDefs(configuration.globalDefs)
         writer.staticState(configuration)
         configuration.vrrpScripts.forEach { writer.script($0) }
@@ -104,7 +105,35 @@ struct DumpWriter {
             w.boolean("enable_script_security", defs.enableScriptSecurity, default: false)
             w.optional("script_user", defs.scriptUser.map { [$0.user, $0.group].compactMap { $0 }.joined(separator: " ") })
             w.boolean("dynamic_interfaces", defs.dynamicInterfaces, default: false)
+            w.processSettings(defs.process)
         }
+    }
+
+    /// keepalived reads these outside `global_defs` only, so that is where they go.
+    mutating func rootKeywords(_ process: ProcessSettings) {
+        optional("net_namespace", process.netNamespace.map(quoted))
+        if let ipvs = process.netNamespaceIPVS { line(ipvs.isEmpty ? "net_namespace_ipvs" : "net_namespace_ipvs \(quoted(ipvs))") }
+        flag("namespace_with_ipsets", process.namespaceWithIpsets)
+    }
+
+    mutating func processSettings(_ process: ProcessSettings) {
+        optional("umask", process.umask.map(UmaskValue.format))
+        script("startup_script", process.startupScript)
+        if process.startupScript != nil || process.startupScriptTimeout != nil {
+            value("startup_script_timeout", process.startupScriptTimeout.map(String.init), default: String(ProcessSettings.defaultScriptTimeout))
+        }
+        script("shutdown_script", process.shutdownScript)
+        if process.shutdownScript != nil || process.shutdownScriptTimeout != nil {
+            value("shutdown_script_timeout", process.shutdownScriptTimeout.map(String.init), default: String(ProcessSettings.defaultScriptTimeout))
+        }
+        for kind in NotifyFifoKind.allCases {
+            let fifo = process.fifo(kind)
+            if let path = fifo.path {
+                line("\(kind.keyword) \([quoted(path), fifo.user, fifo.group].compactMap { $0 }.joined(separator: " "))")
+            }
+            script(kind.keyword + "_script", fifo.script)
+        }
+        flag("fifo_write_vrrp_states_on_reload", process.fifoWriteVRRPStatesOnReload)
     }
 
     mutating func script(_ script: VRRPScript) {

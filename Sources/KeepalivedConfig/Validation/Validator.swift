@@ -20,6 +20,7 @@ struct Validator {
     }
 
     mutating func run() {
+        checkNotifyFifos()
         checkScripts()
         checkTrackFiles()
         checkTrackProcesses()
@@ -48,6 +49,28 @@ struct Validator {
     private var interfaceCheck: (@Sendable (String) -> Bool)? {
         if configuration.globalDefs.dynamicInterfaces == true { return nil }
         return options.interfaceExists
+    }
+
+    // MARK: Process
+
+    /// keepalived's rules for FIFOs that share a path (see `NotifyFifoPlan`), said at their lines.
+    private mutating func checkNotifyFifos() {
+        let process = configuration.globalDefs.process
+        for kind in NotifyFifoKind.allCases {
+            let fifo = process.fifo(kind)
+            if fifo.path == nil, fifo.script != nil, let location = fifo.scriptLocation {
+                diagnostics.warning(location, "\(kind.keyword)_script without \(kind.keyword) is ignored")
+            }
+        }
+        let global = process.fifo(.global), vrrp = process.fifo(.vrrp), lvs = process.fifo(.lvs)
+        if let path = global.path, vrrp.path == path, let location = vrrp.location {
+            diagnostics.warning(location, "notify FIFO \(path) has been specified for global and vrrp FIFO - ignoring vrrp FIFO")
+        }
+        if let path = global.path, lvs.path == path, let location = lvs.location {
+            diagnostics.warning(location, "notify FIFO \(path) has been specified for global and LVS FIFO - ignoring LVS FIFO")
+        } else if let path = lvs.path, vrrp.path == path, lvs.script != nil, vrrp.script != nil, let location = lvs.scriptLocation {
+            diagnostics.warning(location, "LVS notify FIFO and vrrp FIFO are the same both with scripts - ignoring LVS FIFO script")
+        }
     }
 
     // MARK: VRRP

@@ -58,6 +58,8 @@ public final class VRRPRuntime: @unchecked Sendable {
     /// Link state of every interface an instance uses or tracks, as last logged.
     private var linkStates: [String: Bool] = [:]
     private var logger: Logger { environment.logger }
+    /// Where instance and group states are also written as keepalived's FIFO lines.
+    public var notifyFifos: NotifyFifos?
 
     /// `scripts` is the daemon's one runner: it reaps every child, so the parts must share it.
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
@@ -68,8 +70,9 @@ public final class VRRPRuntime: @unchecked Sendable {
         for instanceConfig in configuration.vrrpInstances {
             if let instance = try makeInstance(instanceConfig) { instances.append(instance) }
         }
-        environment.onNotify = { [scripts] instance, state, priority in
+        environment.onNotify = { [weak self, scripts] instance, state, priority in
             scripts.notify(instance: instance, state: state, priority: priority)
+            self?.notifyFifos?.write(NotifyFifoLine.instance(instance.name, state: state.rawValue, priority: priority), from: .vrrp)
         }
         trackedScripts = makeTrackedScripts(keeping: [:])
         groups = Self.syncGroupsByMember(configuration)
@@ -342,13 +345,18 @@ public final class VRRPRuntime: @unchecked Sendable {
         let now = environment.loop.now()
         if state == .master && others.contains(where: { $0.machine.state == .backup }) {
             logger.info("VRRP_Group(\(group.name)) Syncing instances to MASTER state")
-            scripts.notify(group: group, state: .master)
+            notify(group: group, state: .master)
             others.forEach { $0.syncToMaster(now: now) }
         } else if state == .backup && previous == .master && others.contains(where: { $0.machine.state == .master }) {
             logger.info("VRRP_Group(\(group.name)) Syncing instances to BACKUP state")
-            scripts.notify(group: group, state: .backup)
+            notify(group: group, state: .backup)
             others.forEach { $0.syncToBackup(now: now) }
         }
+    }
+
+    private func notify(group: VRRPSyncGroup, state: VRRPState) {
+        scripts.notify(group: group, state: state)
+        notifyFifos?.write(NotifyFifoLine.group(group.name, state: state.rawValue), from: .vrrp)
     }
 
     /// The configured priority moved by weighted trackers: a positive weight counts while the
