@@ -67,12 +67,6 @@ final class HealthCheckLabTests: LabTestCase {
         "HTTP_GET {\n url {\n \(url)\n }\n connect_timeout \(timeout)\n retry \(retry)\n delay_before_retry 0.5\n \(extra)\n }"
     }
 
-    private func waitForLog(_ daemon: Daemon, _ text: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) {
-        if lab.wait(upTo: timeout, for: "'\(text)' in the log", { daemon.log.contains(text) }, file: file, line: line) == nil {
-            print("daemon log:\n\(daemon.log)")
-        }
-    }
-
     /// Each kind of good and bad answer ends in the right verdict with a clear reason, and a
     /// server that is fixed comes back.
     func testHTTPVerdictsForGoodAndHostileServers() throws {

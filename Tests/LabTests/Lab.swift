@@ -197,4 +197,11 @@ class LabTestCase: XCTestCase {
         lab?.tearDown()
         lab = nil
     }
+
+    /// Waits until `text` stands `count` times in the daemon's log; prints the log if it never does.
+    func waitForLog(_ daemon: Daemon, _ text: String, count: Int = 1, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) {
+        let found = lab.wait(upTo: timeout, for: "'\(text)'\(count > 1 ? " ×\(count)" : "") in the log",
+                             { daemon.log.components(separatedBy: text).count - 1 >= count }, file: file, line: line)
+        if found == nil { print("daemon log:\n\(daemon.log)") }
+    }
 }

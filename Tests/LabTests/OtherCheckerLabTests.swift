@@ -43,12 +43,6 @@ final class OtherCheckerLabTests: LabTestCase {
         """
     }
 
-    private func waitForLog(_ daemon: Daemon, _ text: String, count: Int = 1, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) {
-        let found = lab.wait(upTo: timeout, for: "'\(text)' ×\(count) in the log", { daemon.log.components(separatedBy: text).count - 1 >= count },
-                             file: file, line: line)
-        if found == nil { print("daemon log:\n\(daemon.log)") }
-    }
-
     private func dnsmasq() throws -> Process {
         try serve("/usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --listen-address=\(server) "
                   + "--port=53 --address=/lab.test/192.0.2.250 --pid-file= --log-facility=-", log: "dnsmasq.log")

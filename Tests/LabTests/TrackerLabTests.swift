@@ -9,12 +9,6 @@ final class TrackerLabTests: LabTestCase {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    private func waitForLog(_ daemon: Daemon, _ text: String, timeout: Double = 5, file: StaticString = #filePath, line: UInt = #line) {
-        if lab.wait(upTo: timeout, for: "'\(text)' in the log", { daemon.log.contains(text) }, file: file, line: line) == nil {
-            print("daemon log:\n\(daemon.log)")
-        }
-    }
-
     func testFileCheckTakesTheRealServerDownAndBack() throws {
         lab = try Lab(directors: 1, servers: 1)
         let path = lab.directory.appendingPathComponent("weight").path

@@ -8,13 +8,8 @@ extension KeepalivedConfiguration {
         "vrrp_script": namedBlock(\.vrrpScripts, VRRPScript.init, VRRPScript.keywords),
         "track_file": namedBlock(\.trackFiles, TrackFile.init, TrackFile.keywords),
         "vrrp_track_process": namedBlock(\.trackProcesses, TrackProcess.init, TrackProcess.keywords),
-        "vrrp_track_file": .block { config, statement, context in
-            context.warning(statement.location, "\"vrrp_track_file\" is deprecated, please use \"track_file\"")
-            guard let name = context.blockName(statement) else { return }
-            var block = TrackFile(name: name, location: statement.location)
-            context.parseBlock(opener: statement, into: &block, table: TrackFile.keywords)
-            config.trackFiles.append(block)
-        },
+        "vrrp_track_file": namedBlock(\.trackFiles, TrackFile.init, TrackFile.keywords,
+                                      deprecation: "\"vrrp_track_file\" is deprecated, please use \"track_file\""),
         "vrrp_sync_group": namedBlock(\.syncGroups, VRRPSyncGroup.init, VRRPSyncGroup.keywords),
         "vrrp_instance": namedBlock(\.vrrpInstances, VRRPInstance.init, VRRPInstance.keywords),
         "virtual_server_group": .block { config, statement, context in
@@ -74,8 +69,9 @@ extension KeepalivedConfiguration {
     /// appended to the list at `path`.
     private static func namedBlock<Block>(_ path: WritableKeyPath<KeepalivedConfiguration, [Block]> & Sendable,
                                           _ make: @escaping @Sendable (String, SourceLocation) -> Block,
-                                          _ table: KeywordTable<Block>) -> KeywordRule<KeepalivedConfiguration> {
+                                          _ table: KeywordTable<Block>, deprecation: String? = nil) -> KeywordRule<KeepalivedConfiguration> {
         .block { config, statement, context in
+            if let deprecation { context.warning(statement.location, deprecation) }
             guard let name = context.blockName(statement) else { return }
             var block = make(name, statement.location)
             context.parseBlock(opener: statement, into: &block, table: table)

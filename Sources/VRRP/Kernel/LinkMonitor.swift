@@ -15,24 +15,7 @@ public final class LinkMonitor: @unchecked Sendable {
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
     public init() throws {
-        descriptor = try systemCall("socket(AF_NETLINK, NETLINK_ROUTE)") {
-            socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
-        }
-        var address = sockaddr_nl()
-        address.nl_family = sa_family_t(AF_NETLINK)
-        address.nl_groups = UInt32(RTMGRP_LINK)
-        do {
-            try systemCall("bind(netlink link group)") {
-                withUnsafePointer(to: &address) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
-                    }
-                }
-            }
-        } catch {
-            close(descriptor)
-            throw error
-        }
+        descriptor = try routeNetlinkSocket(subscribedTo: UInt32(RTMGRP_LINK), naming: "link group")
     }
 
     deinit {
@@ -84,4 +67,28 @@ public final class LinkMonitor: @unchecked Sendable {
     private static func readUInt16(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> UInt16 {
         UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
     }
+}
+
+/// A non-blocking rtnetlink socket that hears the multicast `groups` (a bit mask), for the
+/// monitors; `naming` says which in a failed bind's error.
+func routeNetlinkSocket(subscribedTo groups: UInt32, naming: String) throws -> Int32 {
+    let descriptor = try systemCall("socket(AF_NETLINK, NETLINK_ROUTE)") {
+        socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
+    }
+    var address = sockaddr_nl()
+    address.nl_family = sa_family_t(AF_NETLINK)
+    address.nl_groups = groups
+    do {
+        try systemCall("bind(netlink \(naming))") {
+            withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                }
+            }
+        }
+    } catch {
+        close(descriptor)
+        throw error
+    }
+    return descriptor
 }

@@ -25,24 +25,7 @@ public final class RoutingMonitor: @unchecked Sendable {
     }
 
     public init() throws {
-        descriptor = try systemCall("socket(AF_NETLINK, NETLINK_ROUTE)") {
-            socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
-        }
-        var address = sockaddr_nl()
-        address.nl_family = sa_family_t(AF_NETLINK)
-        address.nl_groups = Self.groups
-        do {
-            try systemCall("bind(netlink address, route and rule groups)") {
-                withUnsafePointer(to: &address) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
-                    }
-                }
-            }
-        } catch {
-            close(descriptor)
-            throw error
-        }
+        descriptor = try routeNetlinkSocket(subscribedTo: Self.groups, naming: "address, route and rule groups")
     }
 
     deinit {
