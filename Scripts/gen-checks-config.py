@@ -42,27 +42,36 @@ def real_servers(n_rs):
     return [rs_addr(i) for i in range(n_rs)]
 
 
-def render(n_rs, n_vs=20, delay=2, connect_timeout=2):
+def render(n_rs, n_vs=20, delay=2, connect_timeout=2, check="http"):
+    """The config; `check` is http (HTTP_GET), dns (DNS_CHECK on UDP port 53) or ping (PING_CHECK)."""
     if n_rs < 1 or n_vs < 1:
         raise ValueError("need at least one real server and one virtual server")
     n_vs = min(n_vs, n_rs)
-    out = ["# Scripts/gen-checks-config.py: %d virtual_server, %d real_server with HTTP_GET, delay_loop %s\n\n"
-           % (n_vs, n_rs, delay)]
+    port, proto = (53, "UDP") if check == "dns" else (PORT, "TCP")
+    out = ["# Scripts/gen-checks-config.py: %d virtual_server, %d real_server with %s, delay_loop %s\n\n"
+           % (n_vs, n_rs, {"http": "HTTP_GET", "dns": "DNS_CHECK", "ping": "PING_CHECK"}[check], delay)]
     w = out.append
     for j in range(n_vs):
-        w("virtual_server %s %d {\n" % (vs_addr(j), PORT))
+        w("virtual_server %s %d {\n" % (vs_addr(j), port))
         w("    delay_loop %s\n" % delay)
         w("    lb_algo rr\n")
         w("    lb_kind DR\n")
-        w("    protocol TCP\n")
+        w("    protocol %s\n" % proto)
         for i in range(j, n_rs, n_vs):
-            w("    real_server %s %d {\n" % (rs_addr(i), PORT))
+            w("    real_server %s %d {\n" % (rs_addr(i), port))
             w("        weight 1\n")
-            w("        HTTP_GET {\n")
-            w("            url {\n")
-            w("                path %s\n" % PATH)
-            w("                status_code 200\n")
-            w("            }\n")
+            if check == "dns":
+                w("        DNS_CHECK {\n")
+                w("            type A\n")
+                w("            name bench.test\n")
+            elif check == "ping":
+                w("        PING_CHECK {\n")
+            else:
+                w("        HTTP_GET {\n")
+                w("            url {\n")
+                w("                path %s\n" % PATH)
+                w("                status_code 200\n")
+                w("            }\n")
             w("            connect_timeout %s\n" % connect_timeout)
             w("            retry 1\n")
             w("            delay_before_retry 1\n")
@@ -78,9 +87,10 @@ def main():
     p.add_argument("--rs", type=int, default=400, help="real servers in all (default 400)")
     p.add_argument("--vs", type=int, default=20, help="virtual servers (default 20)")
     p.add_argument("--delay", default="2", help="delay_loop in seconds (default 2)")
+    p.add_argument("--check", default="http", choices=["http", "dns", "ping"], help="the checker (default http)")
     a = p.parse_args()
     try:
-        text = render(a.rs, a.vs, a.delay)
+        text = render(a.rs, a.vs, a.delay, check=a.check)
         addrs = real_servers(a.rs)
     except ValueError as error:
         print("gen-checks-config.py: %s" % error, file=sys.stderr)

@@ -103,7 +103,10 @@ final class OtherCheckerLabTests: LabTestCase {
             waitForLog(daemon, "ICMP CHECK on service \(name) failed.", count: round)
             try lab.exec("s1", ["sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=0"])
             waitForLog(daemon, "ICMP connection to \(name) success.", count: round)
+            // A checker keeps its socket; a reload makes the checkers, and their sockets, anew.
             try lab.exec("d1", ["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"])
+            daemon.kill(SIGHUP)
+            waitForLog(daemon, "Reloading")
         }
     }
 

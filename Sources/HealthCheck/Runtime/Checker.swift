@@ -74,7 +74,7 @@ final class Checker: @unchecked Sendable {
         timer = nil
         connection?.cancel()
         connection = nil
-        exchange?.cancel()
+        exchange?.close()
         exchange = nil
     }
 

@@ -88,15 +88,13 @@ extension Checker {
         connection?.start()
     }
 
+    /// One request and its reply on the checker's datagram socket, opened at the first check.
     private func exchange(request: [UInt8], transport: CheckTransport, to target: CheckEndpoint? = nil, deadline: Instant,
                           classify: @escaping (UnsafeRawBufferPointer, Bool) -> DatagramExchange.Classification,
                           completion: @escaping (DatagramExchange.Outcome) -> Void) {
-        exchange = DatagramExchange(io: context.io, endpoint: target ?? endpoint, transport: transport, request: request,
-                                    timeout: connectTimeout, deadline: deadline, classify: classify) { [weak self] outcome in
-            self?.exchange = nil
-            completion(outcome)
-        }
-        exchange?.start()
+        let channel = exchange ?? DatagramExchange(io: context.io, endpoint: target ?? endpoint, transport: transport)
+        exchange = channel
+        channel.exchange(request, timeout: connectTimeout, deadline: deadline, classify: classify, completion: completion)
     }
 
     /// Echo requests of this process carry its number, as ping's do: on a raw socket, replies
