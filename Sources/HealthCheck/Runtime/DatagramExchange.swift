@@ -50,8 +50,8 @@ final class DatagramExchange: @unchecked Sendable {
         finish(nil)
         do {
             let socket = try openSocket()
-            // What came after the last check ended (a late answer, a stale error) is not this one's.
-            drainStale(socket)
+            // What came after the last check ended (a late answer, a stale error) was read and
+            // dropped when it came: the socket stays watched between checks.
             pending = Pending(classify: classify, completion: completion)
             let result = request.withUnsafeBytes { socket.write($0, operation: "send") }
             if case .failed(let reason) = result { return finish(.failed(reason), closing: true) }
@@ -76,15 +76,6 @@ final class DatagramExchange: @unchecked Sendable {
         try socket.watch(with: io.poller, writable: false) { _ in self.receive() }
         self.socket = socket
         return socket
-    }
-
-    private func drainStale(_ socket: CheckSocket) {
-        for _ in 0..<Self.maximumIgnored {
-            switch socket.read(into: io.readBuffer) {
-            case .transferred, .closed, .failed: continue
-            case .wantRead, .wantWrite: return
-            }
-        }
     }
 
     private func receive() {
