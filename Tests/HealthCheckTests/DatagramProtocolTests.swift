@@ -71,6 +71,12 @@ final class DatagramProtocolTests: XCTestCase {
         XCTAssertEqual(dialogue.feed(Array("250-mx Hello\r\n250-SIZE 1000\r\n".utf8)), .wait, "a continued reply waits for its last line")
         XCTAssertEqual(dialogue.feed(Array("250 HELP\r\n".utf8)), .send(Array("QUIT\r\n".utf8)))
         XCTAssertEqual(dialogue.feed(Array("221 bye\r\n".utf8)), .passed)
+        var anyQuitAnswer = SMTPDialogue(heloName: "d")
+        _ = anyQuitAnswer.feed(Array("220 ok\r\n250 ok\r\n".utf8))
+        XCTAssertEqual(anyQuitAnswer.feed(Array("500 what\r\n".utf8)), .passed, "keepalived takes any answer to QUIT")
+        var closedAfterQuit = SMTPDialogue(heloName: "d")
+        _ = closedAfterQuit.feed(Array("220 ok\r\n250 ok\r\n".utf8))
+        XCTAssertEqual(closedAfterQuit.closed(), .passed)
 
         var busy = SMTPDialogue(heloName: "d")
         XCTAssertEqual(busy.feed(Array("421 too busy\r\n".utf8)), .failed("bad banner '421 too busy' (expected 220)"))

@@ -44,7 +44,7 @@ final class OtherCheckerKeywordTests: XCTestCase {
     }
 
     func testPingAndSMTPChecks() {
-        let found = checkers("PING_CHECK {\n retry 4\n }\n ICMP_CHECK {\n }\n SMTP_CHECK {\n helo_name \"foo.bar.com\"\n retry 2\n host {\n connect_ip 172.16.1.11\n }\n host {\n connect_ip 192.168.155.10\n connect_port 2525\n bindto 172.16.1.2\n retry 5\n }\n }\n SMTP_CHECK {\n connect_timeout 3\n host {\n connect_ip 172.16.1.12\n }\n }",
+        let found = checkers("PING_CHECK {\n retry 4\n }\n PING_CHECK {\n }\n SMTP_CHECK {\n helo_name \"foo.bar.com\"\n retry 2\n host {\n connect_ip 172.16.1.11\n }\n host {\n connect_ip 192.168.155.10\n connect_port 2525\n bindto 172.16.1.2\n retry 5\n }\n }\n SMTP_CHECK {\n connect_timeout 3\n host {\n connect_ip 172.16.1.12\n }\n }",
                              port: 25)
         // Hosts become checkers of their own; an SMTP_CHECK with a connection setting of its own keeps it.
         XCTAssertEqual(found.map(\.kind.keyword), ["PING_CHECK", "PING_CHECK", "SMTP_CHECK", "SMTP_CHECK", "SMTP_CHECK", "SMTP_CHECK"])

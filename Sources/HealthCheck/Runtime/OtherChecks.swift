@@ -30,7 +30,7 @@ extension Checker {
     }
 
     func probe(_ udp: UDPCheck, deadline: Instant) {
-        exchange(request: udp.payload ?? [], transport: .udp, deadline: deadline, classify: { reply, _ in
+        exchange(request: udp.payload ?? UDPCheck.defaultPayload, transport: .udp, deadline: deadline, classify: { reply, _ in
             guard udp.requireReply else { return .passed }
             if let minimum = udp.minReplyLength, reply.count < minimum {
                 return .failed("reply of \(reply.count) bytes is shorter than min_reply_length \(minimum)")

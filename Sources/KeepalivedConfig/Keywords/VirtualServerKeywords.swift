@@ -152,7 +152,6 @@ extension RealServer {
         "DNS_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .dnsCheck, into: &server) },
         "UDP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .udpCheck, into: &server) },
         "PING_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .pingCheck, into: &server) },
-        "ICMP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .pingCheck, into: &server) },
         "FILE_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .fileCheck, into: &server) },
         "SMTP_CHECK": .block { server, statement, context in context.parseChecker(statement, kind: .smtpCheck, into: &server) },
     ], unimplementedKeywords)

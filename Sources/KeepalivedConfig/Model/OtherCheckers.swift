@@ -93,6 +93,9 @@ public struct UDPCheck: Sendable, Hashable {
     public var minReplyLength: Int?
     public var maxReplyLength: Int?
 
+    /// What keepalived sends when no payload is given: 32 bytes of "keepalived check - " repeated.
+    public static let defaultPayload = Array(String(repeating: "keepalived check - ", count: 2).utf8.prefix(32))
+
     public init() {}
 }
 
