@@ -71,7 +71,8 @@ final class OtherCheckerLabTests: LabTestCase {
         let responder = "/usr/bin/socat -T1 UDP4-RECVFROM:5000,bind=\(server),fork SYSTEM:'echo pong'"
         var udp = try serve(responder, log: "socat.log")
         // "pong\n" is 706f6e670a: the pattern takes any second byte and any low nibble of the third.
-        let good = "UDP_CHECK {\n payload 70696e67\n require_reply 70XX6X\n min_reply_length 5\n connect_timeout 1\n retry 0\n }"
+        // socat forks a shell per datagram: slow on a busy machine, hence the longer time-out.
+        let good = "UDP_CHECK {\n payload 70696e67\n require_reply 70XX6X\n min_reply_length 5\n connect_timeout 3\n retry 0\n }"
         let wrong = "UDP_CHECK {\n payload 70696e67\n require_reply 7071\n connect_timeout 1\n retry 0\n }"
         let text = config(proto: "UDP", port: 5000, checker: good)
             + config(proto: "UDP", port: 5000, checker: wrong).replacingOccurrences(of: "192.0.2.200", with: "192.0.2.201")

@@ -42,6 +42,10 @@ extension Checker {
             return .passed
         }) { [weak self] outcome in
             guard let self else { return }
+            // A UDP reply carries nothing to tell it from the answer to an earlier probe: each probe
+            // gets a socket of its own, so a late answer cannot pass for the next one.
+            exchange?.close()
+            exchange = nil
             switch outcome {
             case .passed: record(success: true)
             // Without require_reply, silence is success: only an ICMP error says the port is closed.
