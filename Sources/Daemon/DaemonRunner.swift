@@ -109,6 +109,8 @@ final class RunningDaemon: @unchecked Sendable {
     var vrrp: VRRPRuntime?
     var ipvs: IPVSRuntime?
     var checks: HealthCheckRuntime?
+    /// The kernel's IPVS sync daemons, while `lvs_sync_daemon` is set.
+    var syncDaemons: SyncDaemonRuntime?
     private var sources: [DispatchSourceSignal] = []
     /// One runner for every part's scripts: it reaps every child of the process.
     let scripts: ScriptRunner
@@ -190,13 +192,20 @@ final class RunningDaemon: @unchecked Sendable {
             do {
                 let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: vrrpLogger)
                 vrrp.notifyFifos = fifos
+                vrrp.onMastership = { [weak self] name, isMaster in
+                    guard let sync = self?.syncDaemons, sync.instance == name else { return }
+                    sync.instanceIsMaster(isMaster)
+                }
                 self.vrrp = vrrp
+                // Before the instances start: the backup daemon runs first, as in keepalived.
+                updateSyncDaemons(configuration)
                 vrrp.start()
             } catch {
                 vrrpLogger.error("cannot start VRRP: \(error)")
                 if !reloading { exit(status: 1) }
             }
         }
+        updateSyncDaemons(configuration)
     }
 
     private func startCheckers(_ configuration: KeepalivedConfiguration) {

@@ -20,6 +20,9 @@ extension RunningDaemon {
         guard !stopping else { return }
         stopping = true
         logger.info("Stopping")
+        // The sync daemons first, as keepalived: a master handing over must not start a backup
+        // daemon on its way out.
+        syncDaemons?.stop()
         vrrp?.stop()
         checks?.stop()
         ipvs?.stop()

@@ -36,7 +36,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         groups = configuration.virtualServerGroupsByName
         self.logger = logger
         self.scripts = scripts
-        netlink = try Self.connect(logger: logger)
+        netlink = try IPVSNetlink.connect(logger: logger)
         down = Self.initiallyDown(configuration)
     }
 
@@ -110,20 +110,43 @@ public final class IPVSRuntime: @unchecked Sendable {
         for (key, service) in fresh { applied.services[key] = service }
     }
 
-    /// Connects, loading `ip_vs` first when the kernel does not know the family yet, as keepalived
-    /// does (schedulers load themselves when a service names them).
-    private static func connect(logger: Logger) throws -> IPVSNetlink {
-        if let netlink = try? IPVSNetlink() { return netlink }
-        logger.info("Loading the ip_vs kernel module")
-        _ = system("/sbin/modprobe ip_vs >/dev/null 2>&1")
-        return try IPVSNetlink()
-    }
 
     /// Reads the kernel's table once (destinations only of services we are about to own, so
     /// a cold start reads almost nothing) and applies what differs.
     public func start() {
+        if configuration.globalDefs.lvsFlush == true {
+            logger.info("Flushing the IPVS table (lvs_flush)")
+            do { try netlink.flush() } catch { logger.error("IPVS: \(error)") }
+        }
+        applyTimeouts(configuration.globalDefs.lvsTimeouts)
         synchronize(reporting: "programmed", reportForeign: true)
     }
+
+    /// The kernel's timeouts before we changed them, put back when `lvs_timeouts` goes away and
+    /// at stop (as keepalived does).
+    private var originalTimeouts: IPVSTimeouts?
+
+    private func applyTimeouts(_ wanted: LVSTimeouts?) {
+        do {
+            if let wanted {
+                let original = try originalTimeouts ?? netlink.timeouts()
+                originalTimeouts = original
+                let timeouts = IPVSTimeouts(tcp: wanted.tcp ?? original.tcp, tcpFin: wanted.tcpFin ?? original.tcpFin, udp: wanted.udp ?? original.udp)
+                try netlink.setTimeouts(timeouts)
+                logger.info("IPVS timeouts set: tcp \(timeouts.tcp) s, tcpfin \(timeouts.tcpFin) s, udp \(timeouts.udp) s")
+            } else if let original = originalTimeouts {
+                try netlink.setTimeouts(original)
+                originalTimeouts = nil
+                logger.info("IPVS timeouts put back: tcp \(original.tcp) s, tcpfin \(original.tcpFin) s, udp \(original.udp) s")
+            }
+        } catch {
+            // keepalived's words.
+            logger.error("Failed to set ipvs timeouts: \(error)")
+        }
+    }
+
+    /// The kernel's timeouts now, for the dumps.
+    public func kernelTimeouts() throws -> IPVSTimeouts { try netlink.timeouts() }
 
     /// Applies a new configuration: only the services and destinations that differ are touched;
     /// services the old configuration had and the new one does not are removed.
@@ -135,6 +158,9 @@ public final class IPVSRuntime: @unchecked Sendable {
         let names = Set(newConfiguration.virtualServers.map(VirtualServerName.init))
         quorumLost = quorumLost.filter { names.contains($0.key) }
         configuration = newConfiguration
+        if newConfiguration.globalDefs.lvsTimeouts != nil || originalTimeouts != nil {
+            applyTimeouts(newConfiguration.globalDefs.lvsTimeouts)
+        }
         synchronize(reporting: "reloaded", reportForeign: false)
     }
 
@@ -230,9 +256,18 @@ public final class IPVSRuntime: @unchecked Sendable {
             run(server.quorumDown, for: serviceName(server))
             notifyFifos?.write(NotifyFifoLine.virtualServer(serviceName(server), up: false), from: .lvs)
         }
+        defer { applyTimeouts(nil) }
+        if configuration.globalDefs.lvsFlushOnStop == .wholeTable {
+            logger.info("Flushing the IPVS table (lvs_flush_on_stop)")
+            do { try netlink.flush() } catch { logger.error("IPVS: \(error)") }
+            managed = []
+            applied = IPVSTable()
+            return
+        }
         let current = applied
-        // One request removes a service with its destinations; with -D the log still names each
-        // of them, as keepalived's does.
+        // One request removes a service with its destinations (what keepalived's
+        // `lvs_flush_on_stop VS` asks for); with -D the log still names each of them, as
+        // keepalived's does.
         for key in managed.sorted() {
             for destination in (current.services[key]?.destinations.keys.sorted() ?? []) {
                 logger.debug("Removing service \(Self.realServer(destination, of: key)) from VS \(key)")

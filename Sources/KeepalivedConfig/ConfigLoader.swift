@@ -33,6 +33,7 @@ public enum ConfigLoader {
         context.parseTopLevel(into: &configuration, table: KeepalivedConfiguration.keywords)
         configuration.virtualServers.trimCapacity()
         var diagnostics = context.diagnostics
+        configuration.adoptInstanceSyncDaemon(&diagnostics)
         var validator = Validator(configuration: configuration, options: options, rejected: context.rejectedSettings)
         validator.run()
         diagnostics.append(contentsOf: validator.diagnostics)

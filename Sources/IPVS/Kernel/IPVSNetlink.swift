@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CNetlinkGenl
 import KeepalivedConfig
+import Logging
 
 /// A failed IPVS request: what was asked, and the libnl error (its code is the negated errno
 /// class, e.g. NLE_EXIST).
@@ -48,6 +49,15 @@ public final class IPVSNetlink: @unchecked Sendable {
         setsockopt(nl_socket_get_fd(socket), SOL_NETLINK, NETLINK_CAP_ACK, &capAck, socklen_t(MemoryLayout<Int32>.size))
         self.socket = socket
         family = result
+    }
+
+    /// Connects, loading `ip_vs` first when the kernel does not know the family yet, as keepalived
+    /// does (schedulers load themselves when a service names them).
+    static func connect(logger: Logger) throws -> IPVSNetlink {
+        if let netlink = try? IPVSNetlink() { return netlink }
+        logger.info("Loading the ip_vs kernel module")
+        _ = system("/sbin/modprobe ip_vs >/dev/null 2>&1")
+        return try IPVSNetlink()
     }
 
     deinit {

@@ -37,9 +37,11 @@ extension IPVSNetlink {
         init(_ handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) { self.handle = handle }
     }
 
-    private func dump(_ command: Int, fill: (inout NetlinkWriter) -> Void, handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws {
+    /// A dump, or with `flags` 0 a single request whose one answer goes to `handle`.
+    func dump(_ command: Int, flags: Int32 = NLM_F_DUMP, fill: (inout NetlinkWriter) -> Void,
+              handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws {
         var writer = NetlinkWriter()
-        beginRequest(command, flags: NLM_F_DUMP, into: &writer)
+        beginRequest(command, flags: flags, into: &writer)
         fill(&writer)
         writer.endMessage()
         let context = Unmanaged.passRetained(MessageHandler(handle))
@@ -52,10 +54,18 @@ extension IPVSNetlink {
         nl_socket_modify_cb(rawSocket, NL_CB_VALID, NL_CB_CUSTOM, callback, context.toOpaque())
         var result = send(writer)
         if result >= 0 { result = nl_recvmsgs_default(rawSocket) }
-        guard result >= 0 else { throw IPVSError(operation: "dump IPVS table", code: result) }
+        guard result >= 0 else { throw IPVSError(operation: "read the IPVS \(Self.commandName(command))", code: result) }
     }
 
-    private static func attributes(_ header: UnsafeMutablePointer<nlmsghdr>, nested: Int, maximum: Int) -> [UnsafeMutablePointer<nlattr>?]? {
+    private static func commandName(_ command: Int) -> String {
+        switch command {
+        case IPVS_CMD_GET_DAEMON: return "sync daemons"
+        case IPVS_CMD_GET_CONFIG: return "timeouts"
+        default: return "table"
+        }
+    }
+
+    static func attributes(_ header: UnsafeMutablePointer<nlmsghdr>, nested: Int, maximum: Int) -> [UnsafeMutablePointer<nlattr>?]? {
         var top = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: commandAttributeMax + 1)
         guard genlmsg_parse(header, 0, &top, Int32(commandAttributeMax), nil) >= 0, let outer = top[nested] else { return nil }
         var inner = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: maximum + 1)
@@ -63,8 +73,8 @@ extension IPVSNetlink {
         return inner
     }
 
-    private static func u16(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt16? { attribute.map { nla_get_u16($0) } }
-    private static func u32(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt32? { attribute.map { nla_get_u32($0) } }
+    static func u16(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt16? { attribute.map { nla_get_u16($0) } }
+    static func u32(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt32? { attribute.map { nla_get_u32($0) } }
 
     private static func address(_ attribute: UnsafeMutablePointer<nlattr>?, family: UInt16) -> IPAddress? {
         guard let attribute, let data = nla_data(attribute) else { return nil }

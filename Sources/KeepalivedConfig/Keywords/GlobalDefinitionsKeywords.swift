@@ -1,5 +1,6 @@
 extension GlobalDefinitions {
-    static let keywords = KeywordTable<GlobalDefinitions>("global_defs", deprecated: ["lvs_id": "router_id"], processKeywords, [
+    static let keywords = KeywordTable<GlobalDefinitions>("global_defs", deprecated: ["lvs_id": "router_id", "lvs_flush_onstop": "lvs_flush_on_stop"],
+                                                      processKeywords, lvsKeywords, [
         "router_id": .values(1, 1) { defs, statement, _ in defs.routerID = statement.arguments[0] },
         "notification_email": .block { defs, statement, context in
             context.parseList(opener: statement) { entry, context in

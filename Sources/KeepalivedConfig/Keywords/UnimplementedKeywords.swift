@@ -6,7 +6,6 @@ extension UnimplementedKeyword {
     static let snmp = noEffect("there is no SNMP agent")
     static let bfd = notSupportedYet("BFD")
     static let vmac = notSupportedYet("VMAC and ipvlan interfaces")
-    static let lvsSyncDaemon = notSupportedYet("the IPVS connection sync daemon")
     static let firewall = notSupportedYet("firewall rules for virtual addresses: iptables, ipsets, nftables")
     static let linkPolling = notSupportedYet("link state by polling; it comes from netlink")
     static let checksumAsV2 = notSupportedYet("VRRPv3 checksums without the pseudo-header")
@@ -61,9 +60,6 @@ extension GlobalDefinitions {
         .notSupportedYet("a default interface for VRRP instances"): ["default_interface"],
         .notSupportedYet("turning off IGMP reports"): ["disable_local_igmp"],
         .checksumAsV2: ["v3_checksum_as_v2"],
-        .notSupportedYet("IPVS connection timeouts"): ["lvs_timeouts"],
-        .notSupportedYet("flushing the whole IPVS table; only our own services are removed"): ["lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop"],
-        .lvsSyncDaemon: ["lvs_sync_daemon"],
         .downTimer: ["vrrp_down_timer_adverts"],
         .garpExtras: ["vrrp_garp_extra_if", "vrrp_vmac_garp_intvl"],
         .silentOnLowerPriority: ["vrrp_lower_prio_no_advert"],
@@ -122,7 +118,6 @@ extension VRRPInstance {
         .notSupportedYet("notify scripts for deleted instances"): ["notify_deleted"],
         .notSupportedYet("notify scripts for adverts of lower priority"): ["notify_master_rx_lower_pri"],
         .priorityNotifications: ["notify_priority_changes"],
-        .lvsSyncDaemon: ["lvs_sync_daemon_interface"],
         .downTimer: ["down_timer_adverts"],
         .notSupportedYet("going to BACKUP after a late timer under nopreempt"): ["timer_expired_backup", "thread_timer_expired"],
         .garpExtras: ["garp_extra_if", "vmac_garp_intvl"],

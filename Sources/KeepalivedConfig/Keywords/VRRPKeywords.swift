@@ -99,6 +99,11 @@ extension VRRPInstance {
             instance.state = context.word(statement, as: VRRPInitialState.self) ?? instance.state
         },
         "interface": .values(1, 1) { instance, statement, _ in instance.interface = statement.arguments[0] },
+        "lvs_sync_daemon_interface": .values(1, 1) { instance, statement, context in
+            // keepalived's words, on two lines as it prints them.
+            context.warning(statement.location, "(\(instance.name)) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon")
+            instance.lvsSyncDaemonInterface = statement.arguments[0]
+        },
         "virtual_router_id": .values(1, 1) { instance, statement, context in
             instance.virtualRouterID = context.integer(statement, in: 1...255) ?? instance.virtualRouterID
         },

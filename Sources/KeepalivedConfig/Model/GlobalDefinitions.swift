@@ -39,6 +39,15 @@ public struct GlobalDefinitions: Sendable {
     public var enableScriptSecurity: Bool?
     public var scriptUser: ScriptCommand?
     public var dynamicInterfaces: Bool?
+    /// Also set by an instance's old `lvs_sync_daemon_interface`.
+    public var lvsSyncDaemon: LVSSyncDaemon?
+    /// Where `lvs_sync_daemon` (or `lvs_sync_daemon_interface`) was written, for errors that
+    /// need the whole file (its instance must exist).
+    public var lvsSyncDaemonLocation: SourceLocation?
+    public var lvsTimeouts: LVSTimeouts?
+    /// `lvs_flush`: empty the whole IPVS table at start (not at a reload).
+    public var lvsFlush: Bool?
+    public var lvsFlushOnStop: LVSFlushOnStop?
     /// Namespace, umask, start-up and shutdown scripts, notify FIFOs.
     public var process = ProcessSettings()
 

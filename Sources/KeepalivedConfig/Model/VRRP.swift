@@ -183,6 +183,9 @@ public struct VRRPInstance: Sendable, Hashable {
     public var trackFiles: [TrackedItem] = []
     public var trackProcesses: [TrackedItem] = []
     public var dontTrackPrimary = false
+    /// keepalived's old way to ask for the IPVS sync daemons, tied to this instance; the loader
+    /// moves it to global_defs' `lvsSyncDaemon`.
+    public var lvsSyncDaemonInterface: String?
     /// `no_virtual_ipaddress`: an instance without addresses is meant (no warning; not under strict mode).
     public var allowsNoVirtualAddresses = false
     public var notify = NotifyScripts()

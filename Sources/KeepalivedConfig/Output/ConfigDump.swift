@@ -4,7 +4,7 @@ public enum ConfigDump {
     public static func render(_ configuration: KeepalivedConfiguration) -> String {
         var writer = DumpWriter()
         writer.rootKeywords(configuration.globalDefs.process)
-        writer.globalDefs(configuration.globalDefs)
+        writer.globalDefs(configuration.globalDefs, sync: configuration.effectiveLVSSyncDaemon)
         writer.staticState(configuration)
         configuration.vrrpScripts.forEach { writer.script($0) }
         configuration.trackFiles.forEach { writer.trackFile($0) }
@@ -73,7 +73,7 @@ struct DumpWriter {
 
     // MARK: Blocks
 
-    mutating func globalDefs(_ defs: GlobalDefinitions) {
+    mutating func globalDefs(_ defs: GlobalDefinitions, sync: LVSSyncDaemon?) {
         block("global_defs") { w in
             w.optional("router_id", defs.routerID.map(w.quoted))
             if !defs.notificationEmail.isEmpty {
@@ -105,7 +105,32 @@ struct DumpWriter {
             w.boolean("enable_script_security", defs.enableScriptSecurity, default: false)
             w.optional("script_user", defs.scriptUser.map { [$0.user, $0.group].compactMap { $0 }.joined(separator: " ") })
             w.boolean("dynamic_interfaces", defs.dynamicInterfaces, default: false)
+            w.lvsSettings(defs, sync: sync)
             w.processSettings(defs.process)
+        }
+    }
+
+    /// The sync daemon with its effective id (the instance's virtual_router_id when not written).
+    mutating func lvsSettings(_ defs: GlobalDefinitions, sync: LVSSyncDaemon?) {
+        if let sync {
+            var words = [quoted(sync.interface)]
+            if let instance = sync.instance { words += ["inst", quoted(instance)] }
+            if let id = sync.syncID { words += ["id", String(id)] }
+            if let length = sync.maxLength { words += ["maxlen", String(length)] }
+            if let port = sync.port { words += ["port", String(port)] }
+            if let ttl = sync.ttl { words += ["ttl", String(ttl)] }
+            if let group = sync.group { words += ["group", group.description] }
+            line("lvs_sync_daemon " + words.joined(separator: " "))
+        }
+        if let timeouts = defs.lvsTimeouts {
+            let words = [("tcp", timeouts.tcp), ("tcpfin", timeouts.tcpFin), ("udp", timeouts.udp)].compactMap { name, value in value.map { "\(name) \($0)" } }
+            if !words.isEmpty { line("lvs_timeouts " + words.joined(separator: " ")) }
+        }
+        optional("lvs_flush", defs.lvsFlush.map { $0 ? "on" : "off" })
+        switch defs.lvsFlushOnStop {
+        case .wholeTable?: line("lvs_flush_on_stop")
+        case .virtualServers?: line("lvs_flush_on_stop VS")
+        case nil: break
         }
     }
 

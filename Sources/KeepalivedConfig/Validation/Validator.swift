@@ -29,6 +29,19 @@ struct Validator {
         checkSyncGroups()
         checkVirtualServerGroups()
         checkVirtualServers()
+        checkSyncDaemon()
+    }
+
+    /// keepalived drops a sync daemon whose instance is missing ("Unable to find vrrp instance")
+    /// and runs without it; connections would then be lost at the first failover, so it is an error.
+    private mutating func checkSyncDaemon() {
+        guard let sync = configuration.globalDefs.lvsSyncDaemon, let location = configuration.globalDefs.lvsSyncDaemonLocation else { return }
+        if let name = sync.instance, !configuration.vrrpInstances.contains(where: { $0.name == name }) {
+            diagnostics.error(location, "lvs_sync_daemon: there is no vrrp_instance \(name) to follow")
+        }
+        if let exists = interfaceCheck, !exists(sync.interface) {
+            diagnostics.warning(location, "lvs_sync_daemon: interface \(sync.interface) does not exist on this host")
+        }
     }
 
     /// Reports every name after the first with an error pointing back at the first.

@@ -239,6 +239,7 @@ final class InstanceRuntime: @unchecked Sendable {
         }
         add(addresses: config.virtualIPAddresses + config.excludedIPAddresses, routes: config.virtualRoutes, rules: config.virtualRules)
         announce(burst: garp.repeatCount)
+        environment.onOwnership(config.name, true)
         let loop = environment.loop
         if garp.delay > 0 {
             garpTimers.append(loop.timer(at: loop.now().adding(seconds: garp.delay)) { [weak self] in
@@ -317,6 +318,7 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     private func releaseOwnership() {
+        environment.onOwnership(config.name, false)
         garpTimers.forEach { $0.cancel() }
         garpTimers.removeAll()
         if !addedAddresses.isEmpty { logger.info("\(label) removing VIPs.") }

@@ -11,6 +11,8 @@ final class VRRPEnvironment: @unchecked Sendable {
     let netlink: RouteNetlink
     var onNotify: (VRRPInstance, VRRPState, Int) -> Void = { _, _, _ in }
     var onStateObserved: (InstanceRuntime) -> Void = { _ in }
+    /// An instance took its addresses (true) or gave them up.
+    var onOwnership: (String, Bool) -> Void = { _, _ in }
 
     init(loop: EventLoop, logger: Logger, netlink: RouteNetlink) {
         self.loop = loop
@@ -60,6 +62,12 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var logger: Logger { environment.logger }
     /// Where instance and group states are also written as keepalived's FIFO lines.
     public var notifyFifos: NotifyFifos?
+    /// Told by name when an instance becomes MASTER (true) or stops being one: the IPVS sync
+    /// daemons follow it.
+    public var onMastership: (String, Bool) -> Void {
+        get { environment.onOwnership }
+        set { environment.onOwnership = newValue }
+    }
 
     /// `scripts` is the daemon's one runner: it reaps every child, so the parts must share it.
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
