@@ -4,7 +4,8 @@
   seed_client.py web READY_FILE NS=INDEX_HTML...
       ONE process serving every web server of the lab: for each pair it enters network namespace NS
       (setns on this thread), listens on 0.0.0.0:80 there and answers every request with the
-      contents of INDEX_HTML (HTTP/1.0, then closes). Touches READY_FILE once all listen.
+      contents of INDEX_HTML (HTTP/1.0, then closes), and on 0.0.0.0:7 echoes every line back
+      prefixed with INDEX_HTML's text (the server's name). Touches READY_FILE once all listen.
 
   seed_client.py run [options]
       One experiment's measurement, every clock reading from this one process (time.time(), the
@@ -14,6 +15,8 @@
         - optionally the client: a thread in the client namespace fetching http://VIP/ every
           --period s (a new TCP connection each time, --timeout s for the whole request), rotating
           over the client's source addresses; each request's start, end, source, success, body;
+        - optionally --echo-conns long-lived connections from the client to the VIP's port 7, one
+          line every --echo-period s on each: when each line came back, and resets;
         - this thread, in the switch namespace: an AF_PACKET socket on the bridge sees every VRRP
           advert (IP protocol 112 to 224.0.0.18; the bridge floods multicast to itself too). After
           --pre s it waits for the next advert of the master and at once acts: `cut` sets the
@@ -37,6 +40,7 @@ import threading
 import time
 
 CLONE_NEWNET = 0x40000000
+ECHO_PORT = 7
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -70,6 +74,13 @@ def cmd_web(args):
         resp = (b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
                 % len(body)) + body
         sel.register(ls, selectors.EVENT_READ, ("listen", resp))
+        # The long-lived connections' service: each line comes back prefixed with the server's name.
+        es = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        es.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        es.bind(("0.0.0.0", ECHO_PORT))
+        es.listen(512)
+        es.setblocking(False)
+        sel.register(es, selectors.EVENT_READ, ("echo-listen", body.strip()))
     with open(args.ready, "w") as f:
         f.write("%d\n" % os.getpid())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -77,6 +88,36 @@ def cmd_web(args):
     while True:
         for key, _ in sel.select(timeout=1.0):
             kind, data = key.data
+            if kind == "echo-listen":
+                try:
+                    conn, _ = key.fileobj.accept()
+                except OSError:
+                    continue
+                conn.setblocking(False)
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                bufs[conn] = b""
+                sel.register(conn, selectors.EVENT_READ, ("echo", data))
+                continue
+            if kind == "echo":
+                conn = key.fileobj
+                try:
+                    chunk = conn.recv(4096)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    sel.unregister(conn)
+                    bufs.pop(conn, None)
+                    conn.close()
+                    continue
+                bufs[conn] += chunk
+                *lines, bufs[conn] = bufs[conn].split(b"\n")
+                try:
+                    conn.sendall(b"".join(data + b" " + line + b"\n" for line in lines))
+                except OSError:
+                    pass
+                continue
             if kind == "listen":
                 try:
                     conn, _ = key.fileobj.accept()
@@ -279,6 +320,92 @@ class Client(threading.Thread):
                 nxt = now
 
 
+class EchoClients(threading.Thread):
+    """Long-lived TCP connections through the VIP (the echo service on ECHO_PORT): one line on each
+    every `period` s; per connection the times its lines came back, the server that answered and
+    how it ended (reset, closed) if it did."""
+
+    def __init__(self, ns, addrs, vip, count, period, stop):
+        super().__init__(daemon=True)
+        self.ns, self.addrs, self.vip, self.count, self.period, self.stop = ns, addrs, vip, count, period, stop
+        self.conns = []  # dicts: src, sock, echoes [t], server, ended (t, why) or None
+        self.error = None
+        self.connected = threading.Event()
+
+    def run(self):
+        try:
+            enter_netns(self.ns)
+            for i in range(self.count):
+                src = self.addrs[i % len(self.addrs)]
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.bind((src, 0))
+                s.settimeout(2.0)
+                c = {"src": src, "sock": s, "echoes": [], "server": None, "ended": None, "buf": b""}
+                try:
+                    s.connect((self.vip, ECHO_PORT))
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    s.setblocking(False)
+                except OSError as e:
+                    c["ended"] = (time.time(), "connect: " + (e.strerror or str(e)).lower())
+                    s.close()
+                self.conns.append(c)
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            self.error = str(e)
+            self.connected.set()
+            return
+        self.connected.set()
+        sel = selectors.DefaultSelector()
+        for c in self.conns:
+            if c["ended"] is None:
+                sel.register(c["sock"], selectors.EVENT_READ, c)
+        seq = 0
+        nxt = time.time()
+        while not self.stop.is_set():
+            now = time.time()
+            if now >= nxt:
+                seq += 1
+                for c in self.conns:
+                    if c["ended"] is None:
+                        try:
+                            c["sock"].send(b"%d\n" % seq)
+                        except BlockingIOError:
+                            pass
+                        except OSError as e:
+                            self.end(sel, c, now, e)
+                nxt += self.period
+            for key, _ in sel.select(timeout=max(0.0, min(0.05, nxt - time.time()))):
+                c = key.data
+                now = time.time()
+                try:
+                    chunk = c["sock"].recv(4096)
+                except BlockingIOError:
+                    continue
+                except OSError as e:
+                    self.end(sel, c, now, e)
+                    continue
+                if not chunk:
+                    self.end(sel, c, now, None)
+                    continue
+                c["buf"] += chunk
+                *lines, c["buf"] = c["buf"].split(b"\n")
+                for line in lines:
+                    c["echoes"].append(now)
+                    c["server"] = c["server"] or line.split(b" ", 1)[0].decode(errors="replace")
+        for c in self.conns:
+            if c["ended"] is None:
+                c["sock"].close()
+
+    @staticmethod
+    def end(sel, c, now, error):
+        why = "closed" if error is None else ("reset" if isinstance(error, ConnectionResetError) else (error.strerror or str(error)).lower())
+        c["ended"] = (now, why)
+        try:
+            sel.unregister(c["sock"])
+        except (KeyError, ValueError):
+            pass
+        c["sock"].close()
+
+
 # ---------------------------------------------------------------------------------------------
 # daemon logs (each line "EPOCH text", stamped by the bash script as it was read)
 
@@ -339,6 +466,11 @@ def cmd_run(a):
     client = None
     if a.client_ns:
         client = Client(a.client_ns, a.client_addrs.split(","), a.vip, a.period, a.timeout, stop)
+    echo = None
+    if a.client_ns and a.echo_conns:
+        echo = EchoClients(a.client_ns, a.client_addrs.split(","), a.vip, a.echo_conns, a.echo_period, stop)
+        echo.start()
+        echo.connected.wait(a.echo_conns * 2.0 + 1)
 
     # this thread: the switch
     enter_netns(a.switch_ns)
@@ -395,6 +527,8 @@ def cmd_run(a):
     stop.set()
     if client:
         client.join(2)
+    if echo:
+        echo.join(2)
     for w in watches:
         w.join(1)
     t_end = time.time()
@@ -474,6 +608,34 @@ def cmd_run(a):
                                         sum(1 for _, f in per_addr.values() if f))
         kv["failed_before"] = sum(1 for r in fails if r[0] < t_act)
         kv["failed_after"] = sum(1 for r in fails if r[0] >= t_act)
+    if client:
+        # Persistence across the action: addresses answered by one server before and another after.
+        kv["persist_moved"] = sum(1 for b, f in per_addr.values() if len(b) == 1 and f and f != b)
+    if echo:
+        t_takeover = adds[0][0] if adds else None
+        conns = echo.conns
+        opened = [c for c in conns if c["echoes"] and c["echoes"][0] < t_act]
+        reset = [c for c in opened if c["ended"] and c["ended"][1] == "reset"]
+        ended = [c for c in opened if c["ended"]]
+        resumed = [c for c in opened if not c["ended"] and any(t > (t_takeover or t_act) for t in c["echoes"])]
+
+        def silence(c):
+            ts = [t_act] + [t for t in c["echoes"] if t >= t_act]
+            before_ = [t for t in c["echoes"] if t < t_act]
+            if before_:
+                ts[0] = before_[-1]
+            end = c["ended"][0] if c["ended"] else t_end
+            return max(b - x for x, b in zip(ts, ts[1:] + [end]))
+
+        kv["echo_conns"] = len(conns)
+        kv["echo_open_before"] = len(opened)
+        kv["echo_kept"] = len(resumed)
+        kv["echo_reset"] = len(reset)
+        kv["echo_ended"] = len(ended)
+        kv["echo_max_silence"] = "%.3f" % max((silence(c) for c in opened), default=0.0)
+        kv["echo_resume_after_takeover"] = ("%.3f" % max(min(t for t in c["echoes"] if t > t_takeover) - t_takeover for c in resumed)
+                                            if resumed and t_takeover else "-")
+        kv["echo_servers"] = ",".join(sorted(set(c["server"] for c in opened if c["server"]))) or "none"
     for k, v in checks.items():
         kv[k] = "yes" if v else "no"
     kv["garp_lines"] = len(checks["garp_logged"])
@@ -586,6 +748,15 @@ def cmd_run(a):
             ca = collections.Counter(r[4] for r in after if r[2] == src)
             say("    %-16s %-26s %s" % (src, " ".join("%s x%d" % x for x in sorted(cb.items())) or "-",
                                         " ".join("%s x%d" % x for x in sorted(ca.items())) or "-"))
+    if echo:
+        say()
+        say("  long-lived connections (one line every %.1f s each): %s open before the action, %s kept after the takeover,"
+            " %s reset, %s ended otherwise; longest silence %s s; the last to echo again did so %s s after the takeover"
+            % (a.echo_period, kv["echo_open_before"], kv["echo_kept"], kv["echo_reset"],
+               kv["echo_ended"] - kv["echo_reset"], kv["echo_max_silence"], kv["echo_resume_after_takeover"]))
+        for c in echo.conns:
+            if c["ended"]:
+                say("    %s via %s: %s %s" % (c["src"], c["server"] or "-", c["ended"][1], fmt_rel(c["ended"][0], T).strip()))
     say()
     say("  VIP now: d1 %s, d2 %s; takeover (VIP on d2) %s s after the action; backup's 'Entering MASTER STATE' at %s s"
         % ("holds it" if watches[0].has_vip else "has not", "holds it" if watches[1].has_vip else "has not",
@@ -627,6 +798,8 @@ def main():
     r.add_argument("--pre", type=float, default=3.0)
     r.add_argument("--post", type=float, default=6.0)
     r.add_argument("--end-after-takeover", type=float, default=None)
+    r.add_argument("--echo-conns", type=int, default=0, help="long-lived connections to the VIP's echo service")
+    r.add_argument("--echo-period", type=float, default=0.2)
     r.add_argument("--log-master", required=True)
     r.add_argument("--log-backup", required=True)
     r.add_argument("--kv-out", required=True)
