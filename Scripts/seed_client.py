@@ -88,7 +88,7 @@ def cmd_web(args):
     while True:
         for key, _ in sel.select(timeout=1.0):
             kind, data = key.data
-            if kind == "echo-listen":
+            if kind in ("listen", "echo-listen"):
                 try:
                     conn, _ = key.fileobj.accept()
                 except OSError:
@@ -96,7 +96,7 @@ def cmd_web(args):
                 conn.setblocking(False)
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 bufs[conn] = b""
-                sel.register(conn, selectors.EVENT_READ, ("echo", data))
+                sel.register(conn, selectors.EVENT_READ, ("echo" if kind == "echo-listen" else "conn", data))
                 continue
             if kind == "echo":
                 conn = key.fileobj
@@ -117,15 +117,6 @@ def cmd_web(args):
                     conn.sendall(b"".join(data + b" " + line + b"\n" for line in lines))
                 except OSError:
                     pass
-                continue
-            if kind == "listen":
-                try:
-                    conn, _ = key.fileobj.accept()
-                except OSError:
-                    continue
-                conn.setblocking(False)
-                bufs[conn] = b""
-                sel.register(conn, selectors.EVENT_READ, ("conn", data))
                 continue
             conn = key.fileobj
             try:

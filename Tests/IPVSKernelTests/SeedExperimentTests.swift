@@ -6,30 +6,7 @@ import XCTest
 /// the VIP on lo, a client). Runs in the same VM boot as the other kernel tests.
 extension IPVSKernelTests {
     func testSeedExperimentsEndToEnd() throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
-        let process = Process()
-        process.executableURL = repository.appendingPathComponent("Scripts/seed-experiments")
-        process.arguments = ["--daemon", "ours", "--experiment", "all"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTKEEPALIVED": binary.path]) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, output)
-        var results: [String: [String: String]] = [:]
-        for line in output.split(separator: "\n") where line.hasPrefix("RESULT ") {
-            let words = line.split(separator: " ")
-            guard words.count > 2 else { continue }
-            var values: [String: String] = [:]
-            for pair in words.dropFirst(3) {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
-            }
-            results[String(words[1])] = values
-        }
+        let (results, output) = try seedResults(daemon: "ours", experiments: "all", quiet: false)
         let everyServer = "web01,web02,web03,web04"
         let vrrp = try XCTUnwrap(results["vrrp"], output)
         for logged in ["timeout_logged", "master_logged", "vips_logged", "garp_logged", "backup_has_vip"] {
@@ -58,12 +35,13 @@ extension IPVSKernelTests {
 /// `lvs_sync_daemon` and without it (which must lose them, or the test could not fail); and
 /// Debian's keepalived with the same configs in the same lab.
 extension IPVSKernelTests {
-    private func seedResults(daemon: String, experiments: String) throws -> (results: [String: [String: String]], output: String) {
+    /// Runs Scripts/seed-experiments; its RESULT lines by experiment, and everything it printed.
+    func seedResults(daemon: String, experiments: String, quiet: Bool = true) throws -> (results: [String: [String: String]], output: String) {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
         let process = Process()
         process.executableURL = repository.appendingPathComponent("Scripts/seed-experiments")
-        process.arguments = ["--quiet", "--daemon", daemon, "--experiment", experiments]
+        process.arguments = (quiet ? ["--quiet"] : []) + ["--daemon", daemon, "--experiment", experiments]
         process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTKEEPALIVED": binary.path]) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -157,3 +157,62 @@ final class LogLines: LogHandler, @unchecked Sendable {
     var count: Int { lock.lock(); defer { lock.unlock() }; return lines.count }
     var text: String { lock.lock(); defer { lock.unlock() }; return lines.joined(separator: "\n") }
 }
+
+extension IPVSKernelTests {
+    /// The daemon itself: SIGHUP with the same lvs_sync_daemon leaves the kernel's daemons running,
+    /// SIGHUP with another sync id restarts them with it, SIGTERM stops them.
+    func testDaemonKeepsSyncDaemonsAcrossReloads() throws {
+        for role in IPVSSyncRole.allCases { try? netlink.stopSyncDaemon(role) }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sync-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configPath = directory.appendingPathComponent("keepalived.conf").path
+        func write(id: Int) throws {
+            try """
+            global_defs {
+                lvs_sync_daemon lo id \(id)
+            }
+            virtual_server 192.0.2.10 80 {
+                protocol TCP
+                real_server 198.51.100.1 80 {
+                }
+            }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
+        try write(id: 3)
+        let daemon = Process()
+        daemon.executableURL = binary
+        daemon.arguments = ["-C", "-n", "-l", "-f", configPath, "-p", directory.appendingPathComponent("pid").path]
+        let log = Pipe()
+        daemon.standardOutput = log
+        daemon.standardError = log
+        try daemon.run()
+        func waitFor(_ wanted: Set<String>) -> Set<String> {
+            let deadline = Date().addingTimeInterval(10)
+            var now: Set<String> = []
+            while Date() < deadline {
+                now = Set(((try? netlink.syncDaemons()) ?? []).map { "\($0.role.rawValue) \($0.syncID)" })
+                if now == wanted { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return now
+        }
+        XCTAssertEqual(waitFor(["master 3", "backup 3"]), ["master 3", "backup 3"])
+        kill(daemon.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 1.5)
+        XCTAssertEqual(waitFor(["master 3", "backup 3"]), ["master 3", "backup 3"])
+        try write(id: 4)
+        kill(daemon.processIdentifier, SIGHUP)
+        XCTAssertEqual(waitFor(["master 4", "backup 4"]), ["master 4", "backup 4"])
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        XCTAssertEqual(daemon.terminationStatus, 0)
+        XCTAssertEqual(try netlink.syncDaemons(), [], "SIGTERM stops the sync daemons")
+        let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stops = output.components(separatedBy: "\n").filter { $0.contains("Stopping IPVS sync daemon") }
+        // Two at the reload that changed the id, two at SIGTERM; none at the reload that did not.
+        XCTAssertEqual(stops.count, 4, output)
+        XCTAssertTrue(output.contains("Starting IPVS sync daemon in master state on lo (syncid 4)"), output)
+    }
+}
