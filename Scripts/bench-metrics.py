@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""In-VM part of Scripts/bench-metrics (see its header); python3 standard library only.
+
+    bench-metrics.py run --ours BIN --keepalived BIN [--vs 1000] [--rs 20] [--window 20]
+                         [--rate 10] [--order ours,keepalived]
+
+For each daemon, in a network namespace of its own (bm<hex>-<daemon>: a veth pair eth0/eth0p, both
+ends inside, 192.168.200.1/24 on eth0): the 1,000 x 20 IPVS config of Scripts/gen-ipvs-config.py
+plus one VRRP master (VI_1 on eth0, advert_int 1, VRID 51); every advert is recorded on eth0p
+(bench-daemon.py record). Once the kernel holds the whole table: an idle window, then a window
+scraped `rate` times a second, both `window` s, the daemon's CPU sampled over each:
+  ours        GET /metrics from --metrics-listen 127.0.0.1:9650 (every real server, the kernel's
+              IPVS counters read over netlink for the scrape); latency = request to last byte
+  keepalived  what keepalived-exporter does for a scrape without JSON: SIGUSR2 (stats) and SIGUSR1
+              (data) to the daemon; latency = signal to keepalived.data rewritten
+CPU per scrape = (scraped window's CPU - idle window's CPU) / scrapes. Adverts: the worst gap in the
+scraped window. Prints key=value lines per daemon, prefixed with its name.
+"""
+import argparse
+import ctypes
+import importlib.util
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load(name, file):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, file))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_daemon = load("bench_daemon", "bench-daemon.py")
+_libc = ctypes.CDLL(None, use_errno=True)
+PORT = 9650
+
+
+def sh(*args, check=True):
+    return subprocess.run(list(args), check=check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+
+
+def enter_netns(name):
+    fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if _libc.setns(fd, 0x40000000) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + name)
+    finally:
+        os.close(fd)
+
+
+def table_size(ns):
+    out = sh("ip", "netns", "exec", ns, "ipvsadm", "-Ln", check=False)
+    services = sum(1 for line in out.splitlines() if line.startswith(("TCP", "UDP")))
+    dests = sum(1 for line in out.splitlines() if line.strip().startswith("->") and "RemoteAddress" not in line)
+    return services, dests
+
+
+class Scraper(threading.Thread):
+    def __init__(self, ns, kind, pid, rate, seconds):
+        super().__init__(daemon=True)
+        self.ns, self.kind, self.pid, self.rate, self.seconds = ns, kind, pid, rate, seconds
+        self.latencies, self.sizes, self.errors = [], [], 0
+
+    def ours(self):
+        t0 = time.monotonic()
+        s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        data = bytearray()
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        if not data.startswith(b"HTTP/1.1 200"):
+            raise OSError("answer: %r" % bytes(data[:40]))
+        return time.monotonic() - t0, len(data)
+
+    def keepalived(self):
+        path = "/tmp/keepalived.data"
+        before = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
+        t0 = time.monotonic()
+        os.kill(self.pid, signal.SIGUSR2)
+        os.kill(self.pid, signal.SIGUSR1)
+        while time.monotonic() - t0 < 5:
+            if os.path.exists(path) and os.stat(path).st_mtime_ns != before:
+                break
+            time.sleep(0.0005)
+        else:
+            raise OSError("keepalived.data not rewritten")
+        return time.monotonic() - t0, os.path.getsize(path)
+
+    def run(self):
+        enter_netns(self.ns)
+        start = time.monotonic()
+        n = 0
+        while time.monotonic() - start < self.seconds:
+            try:
+                latency, size = self.ours() if self.kind == "ours" else self.keepalived()
+                self.latencies.append(latency)
+                self.sizes.append(size)
+            except OSError:
+                self.errors += 1
+            n += 1
+            pause = start + n / self.rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+
+
+def kv_lines(text):
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def sample(pid, seconds):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "bench-daemon.py"), "sample", str(pid), str(seconds)],
+                         stdout=subprocess.PIPE, text=True).stdout
+    return kv_lines(out)
+
+
+def one(daemon, binary, args, run_id, work):
+    ns = "bm%s-%s" % (run_id, daemon[:2])
+    listener = ns + "-r"
+    sh("ip", "netns", "add", ns)
+    sh("ip", "netns", "add", listener)
+    try:
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        # The other end in a namespace of its own: an advert arriving where its source address is
+        # local would be dropped as a martian.
+        sh("ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p", "netns", listener)
+        sh("ip", "-n", ns, "addr", "add", "192.168.200.1/24", "dev", "eth0")
+        sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        sh("ip", "-n", listener, "addr", "add", "192.168.200.2/24", "dev", "eth0p")
+        sh("ip", "-n", listener, "link", "set", "eth0p", "up")
+        conf = os.path.join(work, daemon + ".conf")
+        subprocess.run([sys.executable, os.path.join(HERE, "gen-ipvs-config.py"), work, "--vs", str(args.vs), "--rs", str(args.rs), "--change", "0"],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(work, "base.conf")) as f:
+            text = f.read()
+        text += ("\nvrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    priority 150\n    advert_int 1\n"
+                 "    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.200/24\n    }\n}\n")
+        with open(conf, "w") as f:
+            f.write(text)
+        total = 600
+        adverts = os.path.join(work, daemon + ".adverts")
+        recorder = subprocess.Popen(["ip", "netns", "exec", listener, sys.executable, os.path.join(HERE, "bench-daemon.py"), "record",
+                                     "eth0p", "192.168.200.1", "51", str(total), adverts])
+        log = open(os.path.join(work, daemon + ".log"), "w")
+        pidfile = os.path.join(work, daemon + ".pid")
+        if daemon == "ours":
+            command = [binary, "-n", "-l", "-f", conf, "-p", pidfile, "--metrics-listen", "127.0.0.1:%d" % PORT]
+        else:
+            command = [binary, "-n", "-l", "-f", conf, "-p", pidfile, "-r", pidfile + ".vrrp", "-c", pidfile + ".checkers"]
+        started = time.monotonic()
+        proc = subprocess.Popen(["ip", "netns", "exec", ns] + command, stdout=log, stderr=subprocess.STDOUT)
+        result = {}
+        try:
+            while time.monotonic() - started < 300:
+                if table_size(ns) == (args.vs, args.vs * args.rs):
+                    break
+                if proc.poll() is not None:
+                    raise RuntimeError("%s exited with %s" % (daemon, proc.returncode))
+                time.sleep(0.5)
+            else:
+                raise RuntimeError("%s: the table never reached %d x %d" % (daemon, args.vs, args.rs))
+            result["table_s"] = "%.1f" % (time.monotonic() - started)
+            time.sleep(5)
+            idle = sample(proc.pid, args.window)
+            scraper = Scraper(ns, daemon, proc.pid, args.rate, args.window)
+            window_start = time.time()
+            scraper.start()
+            busy = sample(proc.pid, args.window)
+            scraper.join(10)
+            gaps = kv_lines(subprocess.run([sys.executable, os.path.join(HERE, "bench-daemon.py"), "gaps", adverts, "--from", "%.3f" % window_start,
+                                            "--window", str(args.window)], stdout=subprocess.PIPE, text=True).stdout)
+            lat = sorted(scraper.latencies)
+            n = len(lat)
+            result["scrapes"] = n
+            result["scrape_errors"] = scraper.errors
+            result["bytes_per_scrape"] = int(sum(scraper.sizes) / n) if n else 0
+            result["latency_median_ms"] = "%.2f" % (1000 * lat[n // 2]) if n else "-"
+            result["latency_p99_ms"] = "%.2f" % (1000 * bench_daemon.percentile(lat, 99)) if n else "-"
+            result["latency_max_ms"] = "%.2f" % (1000 * lat[-1]) if n else "-"
+            cpu_idle, cpu_busy = float(idle.get("cpu_s", "nan")), float(busy.get("cpu_s", "nan"))
+            result["cpu_idle_s"] = "%.3f" % cpu_idle
+            result["cpu_scraped_s"] = "%.3f" % cpu_busy
+            result["cpu_per_scrape_ms"] = "%.2f" % (1000 * (cpu_busy - cpu_idle) / n) if n else "-"
+            result["advert_worst_gap_s"] = gaps.get("worst", "-")
+            result["adverts_late"] = gaps.get("late", "-")
+            result["adverts"] = gaps.get("count", "-")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            recorder.kill()
+            recorder.wait()
+            log.close()
+        return result
+    finally:
+        for name in (ns, listener):
+            for pid in sh("ip", "netns", "pids", name, check=False).split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+            sh("ip", "netns", "delete", name, check=False)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--ours", required=True)
+    r.add_argument("--keepalived", required=True)
+    r.add_argument("--vs", type=int, default=1000)
+    r.add_argument("--rs", type=int, default=20)
+    r.add_argument("--window", type=int, default=20)
+    r.add_argument("--rate", type=float, default=10.0)
+    r.add_argument("--order", default="ours,keepalived")
+    r.add_argument("--work", required=True)
+    a = p.parse_args()
+    run_id = "%04x" % random.randrange(1 << 16)
+    for daemon in a.order.split(","):
+        try:
+            result = one(daemon, a.ours if daemon == "ours" else a.keepalived, a, run_id, a.work)
+        except Exception as e:  # noqa: BLE001 - reported, the other daemon still runs
+            result = {"error": str(e).replace(" ", "_")}
+        print(" ".join(["RESULT", daemon] + ["%s=%s" % kv for kv in result.items()]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
