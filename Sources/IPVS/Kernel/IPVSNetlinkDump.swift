@@ -37,7 +37,7 @@ extension IPVSNetlink {
         init(_ handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) { self.handle = handle }
     }
 
-    private func dump(_ command: Int, fill: (inout NetlinkWriter) -> Void, handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws {
+    func dump(_ command: Int, fill: (inout NetlinkWriter) -> Void, handle: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws {
         var writer = NetlinkWriter()
         beginRequest(command, flags: NLM_F_DUMP, into: &writer)
         fill(&writer)
@@ -55,7 +55,7 @@ extension IPVSNetlink {
         guard result >= 0 else { throw IPVSError(operation: "dump IPVS table", code: result) }
     }
 
-    private static func attributes(_ header: UnsafeMutablePointer<nlmsghdr>, nested: Int, maximum: Int) -> [UnsafeMutablePointer<nlattr>?]? {
+    static func attributes(_ header: UnsafeMutablePointer<nlmsghdr>, nested: Int, maximum: Int) -> [UnsafeMutablePointer<nlattr>?]? {
         var top = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: commandAttributeMax + 1)
         guard genlmsg_parse(header, 0, &top, Int32(commandAttributeMax), nil) >= 0, let outer = top[nested] else { return nil }
         var inner = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: maximum + 1)
@@ -63,8 +63,8 @@ extension IPVSNetlink {
         return inner
     }
 
-    private static func u16(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt16? { attribute.map { nla_get_u16($0) } }
-    private static func u32(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt32? { attribute.map { nla_get_u32($0) } }
+    static func u16(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt16? { attribute.map { nla_get_u16($0) } }
+    static func u32(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt32? { attribute.map { nla_get_u32($0) } }
 
     private static func address(_ attribute: UnsafeMutablePointer<nlattr>?, family: UInt16) -> IPAddress? {
         guard let attribute, let data = nla_data(attribute) else { return nil }

@@ -11,6 +11,8 @@ final class VRRPEnvironment: @unchecked Sendable {
     let netlink: RouteNetlink
     var onNotify: (VRRPInstance, VRRPState, Int) -> Void = { _, _, _ in }
     var onStateObserved: (InstanceRuntime) -> Void = { _ in }
+    /// How late a master's advert timer ran, in seconds (see `VRRPRuntime.onAdvertDelay`).
+    var onAdvertDelay: (InstanceRuntime, Double) -> Void = { _, _ in }
 
     init(loop: EventLoop, logger: Logger, netlink: RouteNetlink) {
         self.loop = loop
@@ -47,7 +49,7 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var routingMonitor: RoutingMonitor?
     private var routingSource: DispatchSourceRead?
     private let scripts: ScriptRunner
-    private var trackedScripts: [String: TrackedScript] = [:]
+    private(set) var trackedScripts: [String: TrackedScript] = [:]
     /// The track_files some instance follows; their changes come from inotify.
     private var trackedFiles: TrackedFiles?
     /// The vrrp_track_processes some instance follows.
@@ -60,6 +62,12 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var logger: Logger { environment.logger }
     /// Where instance and group states are also written as keepalived's FIFO lines.
     public var notifyFifos: NotifyFifos?
+
+    /// `handler` is called on the loop each time a master's advert is due, with how late its
+    /// timer ran (in seconds) after the deadline the state machine set: the send jitter /metrics shows.
+    public func observeAdvertDelays(_ handler: @escaping (_ instance: String, _ seconds: Double) -> Void) {
+        environment.onAdvertDelay = { instance, seconds in handler(instance.config.name, seconds) }
+    }
 
     /// `scripts` is the daemon's one runner: it reaps every child, so the parts must share it.
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
