@@ -2,26 +2,18 @@ import IPVS
 import Prometheus
 import VRRP
 
-/// /metrics in Prometheus' text format, built with swift-prometheus' registry.
+/// /metrics in Prometheus' text format.
 ///
 /// The daemon already counts (adverts, checks, reloads) in its own reports, so at each scrape
-/// the series are set from a snapshot: gauges with `set`, counters with `reset` and one
-/// `increment` to the count (everything runs on the one loop, so no scrape sees the step
-/// between). A series whose subject is gone after a reload is unregistered. The two histograms
-/// are fed as events happen. Not through swift-metrics' global factory: its handlers carry no
-/// help text, and `promtool check metrics` refuses metrics without one.
+/// the series are written from a snapshot of them (`ExpositionWriter`, which says why not through
+/// swift-prometheus' registry): a subject gone after a reload simply is not written, and a count
+/// that restarts reads as a counter reset. What lives between scrapes is swift-prometheus':
+/// the two histograms, fed as events happen, and the process's constant series. Not through
+/// swift-metrics' global factory: its handlers carry no help text, and `promtool check metrics`
+/// refuses metrics without one.
 public final class MetricsExporter: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private enum Series {
-        case counter(Counter)
-        case gauge(Gauge)
-    }
-    private struct SeriesKey: Hashable {
-        let name: String
-        let labels: [String]
-    }
-    private var series: [SeriesKey: Series] = [:]
-    private var seen: Set<SeriesKey> = []
+    private var writer = ExpositionWriter()
     private var advertDelays: [String: DurationHistogram] = [:]
     private var checkDurations: [String: DurationHistogram] = [:]
 
@@ -69,19 +61,15 @@ public final class MetricsExporter: @unchecked Sendable {
 
     /// The exposition for `snapshot`.
     public func render(_ snapshot: MetricsSnapshot) -> [UInt8] {
-        seen = []
+        writer = ExpositionWriter()
         exportVRRP(snapshot)
         exportVirtualServers(snapshot)
         exportKernel(snapshot)
         exportReloads(snapshot.reloads)
-        for key in series.keys where !seen.contains(key) {
-            switch series.removeValue(forKey: key) {
-            case .counter(let counter)?: registry.unregisterCounter(counter)
-            case .gauge(let gauge)?: registry.unregisterGauge(gauge)
-            case nil: break
-            }
-        }
-        return registry.emitToBuffer()
+        var buffer = registry.emitToBuffer()
+        writer.write(into: &buffer)
+        writer = ExpositionWriter()
+        return buffer
     }
 
     // MARK: Sections
@@ -206,33 +194,11 @@ public final class MetricsExporter: @unchecked Sendable {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
-    private func key(_ name: String, _ labels: [(String, String)]) -> SeriesKey {
-        SeriesKey(name: name, labels: labels.flatMap { [$0.0, $0.1] })
-    }
-
     private func counter<Count: BinaryInteger>(_ name: String, _ help: String, _ labels: [(String, String)], _ value: Count) {
-        let key = key(name, labels)
-        seen.insert(key)
-        let counter: Counter
-        if case .counter(let existing)? = series[key] {
-            counter = existing
-        } else {
-            counter = registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
-            series[key] = .counter(counter)
-        }
-        counter.reset()
-        counter.increment(by: Int64(clamping: value))
+        writer.counter(name, help, labels, value)
     }
 
     private func gauge(_ name: String, _ help: String, _ labels: [(String, String)], _ value: Double) {
-        let key = key(name, labels)
-        seen.insert(key)
-        if case .gauge(let existing)? = series[key] {
-            existing.set(value)
-            return
-        }
-        let gauge = registry.makeGauge(descriptor: Self.descriptor(name, help), labels: labels)
-        series[key] = .gauge(gauge)
-        gauge.set(value)
+        writer.gauge(name, help, labels, value)
     }
 }

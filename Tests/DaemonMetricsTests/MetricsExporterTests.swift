@@ -209,4 +209,27 @@ final class MetricsExporterTests: XCTestCase {
         XCTAssertEqual(bare.value("keepalived_vrrp_state", ["iname": "VI_3", "intf": "lan0", "vrid": "51", "ip_address": ""]), 2)
         XCTAssertEqual(bare.values("keepalived_vrrp_state").count, 1)
     }
+
+    func testLabelValuesAndNumbersAreWrittenAsTheFormatAsks() {
+        XCTAssertEqual(ExpositionWriter.escape(#"a "b" \ c"# + "\n"), #"a \"b\" \\ c\n"#)
+        XCTAssertEqual(ExpositionWriter.format(2), "2")
+        XCTAssertEqual(ExpositionWriter.format(0.004), "0.004")
+        XCTAssertEqual(ExpositionWriter.format(.infinity), "+Inf")
+        var writer = ExpositionWriter()
+        writer.gauge("g", "A gauge", [("name", "x\"y")], 1)
+        writer.counter("c_total", "A counter", [], 3)
+        writer.gauge("g", "A gauge", [("name", "z")], 0.5)
+        var bytes: [UInt8] = []
+        writer.write(into: &bytes)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), """
+            # HELP g A gauge
+            # TYPE g gauge
+            g{name="x\\"y"} 1
+            g{name="z"} 0.5
+            # HELP c_total A counter
+            # TYPE c_total counter
+            c_total 3
+
+            """)
+    }
 }

@@ -186,4 +186,54 @@ final class MetricsLabTests: LabTestCase {
         let becameMaster = try fetch("d2", "/metrics")
         XCTAssertTrue(becameMaster.contains(#"keepalived_vrrp_state{iname="VI_1",intf="lan0",vrid="51",ip_address="192.0.2.200"} 2"#), becameMaster)
     }
+
+    /// The checkers' series from a daemon running -C (this kernel has no IPVS, so the real and
+    /// virtual servers' series and the kernel's counters are the VM test's): one server up
+    /// (HTTP_GET), one down (TCP_CHECK to a closed port), and the check-duration histogram.
+    func testCheckerSeries() throws {
+        try requireTools()
+        lab = try Lab(directors: 1, servers: 1)
+        let server = lab.address("s1")
+        let script = Lab.repository.appendingPathComponent("Tests/LabTests/check_servers.py").path
+        _ = try lab.spawn("s1", ["python3", script, "--access-log", lab.directory.appendingPathComponent("access.log").path,
+                                 "--control", "127.0.0.1:9000", "\(server):8080=http"], log: "servers.log")
+        let config = """
+            virtual_server 192.0.2.200 80 {
+                delay_loop 1
+                lb_algo rr
+                lb_kind NAT
+                protocol TCP
+                real_server \(server) 8080 {
+                    HTTP_GET {
+                        url {
+                            path /
+                        }
+                        connect_timeout 1
+                    }
+                }
+                real_server \(server) 8081 {
+                    TCP_CHECK {
+                        connect_timeout 1
+                        retry 0
+                    }
+                }
+            }
+
+            """
+        let daemon = try lab.start(.ours, on: "d1", config: config, part: .checkers, arguments: ["--metrics-listen", ":\(port)"])
+        waitForLog(daemon, "TCP_CHECK on service [\(server)]:tcp:8081 failed.")
+        Thread.sleep(forTimeInterval: 1.5)
+        let metrics = try lab.exec("s1", ["curl", "-sS", "--max-time", "3", "http://\(lab.address("d1")):\(port)/metrics"]).output
+        let file = lab.directory.appendingPathComponent("d1.metrics").path
+        try metrics.write(toFile: file, atomically: true, encoding: .utf8)
+        let check = try Lab.run("/bin/sh", ["-c", "promtool check metrics < \(file)"])
+        XCTAssertEqual(check.status, 0, "promtool check metrics: \(check.output)\n\(metrics)")
+        let vs = #"virtual_server="[192.0.2.200]:tcp:80""#
+        XCTAssertTrue(metrics.contains(#"keepalived_check_up{\#(vs),real_server="[\#(server)]:tcp:8080",checker="HTTP_GET"} 1"#), metrics)
+        XCTAssertTrue(metrics.contains(#"keepalived_check_up{\#(vs),real_server="[\#(server)]:tcp:8081",checker="TCP_CHECK"} 0"#), metrics)
+        XCTAssertTrue(metrics.contains(#"keepalived_check_failures_total{\#(vs),real_server="[\#(server)]:tcp:8081",checker="TCP_CHECK"} "#), metrics)
+        XCTAssertTrue(metrics.contains(#"keepalived_check_last_duration_seconds{\#(vs),real_server="[\#(server)]:tcp:8080",checker="HTTP_GET"} "#), metrics)
+        XCTAssertTrue(metrics.contains(#"keepalived_check_duration_seconds_count{checker="HTTP_GET"} "#), metrics)
+        XCTAssertFalse(metrics.contains("keepalived_vrrp_state"), "no VRRP part with -C")
+    }
 }
