@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
@@ -37,14 +39,19 @@ let package = Package(
             "KeepalivedConfig", "DaemonCore", "COpenSSL", "CLinuxNet",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "DaemonMetrics", dependencies: [
+            "DaemonCore", "VRRP", "IPVS", "HealthCheck",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
         .target(name: "Daemon", dependencies: [
-            "KeepalivedConfig", "DaemonCore", "VRRP", "IPVS", "HealthCheck",
+            "KeepalivedConfig", "DaemonCore", "VRRP", "IPVS", "HealthCheck", "DaemonMetrics",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(
             name: "swiftkeepalived",
             dependencies: [
-                "KeepalivedConfig", "Daemon",
+                "KeepalivedConfig", "Daemon", "DaemonCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,6 +75,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "KeepalivedConfig"]),
+        .testTarget(name: "DaemonMetricsTests", dependencies: ["DaemonMetrics", "VRRP", "IPVS", "HealthCheck", "DaemonCore"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "KeepalivedConfig", "DaemonCore"]),
         .testTarget(name: "LabTests", exclude: ["check_servers.py", "advert_fuzzer.py"]),
         .testTarget(

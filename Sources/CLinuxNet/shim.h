@@ -18,3 +18,7 @@
 #include <sched.h>
 int setns(int fd, int nstype);
 static const int swiftkeepalived_clone_newnet = 0x40000000;  // CLONE_NEWNET, a macro behind _GNU_SOURCE
+
+// accept4 (non-blocking, close-on-exec in one call) for the metrics server; behind _GNU_SOURCE.
+#include <sys/socket.h>
+int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import DaemonMetrics
 import KeepalivedConfig
 import HealthCheck
 import IPVS
@@ -26,6 +27,10 @@ public struct DaemonOptions: Sendable {
     public var namespace: String?
     /// `-u`: the file-creation mask, over the config's `umask`.
     public var umask: UInt16?
+    /// `--metrics-listen`: where /metrics and /json are served; nil serves nothing.
+    public var metricsListen: ListenAddress?
+    /// The version /metrics reports in keepalived_build_info.
+    public var version = ""
 
     public init(configurationFile: String, pidFile: String) {
         self.configurationFile = configurationFile
@@ -75,7 +80,18 @@ public enum DaemonRunner {
         logger.info("Starting Keepalived (swiftkeepalived), config \(options.configurationFile)")
         let loop = EventLoop()
         let daemon = RunningDaemon(loop: loop, logger: logger, pidFile: pidFile, options: options, namespace: namespace)
+        if let address = options.metricsListen {
+            // Bound here, in the daemon's namespace, so a port in use stops the start-up.
+            do {
+                daemon.metrics = try MetricsEndpoint(address: address, loop: loop, version: options.version, daemon: daemon)
+            } catch {
+                logger.error("Cannot serve metrics on \(address): \(error)")
+                pidFile.remove()
+                exit(1)
+            }
+        }
         loop.queue.async {
+            daemon.metrics?.start()
             daemon.begin(configuration)
         }
         daemon.installSignalHandlers()
@@ -122,6 +138,9 @@ final class RunningDaemon: @unchecked Sendable {
     /// Set by SIGTERM: the parts are stopping or stopped (a start-up script still running must
     /// not start them afterwards).
     var stopping = false
+    /// `--metrics-listen`'s server, when asked for.
+    var metrics: MetricsEndpoint?
+    var reloads = ReloadRecord()
     let checkerLogger = Logger(label: "Keepalived_healthcheckers")
     let vrrpLogger = Logger(label: "Keepalived_vrrp")
 
@@ -206,6 +225,39 @@ final class RunningDaemon: @unchecked Sendable {
             }
         }
         updateSyncDaemons(configuration)
+        observeForMetrics()
+    }
+
+    /// Feeds the histograms of /metrics from the parts running now.
+    private func observeForMetrics() {
+        guard let exporter = metrics?.exporter else { return }
+        vrrp?.observeAdvertDelays { instance, seconds in exporter.recordAdvertDelay(instance: instance, seconds: seconds) }
+        checks?.onCheckDuration = { checker, seconds in exporter.recordCheckDuration(checker: checker, seconds: seconds) }
+    }
+
+    /// What /metrics shows now. Call on the loop.
+    func metricsSnapshot() -> MetricsSnapshot {
+        var snapshot = MetricsSnapshot()
+        if let vrrp {
+            (snapshot.vrrpInstances, snapshot.trackedScripts) = vrrp.metricsReport
+        }
+        if let ipvs {
+            snapshot.virtualServers = ipvs.virtualServerMetrics
+            do {
+                snapshot.kernel = try ipvs.kernelStatistics()
+            } catch {
+                snapshot.kernelReadFailed = true
+                checkerLogger.debug("metrics: cannot read the IPVS counters: \(error)")
+            }
+        }
+        snapshot.checkers = checks?.checkerMetrics ?? []
+        snapshot.reloads = reloads
+        return snapshot
+    }
+
+    /// The running state as keepalived's dumps give it (SIGUSR1, SIGUSR2, SIGJSON and /json).
+    var stateDumps: StateDumps {
+        StateDumps(vrrp: vrrp?.report ?? [], virtualServers: ipvs?.report ?? [])
     }
 
     private func startCheckers(_ configuration: KeepalivedConfiguration) {
@@ -263,7 +315,7 @@ final class RunningDaemon: @unchecked Sendable {
 
     /// SIGUSR1, SIGUSR2 and SIGJSON: the running state into keepalived's files.
     private func dump(_ signalNumber: Int32) {
-        let dumps = StateDumps(vrrp: vrrp?.report ?? [], virtualServers: ipvs?.report ?? [])
+        let dumps = stateDumps
         let (text, name) = signalNumber == SIGUSR1 ? (dumps.data, "keepalived.data")
             : signalNumber == SIGUSR2 ? (dumps.statistics, "keepalived.stats") : (dumps.json, "keepalived.json")
         do {
@@ -274,10 +326,20 @@ final class RunningDaemon: @unchecked Sendable {
         }
     }
 
-    /// SIGHUP: parse the file again; a config with errors is refused and the running one kept.
+    /// SIGHUP, timed and counted for /metrics.
+    private func reload() {
+        let started = loop.now()
+        let applied = reloadConfiguration()
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        reloads.record(succeeded: applied, duration: loop.now().seconds(since: started),
+                       endedAt: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+    }
+
+    /// Parses the file again; a config with errors is refused and the running one kept (false).
     /// Each part then changes only where the config did (see `VRRPRuntime.reload`,
     /// `IPVSRuntime.reload`, `HealthCheckRuntime.reload`).
-    private func reload() {
+    private func reloadConfiguration() -> Bool {
         logger.info("Reloading")
         var loadOptions = ConfigLoadOptions()
         if let configID = options.configID { loadOptions.configID = configID }
@@ -285,14 +347,14 @@ final class RunningDaemon: @unchecked Sendable {
         guard !loaded.diagnostics.hasErrors else {
             for diagnostic in loaded.diagnostics.errors { logger.error("\(diagnostic)") }
             logger.error("Reload refused: \(loaded.diagnostics.errors.count) errors; the running configuration is kept")
-            return
+            return false
         }
         let process = loaded.configuration.globalDefs.process
         guard (options.namespace ?? process.netNamespace) == namespace else {
             logger.info("Cannot change network namespace at a reload - please restart keepalived")
-            return
+            return false
         }
-        guard !stopping else { return }
+        guard !stopping else { return false }
         if options.umask == nil { Glibc.umask(mode_t(process.effectiveUmask)) }
         let vetted = vet(loaded.configuration)
         processSettings = vetted.globalDefs.process
@@ -306,6 +368,7 @@ final class RunningDaemon: @unchecked Sendable {
                 fifos?.write(NotifyFifoLine.instance(instance.name, state: instance.state, priority: instance.effectivePriority), from: .vrrp)
             }
         }
+        return true
     }
 
     func exit(status: Int32) {

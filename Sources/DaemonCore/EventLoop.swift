@@ -32,4 +32,12 @@ public final class EventLoop: @unchecked Sendable {
         source.resume()
         return source
     }
+
+    /// Calls `handler` whenever `descriptor` has room to write.
+    public func writeSource(_ descriptor: Int32, _ handler: @escaping @Sendable () -> Void) -> DispatchSourceWrite {
+        let source = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
+        source.setEventHandler(handler: handler)
+        source.resume()
+        return source
+    }
 }

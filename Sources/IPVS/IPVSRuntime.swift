@@ -8,21 +8,21 @@ import Logging
 /// The IPVS part of the daemon: programs the table the configuration asks for at start, and
 /// removes what it added at stop. Services no config of ours names are reported and left alone.
 public final class IPVSRuntime: @unchecked Sendable {
-    private var configuration: KeepalivedConfiguration {
+    private(set) var configuration: KeepalivedConfiguration {
         didSet { groups = configuration.virtualServerGroupsByName }
     }
     /// Looked up on every health change, so made once per configuration.
-    private var groups: [String: VirtualServerGroup]
+    private(set) var groups: [String: VirtualServerGroup]
     private let logger: Logger
-    private let netlink: IPVSNetlink
+    let netlink: IPVSNetlink
     /// The services we programmed, so stop removes those and nothing else.
     private var managed: Set<IPVSServiceKey> = []
     /// What we last asked the kernel to hold. Reload and stop work from it, as keepalived does,
     /// instead of reading back a table of thousands of entries.
-    private var applied = IPVSTable()
+    private(set) var applied = IPVSTable()
     /// Quorum verdicts (absent until first evaluated), by name so they survive a reload that
     /// moves the virtual server within the file.
-    private var quorumLost: [VirtualServerName: Bool] = [:]
+    private(set) var quorumLost: [VirtualServerName: Bool] = [:]
     /// Real servers the checkers (or `alpha`) hold down; every other one is up.
     private var down: Set<RealServerName> = []
     /// Runs quorum_up / quorum_down; without one (unit tests) the scripts are only logged.
@@ -52,7 +52,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         return down
     }
 
-    private var isUp: (DesiredTable.RealServerID) -> Bool {
+    var isUp: (DesiredTable.RealServerID) -> Bool {
         let down = down
         if down.isEmpty { return { _ in true } }
         let servers = configuration.virtualServers

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import DaemonCore
 import KeepalivedConfig
 
 #if canImport(Glibc)
@@ -62,6 +63,11 @@ struct SwiftKeepalived: ParsableCommand {
     @Option(name: [.customShort("i"), .customLong("config-id")], help: "Config id for '@id' lines (default: the short host name).")
     var configID: String?
 
+    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp(
+        "Serve GET /metrics (Prometheus) and GET /json (the state of keepalived.json) on ADDRESS:PORT ([::1]:PORT for IPv6, :PORT for every address).",
+        valueName: "address:port"))
+    var metricsListen: String?
+
     @Flag(name: [.customShort("v"), .customLong("version")], help: "Print the version and exit.")
     var showVersion = false
 
@@ -71,6 +77,9 @@ struct SwiftKeepalived: ParsableCommand {
         }
         if let umask, umask.first?.isNumber != true || (try? UmaskValue.parse([umask]).get()) == nil {
             throw ValidationError("Invalid --umask option \(umask)")
+        }
+        if let metricsListen, ListenAddress(metricsListen) == nil {
+            throw ValidationError("--metrics-listen takes ADDRESS:PORT (such as 127.0.0.1:9165, [::1]:9165 or :9165), not '\(metricsListen)'.")
         }
         if let logFacility, SyslogFacility(logFacility) == nil {
             throw ValidationError("-S takes 0-7 (local0-local7) or a facility name such as daemon, not '\(logFacility)'.")
@@ -110,6 +119,8 @@ struct SwiftKeepalived: ParsableCommand {
         daemon.foreground = dontFork
         daemon.logToConsole = logConsole
         daemon.logDetail = logDetail
+        daemon.metricsListen = metricsListen.flatMap(ListenAddress.init)
+        daemon.version = Self.version
         if let logFacility, let facility = SyslogFacility(logFacility) { daemon.syslogFacility = facility.code }
         DaemonRunner.run(daemon, configuration: loaded.configuration)
     }

@@ -87,6 +87,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.errors.contains("exclude each other"), result.errors)
     }
 
+    func testMetricsListenTakesAnAddressAndAPort() throws {
+        for bad in ["9165", "localhost:9165", "::1:9165", "127.0.0.1:0"] {
+            let result = try run(["--metrics-listen", bad, "-t", "-f", configs.appendingPathComponent("seed-vrrp-master.conf").path])
+            XCTAssertNotEqual(result.status, 0, bad)
+            XCTAssertTrue(result.errors.contains("--metrics-listen takes ADDRESS:PORT"), result.errors)
+        }
+        XCTAssertTrue(try run(["--help"]).output.contains("--metrics-listen <address:port>"))
+    }
+
     func testVersionAndHelp() throws {
         XCTAssertTrue(try run(["-v"]).output.hasPrefix("swiftkeepalived "))
         let help = try run(["--help"]).output

@@ -292,6 +292,20 @@ final class IPVSKernelTests: XCTestCase {
             IPVSDestinationKey(address: IPAddress("203.0.113.200")!, port: 8080): 1,
             IPVSDestinationKey(address: IPAddress("198.51.100.8")!, port: 80): 0,
         ])
+        // What /metrics shows of it: the quorum lost, the live weight, and the kernel's counters
+        // (no traffic here: present and zero) for the service and both destinations.
+        let metrics = try XCTUnwrap(runtime.virtualServerMetrics.first)
+        XCTAssertEqual(metrics.name, "[192.0.2.20]:tcp:80")
+        XCTAssertTrue(metrics.quorumLost)
+        XCTAssertEqual(metrics.liveWeight, 5)
+        XCTAssertEqual(metrics.realServers.map(\.weight), [nil, 0])
+        let statistics = try runtime.kernelStatistics()
+        XCTAssertEqual(statistics.services.map(\.key), [.address(.tcp, IPAddress("192.0.2.20")!, port: 80)])
+        XCTAssertEqual(statistics.services.first?.destinations.map(\.key), [
+            IPVSDestinationKey(address: IPAddress("198.51.100.8")!, port: 80),
+            IPVSDestinationKey(address: IPAddress("203.0.113.200")!, port: 8080),
+        ])
+        XCTAssertEqual(statistics.services.first?.counters, IPVSCounters())
         runtime.stop()
         XCTAssertEqual(try netlink.table().services.count, 0)
     }

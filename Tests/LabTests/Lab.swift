@@ -69,8 +69,9 @@ final class Lab {
 
     /// Starts swiftkeepalived (or Debian's keepalived) on `node` in the foreground, logging to a
     /// file: the VRRP part (-P) or the checkers and IPVS (-C).
-    func start(_ kind: Daemon.Kind, on node: String, config: String, part: Daemon.Part = .vrrp) throws -> Daemon {
-        let daemon = try Daemon(kind: kind, lab: self, node: node, config: try writeConfig(config, as: "\(node)-\(daemons.count).conf"), part: part)
+    func start(_ kind: Daemon.Kind, on node: String, config: String, part: Daemon.Part = .vrrp, arguments extra: [String] = []) throws -> Daemon {
+        let daemon = try Daemon(kind: kind, lab: self, node: node, config: try writeConfig(config, as: "\(node)-\(daemons.count).conf"), part: part,
+                                arguments: extra)
         daemons.append(daemon)
         return daemon
     }
@@ -140,7 +141,8 @@ final class Daemon {
 
     var pid: Int32 { process.processIdentifier }
 
-    init(kind: Kind, lab: Lab, node: String, config: String, part: Part = .vrrp) throws {
+    /// `extra`: more command-line arguments, after the usual ones.
+    init(kind: Kind, lab: Lab, node: String, config: String, part: Part = .vrrp, arguments extra: [String] = []) throws {
         self.kind = kind
         self.node = node
         configPath = config
@@ -156,7 +158,7 @@ final class Daemon {
                          "-c", base + ".checkers.pid"]
         }
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", lab.namespace(node)] + arguments
+        process.arguments = ["netns", "exec", lab.namespace(node)] + arguments + extra
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = log
         process.standardError = log

@@ -39,6 +39,12 @@ final class Checker: @unchecked Sendable {
     var onTransition: (Bool) -> Void = { _ in }
     /// MISC_CHECK with misc_dynamic: the weight the script asked for.
     var onWeight: (Int) -> Void = { _ in }
+    /// Called on the loop when a check ends, with how long it took in seconds.
+    var onChecked: (Double) -> Void = { _ in }
+    /// How long the last check took, from its planned start to its verdict.
+    private(set) var lastDuration: Double?
+    /// Checks that failed, retries included, since the checker started.
+    private(set) var failedChecks = 0
     var dynamicWeight: Int?
     /// Each url's request, built once: they never change between checks.
     private var requests: [Int: [UInt8]] = [:]
@@ -215,6 +221,12 @@ final class Checker: @unchecked Sendable {
         guard !stopped else { return }
         let wasUp = state.isUp
         lastFailure = success ? nil : reason
+        if !success { failedChecks += 1 }
+        if let checkStarted {
+            let duration = max(0, context.io.deadlines.now.seconds(since: checkStarted))
+            lastDuration = duration
+            onChecked(duration)
+        }
         // keepalived's DNS_CHECK says why only when it gives up (the down line repeats the reason).
         let quiet: Bool
         if case .dnsCheck = config.kind { quiet = true } else { quiet = false }

@@ -14,7 +14,7 @@ public final class HealthCheckRuntime: @unchecked Sendable {
 
     private var configuration: KeepalivedConfiguration
     private let context: Checker.Context
-    private var checkers: [ServerIndex: [Checker]] = [:]
+    private(set) var checkers: [ServerIndex: [Checker]] = [:]
     private var trackedFiles: TrackedFiles?
     private let loop: EventLoop
     private let logger: Logger
@@ -24,6 +24,8 @@ public final class HealthCheckRuntime: @unchecked Sendable {
     public var notifyFifos: NotifyFifos?
     /// Reports the weight a MISC_CHECK with misc_dynamic asked for.
     public var onWeight: (ServerIndex, Int) -> Void = { _, _ in }
+    /// Each check's duration in seconds, by checker keyword (`HTTP_GET`, `TCP_CHECK`…).
+    public var onCheckDuration: (_ checker: String, _ seconds: Double) -> Void = { _, _ in }
 
     /// Call every method on `loop`. Fails only when the global SSL block cannot be loaded.
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
@@ -70,6 +72,8 @@ public final class HealthCheckRuntime: @unchecked Sendable {
                 for checker in group {
                     checker.onTransition = { [weak self] _ in self?.reevaluate(index) }
                     checker.onWeight = { [weak self] weight in self?.onWeight(index, weight) }
+                    let keyword = checker.config.kind.keyword
+                    checker.onChecked = { [weak self] seconds in self?.onCheckDuration(keyword, seconds) }
                 }
                 checkers[index] = group
                 lastVerdict[index] = group.allSatisfy(\.isUp)

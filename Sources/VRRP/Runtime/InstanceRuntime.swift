@@ -15,7 +15,7 @@ final class InstanceRuntime: @unchecked Sendable {
     private let environment: VRRPEnvironment
     private let sourceAddress: IPAddress
     private let destinations: [IPAddress]
-    private var garp: GarpSettings
+    private(set) var garp: GarpSettings
     private var timer: DispatchSourceTimer?
     private var garpTimers: [DispatchSourceTimer] = []
     /// Exactly what `takeOwnership` added, so release removes that and nothing else.
@@ -190,7 +190,11 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     private func timerFired() {
-        perform(machine.timerFired(now: environment.loop.now()))
+        let now = environment.loop.now()
+        if machine.state == .master, let deadline = machine.nextDeadline {
+            environment.onAdvertDelay(self, now.seconds(since: deadline))
+        }
+        perform(machine.timerFired(now: now))
     }
 
     // MARK: Actions

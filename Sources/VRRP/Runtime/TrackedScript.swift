@@ -8,6 +8,8 @@ import DaemonCore
 final class TrackedScript: @unchecked Sendable {
     let config: VRRPScript
     private(set) var isOK: Bool
+    /// A run has started and not ended yet.
+    private(set) var isRunning = false
     private var successesInARow = 0
     private var failuresInARow = 0
     private var lastStatus: Int32?
@@ -40,8 +42,11 @@ final class TrackedScript: @unchecked Sendable {
     private func runOnce() {
         guard !stopped, let command = config.script else { return }
         let started = loop.now()
+        isRunning = true
         runner.run(command, timeout: config.timeout ?? interval) { [weak self] status in
-            guard let self, !self.stopped else { return }
+            guard let self else { return }
+            isRunning = false
+            guard !stopped else { return }
             self.record(status)
             self.timer = self.loop.timer(at: started.adding(seconds: self.interval)) { [weak self] in self?.runOnce() }
         }

@@ -13,6 +13,8 @@ final class VRRPEnvironment: @unchecked Sendable {
     var onStateObserved: (InstanceRuntime) -> Void = { _ in }
     /// An instance took its addresses (true) or gave them up.
     var onOwnership: (String, Bool) -> Void = { _, _ in }
+    /// How late a master's advert timer ran, in seconds (see `VRRPRuntime.onAdvertDelay`).
+    var onAdvertDelay: (InstanceRuntime, Double) -> Void = { _, _ in }
 
     init(loop: EventLoop, logger: Logger, netlink: RouteNetlink) {
         self.loop = loop
@@ -49,7 +51,7 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var routingMonitor: RoutingMonitor?
     private var routingSource: DispatchSourceRead?
     private let scripts: ScriptRunner
-    private var trackedScripts: [String: TrackedScript] = [:]
+    private(set) var trackedScripts: [String: TrackedScript] = [:]
     /// The track_files some instance follows; their changes come from inotify.
     private var trackedFiles: TrackedFiles?
     /// The vrrp_track_processes some instance follows.
@@ -67,6 +69,12 @@ public final class VRRPRuntime: @unchecked Sendable {
     public var onMastership: (String, Bool) -> Void {
         get { environment.onOwnership }
         set { environment.onOwnership = newValue }
+    }
+
+    /// `handler` is called on the loop each time a master's advert is due, with how late its
+    /// timer ran (in seconds) after the deadline the state machine set: the send jitter /metrics shows.
+    public func observeAdvertDelays(_ handler: @escaping (_ instance: String, _ seconds: Double) -> Void) {
+        environment.onAdvertDelay = { instance, seconds in handler(instance.config.name, seconds) }
     }
 
     /// `scripts` is the daemon's one runner: it reaps every child, so the parts must share it.

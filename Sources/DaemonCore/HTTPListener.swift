@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinuxNet
+import Dispatch
+import KeepalivedConfig
+
+/// A small HTTP/1.1 server on the daemon's event loop: non-blocking sockets as Dispatch sources,
+/// no thread of its own. Each connection carries one request of at most `maximumRequestSize`
+/// bytes and is closed after the answer, or after `idleTimeout` without one; past
+/// `maximumConnections` new ones are closed at once. The handler runs on the loop, so it may read
+/// the daemon's state directly; the sockets and their system calls stay in this file.
+public final class HTTPListener: @unchecked Sendable {
+    public typealias Handler = (_ method: String, _ path: String) -> HTTPResponse
+
+    public static let maximumRequestSize = 8192
+    public static let maximumConnections = 32
+    public static let idleTimeout = 5.0
+
+    private let descriptor: Int32
+    private let loop: EventLoop
+    private let handler: Handler
+    private var acceptSource: DispatchSourceRead?
+    private var connections: [Int32: HTTPConnection] = [:]
+    /// The port bound (the one asked for, or the kernel's choice for port 0).
+    public let port: UInt16
+
+    /// Binds and listens; call `start` on the loop to accept.
+    public init(address: ListenAddress, loop: EventLoop, handler: @escaping Handler) throws {
+        self.loop = loop
+        self.handler = handler
+        (descriptor, port) = try Self.bind(address)
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    public func start() {
+        acceptSource = loop.readSource(descriptor) { [weak self] in self?.acceptAll() }
+    }
+
+    /// Stops accepting and drops every open connection.
+    public func stop() {
+        acceptSource?.cancel()
+        acceptSource = nil
+        for connection in connections.values { connection.close() }
+        connections = [:]
+    }
+
+    private func acceptAll() {
+        while true {
+            let client = accept4(descriptor, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            guard client >= 0 else { return }
+            guard connections.count < Self.maximumConnections else {
+                Glibc.close(client)
+                continue
+            }
+            let connection = HTTPConnection(descriptor: client, loop: loop, handler: handler) { [weak self] in
+                self?.connections[client] = nil
+            }
+            connections[client] = connection
+            connection.start()
+        }
+    }
+
+    private static func bind(_ address: ListenAddress) throws -> (Int32, UInt16) {
+        let family = address.address?.family == .inet ? AF_INET : AF_INET6
+        let descriptor = try systemCall("socket") {
+            socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+        do {
+            try setSocketOption(descriptor, SOL_SOCKET, SO_REUSEADDR, Int32(1), "SO_REUSEADDR")
+            if family == AF_INET6 && address.address == nil {
+                // ":PORT" takes IPv4 clients too.
+                try setSocketOption(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, Int32(0), "IPV6_V6ONLY")
+            }
+            var storage = sockaddr_storage()
+            let length: socklen_t
+            switch address.address {
+            case .v4(let value)?:
+                var inet = sockaddr_in()
+                inet.sin_family = sa_family_t(AF_INET)
+                inet.sin_port = address.port.bigEndian
+                inet.sin_addr.s_addr = value.bigEndian
+                withUnsafeBytes(of: inet) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) } }
+                length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            default:
+                var inet6 = sockaddr_in6()
+                inet6.sin6_family = sa_family_t(AF_INET6)
+                inet6.sin6_port = address.port.bigEndian
+                let bytes = address.address?.v6Bytes ?? [UInt8](repeating: 0, count: 16)
+                withUnsafeMutableBytes(of: &inet6.sin6_addr) { $0.copyBytes(from: bytes) }
+                withUnsafeBytes(of: inet6) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) } }
+                length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            }
+            try withUnsafePointer(to: &storage) { pointer in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    _ = try systemCall("bind \(address)") { Glibc.bind(descriptor, socketAddress, length) }
+                }
+            }
+            try systemCall("listen \(address)") { listen(descriptor, 64) }
+            var bound = sockaddr_storage()
+            var boundLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            _ = withUnsafeMutablePointer(to: &bound) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &boundLength) }
+            }
+            // sin_port and sin6_port sit at the same offset.
+            let port = withUnsafeBytes(of: bound) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
+            return (descriptor, port)
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+    }
+}
+
+/// One accepted connection: reads the request head, answers it, closes.
+private final class HTTPConnection: @unchecked Sendable {
+    private let descriptor: Int32
+    private let loop: EventLoop
+    private let handler: HTTPListener.Handler
+    private let onClose: () -> Void
+    private var readSource: DispatchSourceRead?
+    private var writeSource: DispatchSourceWrite?
+    private var timer: DispatchSourceTimer?
+    private var received: [UInt8] = []
+    private var output: [UInt8] = []
+    private var written = 0
+    private var closed = false
+    /// Sources not yet cancelled: the descriptor is closed once none watches it, as Dispatch asks.
+    private var liveSources = 0
+
+    init(descriptor: Int32, loop: EventLoop, handler: @escaping HTTPListener.Handler, onClose: @escaping () -> Void) {
+        self.descriptor = descriptor
+        self.loop = loop
+        self.handler = handler
+        self.onClose = onClose
+    }
+
+    func start() {
+        timer = loop.timer(at: loop.now().adding(seconds: HTTPListener.idleTimeout)) { [weak self] in self?.close() }
+        readSource = watched(loop.readSource(descriptor) { [weak self] in self?.readable() })
+    }
+
+    private func watched<Source: DispatchSourceProtocol>(_ source: Source) -> Source {
+        liveSources += 1
+        source.setCancelHandler { [self] in
+            liveSources -= 1
+            if closed && liveSources == 0 { Glibc.close(descriptor) }
+        }
+        return source
+    }
+
+    private func readable() {
+        var chunk = [UInt8](repeating: 0, count: 2048)
+        while !closed {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                received += chunk[..<count]
+                if answerIfComplete() { return }
+                continue
+            }
+            // 0: the client closed before a whole request; EAGAIN: wait for more.
+            if count == 0 || (errno != EAGAIN && errno != EINTR) { close() }
+            return
+        }
+    }
+
+    /// Answers once the head is in, or refuses a head that grew too long; true when answered.
+    private func answerIfComplete() -> Bool {
+        let response: HTTPResponse
+        var headOnly = false
+        switch HTTPRequestHead.parse(received) {
+        case .incomplete:
+            guard received.count > HTTPListener.maximumRequestSize else { return false }
+            response = HTTPResponse(status: 431, text: "request too large\n")
+        case .malformed:
+            response = HTTPResponse(status: 400, text: "bad request\n")
+        case .request(let method, let path):
+            if method == "GET" || method == "HEAD" {
+                response = handler(method, path)
+                headOnly = method == "HEAD"
+            } else {
+                response = HTTPResponse(status: 405, text: "only GET\n")
+            }
+        }
+        readSource?.cancel()
+        readSource = nil
+        output = response.bytes(headOnly: headOnly)
+        written = 0
+        writeMore()
+        return true
+    }
+
+    private func writeMore() {
+        while !closed && written < output.count {
+            let count = output.withUnsafeBytes { send(descriptor, $0.baseAddress! + written, $0.count - written, Int32(MSG_NOSIGNAL)) }
+            if count > 0 {
+                written += count
+                continue
+            }
+            if count < 0 && (errno == EAGAIN || errno == EINTR) {
+                if writeSource == nil { writeSource = watched(loop.writeSource(descriptor) { [weak self] in self?.writeMore() }) }
+                return
+            }
+            break
+        }
+        close()
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        timer?.cancel()
+        readSource?.cancel()
+        writeSource?.cancel()
+        if liveSources == 0 { Glibc.close(descriptor) }
+        onClose()
+    }
+}

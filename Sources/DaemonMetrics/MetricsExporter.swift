@@ -1,0 +1,204 @@
+import IPVS
+import Prometheus
+import VRRP
+
+/// /metrics in Prometheus' text format.
+///
+/// The daemon already counts (adverts, checks, reloads) in its own reports, so at each scrape
+/// the series are written from a snapshot of them (`ExpositionWriter`, which says why not through
+/// swift-prometheus' registry): a subject gone after a reload simply is not written, and a count
+/// that restarts reads as a counter reset. What lives between scrapes is swift-prometheus':
+/// the two histograms, fed as events happen, and the process's constant series. Not through
+/// swift-metrics' global factory: its handlers carry no help text, and `promtool check metrics`
+/// refuses metrics without one.
+public final class MetricsExporter: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private var writer = ExpositionWriter()
+    private var advertDelays: [String: DurationHistogram] = [:]
+    private var checkDurations: [String: DurationHistogram] = [:]
+
+    static let advertDelayBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
+    static let checkDurationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    /// `startTime` in seconds since the Unix epoch.
+    public init(version: String, startTime: Double) {
+        registry.makeGauge(descriptor: Self.descriptor("process_start_time_seconds", "Start time of the process since unix epoch in seconds."))
+            .set(startTime)
+        registry.makeGauge(descriptor: Self.descriptor("keepalived_build_info", "The daemon's version; always 1"),
+                           labels: [("version", version), ("implementation", "swiftkeepalived")]).set(1.0)
+        registry.makeGauge(descriptor: Self.descriptor("keepalived_up", "Status")).set(1.0)
+    }
+
+    /// A master's advert timer ran `seconds` after its deadline.
+    public func recordAdvertDelay(instance: String, seconds: Double) {
+        let histogram = advertDelays[instance] ?? {
+            let made = registry.makeDurationHistogram(
+                descriptor: Self.descriptor("keepalived_vrrp_advert_send_delay_seconds", "How late each advert of a master was sent after its due time"),
+                labels: [("iname", instance)], buckets: Self.advertDelayBuckets)
+            advertDelays[instance] = made
+            return made
+        }()
+        histogram.record(.nanoseconds(Int64(max(0, seconds) * 1e9)))
+    }
+
+    /// A check of kind `checker` (HTTP_GET, TCP_CHECK…) took `seconds`.
+    public func recordCheckDuration(checker: String, seconds: Double) {
+        let histogram = checkDurations[checker] ?? {
+            let made = registry.makeDurationHistogram(
+                descriptor: Self.descriptor("keepalived_check_duration_seconds", "Duration of health checks, by checker type"),
+                labels: [("checker", checker)], buckets: Self.checkDurationBuckets)
+            checkDurations[checker] = made
+            return made
+        }()
+        histogram.record(.nanoseconds(Int64(max(0, seconds) * 1e9)))
+    }
+
+    /// The exposition for `snapshot`.
+    public func render(_ snapshot: MetricsSnapshot) -> [UInt8] {
+        writer = ExpositionWriter()
+        exportVRRP(snapshot)
+        exportVirtualServers(snapshot)
+        exportKernel(snapshot)
+        exportReloads(snapshot.reloads)
+        var buffer = registry.emitToBuffer()
+        writer.write(into: &buffer)
+        writer = ExpositionWriter()
+        return buffer
+    }
+
+    // MARK: Sections
+
+    private func exportVRRP(_ snapshot: MetricsSnapshot) {
+        for instance in snapshot.vrrpInstances {
+            let report = instance.report
+            let labels = [("iname", report.name), ("intf", report.interface), ("vrid", "\(report.virtualRouterID)")]
+            for entry in ExporterCounters.perInstance {
+                guard let count = entry.count else { continue }
+                counter(entry.name, entry.help, labels, count(report))
+            }
+            counter("keepalived_gratuitous_arp_delay_total", "Gratuitous ARP delay", labels, Int(instance.garpDelay))
+            // As the exporter: one series per address, labelled with the address's interface; one
+            // with an empty address for an instance without any.
+            let state = Double(instance.stateNumber)
+            for address in instance.virtualAddresses {
+                gauge("keepalived_vrrp_state", "State of vrrp",
+                      [("iname", report.name), ("intf", address.device), ("vrid", "\(report.virtualRouterID)"), ("ip_address", address.address)], state)
+            }
+            if instance.virtualAddresses.isEmpty {
+                gauge("keepalived_vrrp_state", "State of vrrp", labels + [("ip_address", "")], state)
+            }
+            for address in instance.excludedAddresses {
+                gauge("keepalived_vrrp_excluded_state", "State of vrrp with excluded VIP",
+                      [("iname", report.name), ("intf", address.device), ("vrid", "\(report.virtualRouterID)"), ("ip_address", address.address)], state)
+            }
+            gauge("keepalived_vrrp_effective_priority", "The instance's priority with its trackers' weights", labels, Double(report.effectivePriority))
+            counter("keepalived_gratuitous_arps_sent_total", "Gratuitous ARPs sent", labels, report.gratuitousARPsSent)
+            counter("keepalived_advertisement_send_errors_total", "Adverts the kernel refused to send", labels, report.sendErrors)
+        }
+        for script in snapshot.trackedScripts {
+            gauge("keepalived_script_status", "Tracker Script Status", [("name", script.name)], script.isOK ? 1 : 0)
+            gauge("keepalived_script_state", "Tracker Script State", [("name", script.name)], script.isRunning ? 1 : 0)
+        }
+    }
+
+    private func exportVirtualServers(_ snapshot: MetricsSnapshot) {
+        for server in snapshot.virtualServers {
+            let labels = [("virtual_server", server.name)]
+            gauge("keepalived_virtual_server_quorum_up", "1 while the virtual server holds its quorum", labels, server.quorumLost ? 0 : 1)
+            gauge("keepalived_virtual_server_live_weight", "Weight of the live real servers, held against the quorum", labels,
+                  Double(server.liveWeight))
+            gauge("keepalived_virtual_server_quorum", "The quorum the live weight is held against", labels, Double(server.quorum))
+            for real in server.realServers {
+                let realLabels = labels + [("real_server", real.name)]
+                gauge("keepalived_real_server_up", "1 while the real server's checkers pass", realLabels, real.isUp ? 1 : 0)
+                if let weight = real.weight {
+                    gauge("keepalived_real_server_weight", "The real server's weight in the kernel's table (0 when inhibited)",
+                          realLabels, Double(weight))
+                }
+            }
+        }
+        for checker in snapshot.checkers {
+            let labels = [("virtual_server", checker.virtualServer), ("real_server", checker.realServer), ("checker", checker.checker)]
+            gauge("keepalived_check_up", "1 while the checker finds the real server up", labels, checker.isUp ? 1 : 0)
+            counter("keepalived_check_failures_total", "Checks that failed, retries included", labels, checker.failedChecks)
+            if let duration = checker.lastDuration {
+                gauge("keepalived_check_last_duration_seconds", "How long the checker's last check took", labels, duration)
+            }
+        }
+    }
+
+    private func exportKernel(_ snapshot: MetricsSnapshot) {
+        if snapshot.kernelReadFailed {
+            kernelReadFailures += 1
+        }
+        if snapshot.kernel != nil || snapshot.kernelReadFailed {
+            counter("keepalived_ipvs_read_errors_total", "Scrapes whose read of the kernel's IPVS counters failed", [], kernelReadFailures)
+        }
+        guard let kernel = snapshot.kernel else { return }
+        for service in kernel.services {
+            let labels = [("virtual_server", "\(service.key)")]
+            counters(service.counters, prefix: "keepalived_ipvs_virtual_server", of: "virtual service", labels)
+            for destination in service.destinations {
+                let realLabels = labels + [("real_server", Self.notation(destination.key, in: service.key))]
+                counters(destination.counters, prefix: "keepalived_ipvs_real_server", of: "real server", realLabels)
+                gauge("keepalived_ipvs_real_server_active_connections", "The kernel's active connections to the real server",
+                      realLabels, Double(destination.activeConnections))
+                gauge("keepalived_ipvs_real_server_inactive_connections", "The kernel's inactive connections to the real server",
+                      realLabels, Double(destination.inactiveConnections))
+            }
+        }
+    }
+
+    private var kernelReadFailures = 0
+
+    private func counters(_ counters: IPVSCounters, prefix: String, of what: String, _ labels: [(String, String)]) {
+        counter(prefix + "_connections_total", "Connections the kernel scheduled to the \(what)", labels, counters.connections)
+        counter(prefix + "_incoming_packets_total", "Packets in to the \(what)", labels, counters.incomingPackets)
+        counter(prefix + "_outgoing_packets_total", "Packets out from the \(what)", labels, counters.outgoingPackets)
+        counter(prefix + "_incoming_bytes_total", "Bytes in to the \(what)", labels, counters.incomingBytes)
+        counter(prefix + "_outgoing_bytes_total", "Bytes out from the \(what)", labels, counters.outgoingBytes)
+    }
+
+    /// keepalived's notation for a real server, as the checkers' metrics label it.
+    static func notation(_ destination: IPVSDestinationKey, in service: IPVSServiceKey) -> String {
+        switch service {
+        case .address(let proto, _, _): return "[\(destination.address)]:\(proto.rawValue.lowercased()):\(destination.port)"
+        case .fwmark: return "[\(destination.address)]:\(destination.port)"
+        }
+    }
+
+    private func exportReloads(_ reloads: ReloadRecord) {
+        counter("keepalived_reloads_total", "Reloads (SIGHUP) so far", [], reloads.count)
+        counter("keepalived_reload_failures_total", "Reloads refused (a config with errors)", [], reloads.failures)
+        if let duration = reloads.lastDuration {
+            gauge("keepalived_last_reload_duration_seconds", "How long the last reload took", [], duration)
+        }
+        if let succeeded = reloads.lastSucceeded {
+            gauge("keepalived_last_reload_success", "1 when the last reload was applied, 0 when it was refused", [], succeeded ? 1 : 0)
+        }
+        if let ended = reloads.lastEnded {
+            gauge("keepalived_last_reload_timestamp_seconds", "When the last reload ended, since unix epoch in seconds", [], ended)
+        }
+    }
+
+    // MARK: Series
+
+    /// A whole metric name (ours and the exporter's carry their unit already) and its help text.
+    private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    private func counter<Count: BinaryInteger>(_ name: String, _ help: String, _ labels: [(String, String)], _ value: Count) {
+        writer.counter(name, help, labels, value)
+    }
+
+    private func gauge(_ name: String, _ help: String, _ labels: [(String, String)], _ value: Double) {
+        writer.gauge(name, help, labels, value)
+    }
+}

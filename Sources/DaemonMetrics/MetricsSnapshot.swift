@@ -1,0 +1,39 @@
+import HealthCheck
+import IPVS
+import VRRP
+
+/// Everything /metrics shows, gathered on the loop when Prometheus asks.
+public struct MetricsSnapshot: Sendable {
+    public var vrrpInstances: [VRRPInstanceMetrics] = []
+    public var trackedScripts: [TrackedScriptMetrics] = []
+    public var virtualServers: [VirtualServerMetrics] = []
+    public var checkers: [CheckerMetrics] = []
+    /// The kernel's IPVS counters; nil when the IPVS part does not run or could not read them.
+    public var kernel: IPVSStatistics?
+    /// Set when the kernel's counters could not be read this time.
+    public var kernelReadFailed = false
+    public var reloads = ReloadRecord()
+
+    public init() {}
+}
+
+/// SIGHUP reloads so far: how many, how many were refused, and the last one.
+public struct ReloadRecord: Sendable, Equatable {
+    public var count = 0
+    public var failures = 0
+    /// Seconds the last reload took, parse to parts changed.
+    public var lastDuration: Double?
+    public var lastSucceeded: Bool?
+    /// When it ended, in seconds since the Unix epoch.
+    public var lastEnded: Double?
+
+    public init() {}
+
+    public mutating func record(succeeded: Bool, duration: Double, endedAt: Double) {
+        count += 1
+        if !succeeded { failures += 1 }
+        lastDuration = duration
+        lastSucceeded = succeeded
+        lastEnded = endedAt
+    }
+}

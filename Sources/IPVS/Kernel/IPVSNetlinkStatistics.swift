@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNetlinkGenl
+
+/// The kernel's counters for one service or one destination, as `ipvsadm -Ln --stats` shows them.
+public struct IPVSCounters: Sendable, Equatable {
+    public var connections: UInt64 = 0
+    public var incomingPackets: UInt64 = 0
+    public var outgoingPackets: UInt64 = 0
+    public var incomingBytes: UInt64 = 0
+    public var outgoingBytes: UInt64 = 0
+
+    public init() {}
+}
+
+/// Every service's counters and its destinations' counters and connection gauges.
+public struct IPVSStatistics: Sendable, Equatable {
+    public struct Destination: Sendable, Equatable {
+        public let key: IPVSDestinationKey
+        public let counters: IPVSCounters
+        public let activeConnections: UInt32
+        public let inactiveConnections: UInt32
+    }
+
+    public struct Service: Sendable, Equatable {
+        public let key: IPVSServiceKey
+        public let counters: IPVSCounters
+        public let destinations: [Destination]
+    }
+
+    public var services: [Service] = []
+}
+
+extension IPVSNetlink {
+    /// The counters of every service in the kernel's table and of its destinations, read when
+    /// asked (one dump for the services, one per service for its destinations).
+    public func statistics() throws -> IPVSStatistics {
+        var services: [(IPVSServiceKey, IPVSCounters)] = []
+        try dump(IPVS_CMD_GET_SERVICE, fill: { _ in }) { header in
+            guard let (key, _) = Self.parseService(header),
+                  let attrs = Self.attributes(header, nested: Int(IPVS_CMD_ATTR_SERVICE), maximum: Int(__IPVS_SVC_ATTR_MAX) - 1) else { return }
+            services.append((key, Self.counters(attrs[Int(IPVS_SVC_ATTR_STATS64)], attrs[Int(IPVS_SVC_ATTR_STATS)])))
+        }
+        var statistics = IPVSStatistics()
+        for (key, counters) in services.sorted(by: { $0.0 < $1.0 }) {
+            var destinations: [IPVSStatistics.Destination] = []
+            try dump(IPVS_CMD_GET_DEST, fill: { IPVSRequest.put(service: key, settings: nil, into: &$0) }) { header in
+                guard let (destination, _) = Self.parseDestination(header),
+                      let attrs = Self.attributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1) else { return }
+                destinations.append(IPVSStatistics.Destination(
+                    key: destination, counters: Self.counters(attrs[Int(IPVS_DEST_ATTR_STATS64)], attrs[Int(IPVS_DEST_ATTR_STATS)]),
+                    activeConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_ACTIVE_CONNS)]) ?? 0,
+                    inactiveConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_INACT_CONNS)]) ?? 0))
+            }
+            statistics.services.append(IPVSStatistics.Service(key: key, counters: counters,
+                                                              destinations: destinations.sorted { $0.key < $1.key }))
+        }
+        return statistics
+    }
+
+    /// The 64-bit counters (kernels since 4.1), else the older set whose packet and connection
+    /// counts are 32 bits wide.
+    private static func counters(_ wide: UnsafeMutablePointer<nlattr>?, _ narrow: UnsafeMutablePointer<nlattr>?) -> IPVSCounters {
+        var counters = IPVSCounters()
+        let maximum = Int(__IPVS_STATS_ATTR_MAX) - 1
+        var inner = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: maximum + 1)
+        if let wide, nla_parse_nested(&inner, Int32(maximum), wide, nil) >= 0 {
+            let u64 = { (index: Int) in inner[index].map { nla_get_u64($0) } ?? 0 }
+            counters.connections = u64(Int(IPVS_STATS_ATTR_CONNS))
+            counters.incomingPackets = u64(Int(IPVS_STATS_ATTR_INPKTS))
+            counters.outgoingPackets = u64(Int(IPVS_STATS_ATTR_OUTPKTS))
+            counters.incomingBytes = u64(Int(IPVS_STATS_ATTR_INBYTES))
+            counters.outgoingBytes = u64(Int(IPVS_STATS_ATTR_OUTBYTES))
+        } else if let narrow, nla_parse_nested(&inner, Int32(maximum), narrow, nil) >= 0 {
+            let u32 = { (index: Int) in UInt64(inner[index].map { nla_get_u32($0) } ?? 0) }
+            let u64 = { (index: Int) in inner[index].map { nla_get_u64($0) } ?? 0 }
+            counters.connections = u32(Int(IPVS_STATS_ATTR_CONNS))
+            counters.incomingPackets = u32(Int(IPVS_STATS_ATTR_INPKTS))
+            counters.outgoingPackets = u32(Int(IPVS_STATS_ATTR_OUTPKTS))
+            counters.incomingBytes = u64(Int(IPVS_STATS_ATTR_INBYTES))
+            counters.outgoingBytes = u64(Int(IPVS_STATS_ATTR_OUTBYTES))
+        }
+        return counters
+    }
+}

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import XCTest
+import DaemonCore
+import KeepalivedConfig
+
+final class HTTPMessageTests: XCTestCase {
+    func testRequestHead() {
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /metrics HTTP/1.1\r\nHost: x\r\n".utf8)), .incomplete)
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n".utf8)), .request(method: "GET", path: "/metrics"))
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /json HTTP/1.0\n\n".utf8)), .request(method: "GET", path: "/json"))
+        XCTAssertEqual(HTTPRequestHead.parse(Array("hello\r\n\r\n".utf8)), .malformed)
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET metrics HTTP/1.1\r\n\r\n".utf8)), .malformed)
+    }
+
+    func testResponseClosesTheConnection() {
+        let text = String(decoding: HTTPResponse(status: 404, text: "no\n").bytes(), as: UTF8.self)
+        XCTAssertEqual(text, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nConnection: close\r\n\r\nno\n")
+        XCTAssertFalse(String(decoding: HTTPResponse(status: 200, text: "body").bytes(headOnly: true), as: UTF8.self).contains("body"))
+    }
+
+    func testListenAddress() {
+        XCTAssertEqual(ListenAddress("127.0.0.1:9165"), ListenAddress(address: IPAddress("127.0.0.1"), port: 9165))
+        XCTAssertEqual(ListenAddress("[::1]:9165"), ListenAddress(address: IPAddress("::1"), port: 9165))
+        XCTAssertEqual(ListenAddress(":9165"), ListenAddress(address: nil, port: 9165))
+        XCTAssertEqual(ListenAddress("[::1]:9165")?.description, "[::1]:9165")
+        for bad in ["9165", "::1:9165", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "host:80", "[127.0.0.1]:80", "[::1:80"] {
+            XCTAssertNil(ListenAddress(bad), bad)
+        }
+    }
+}
+
+/// The server on loopback (no VRRP, ARP or check traffic: plain HTTP to 127.0.0.1).
+final class HTTPListenerTests: XCTestCase {
+    private func exchange(port: UInt16, send request: [UInt8], closeAfter: Bool = false) throws -> String {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            answer += buffer[..<count]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+
+    func testServesOneRequestPerConnectionAndBoundsItsSize() throws {
+        let loop = EventLoop()
+        let big = String(repeating: "x", count: 300_000)
+        let listener = try HTTPListener(address: ListenAddress(address: IPAddress("127.0.0.1"), port: 0), loop: loop) { _, path in
+            path == "/big" ? HTTPResponse(status: 200, text: big) : HTTPResponse(status: 200, text: "path \(path)\n")
+        }
+        loop.queue.sync { listener.start() }
+        defer { loop.queue.sync { listener.stop() } }
+        let answer = try exchange(port: listener.port, send: Array("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), answer)
+        XCTAssertTrue(answer.contains("Connection: close\r\n"))
+        XCTAssertTrue(answer.hasSuffix("\r\n\r\npath /metrics\n"))
+        // A body larger than the socket buffer goes out in pieces.
+        let large = try exchange(port: listener.port, send: Array("GET /big HTTP/1.1\r\n\r\n".utf8))
+        XCTAssertTrue(large.hasSuffix(big))
+        let tooLarge = try exchange(port: listener.port, send: Array(("GET /x HTTP/1.1\r\nX: " + String(repeating: "y", count: 9000)).utf8))
+        XCTAssertTrue(tooLarge.hasPrefix("HTTP/1.1 431 "), tooLarge)
+        let post = try exchange(port: listener.port, send: Array("POST /metrics HTTP/1.1\r\n\r\n".utf8))
+        XCTAssertTrue(post.hasPrefix("HTTP/1.1 405 "), post)
+        let head = try exchange(port: listener.port, send: Array("HEAD /metrics HTTP/1.1\r\n\r\n".utf8))
+        XCTAssertTrue(head.hasSuffix("\r\n\r\n"), head)
+    }
+}
