@@ -23,9 +23,10 @@ public enum MailMessage {
         text += "X-Mailer: Keepalived\r\nTo:"
         text += settings.recipients.map { " \(oneLine($0))" }.joined(separator: ",\r\n")
         text += "\r\n\r\n"
-        for line in alert.body.split(separator: "\n", omittingEmptySubsequences: false) {
-            var line = Substring(line)
-            if line.hasSuffix("\r") { line = line.dropLast() }
+        // By scalars: "\r\n" is one Character in Swift, and would hide both ends of a line.
+        for line in alert.body.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = String(String.UnicodeScalarView(line))
+            if line.unicodeScalars.last == "\r" { line = String(String.UnicodeScalarView(line.unicodeScalars.dropLast())) }
             text += (line.hasPrefix(".") ? "." : "") + line + "\r\n"
         }
         return text + "\r\n.\r\n"
@@ -33,6 +34,6 @@ public enum MailMessage {
 
     /// A header value cannot carry a line break: one would end the header, or the headers.
     private static func oneLine(_ value: String) -> String {
-        String(value.map { $0 == "\r" || $0 == "\n" ? " " : $0 })
+        String(String.UnicodeScalarView(value.unicodeScalars.map { $0 == "\r" || $0 == "\n" ? " " : $0 }))
     }
 }
