@@ -131,6 +131,8 @@ final class RunningDaemon: @unchecked Sendable {
     /// One runner for every part's scripts: it reaps every child of the process.
     let scripts: ScriptRunner
     var fifos: NotifyFifos?
+    /// Sends every part's e-mail alerts; nil when the configuration sends no mail.
+    var mailer: MailSender?
     /// The process settings in force (their scripts vetted): the shutdown script comes from here.
     var processSettings = ProcessSettings()
     /// Who owns a FIFO the daemon makes without a user of its own (nil: none could be set).
@@ -160,6 +162,7 @@ final class RunningDaemon: @unchecked Sendable {
         runStartupScript(vetted.globalDefs.process) { [self] in
             guard !stopping else { return }
             openFifos(vetted)
+            configureMail(vetted)
             startParts(vetted)
             // Under systemd (Type=notify): the first configuration is in place.
             SystemdNotify.send("READY=1")
@@ -199,6 +202,34 @@ final class RunningDaemon: @unchecked Sendable {
         checks?.notifyFifos = fifos
     }
 
+    /// The mail settings of `configuration`, with keepalived's defaults: the sender is kept over
+    /// a reload (exchanges under way finish), or made, or dropped; every part is told.
+    func configureMail(_ configuration: KeepalivedConfiguration) {
+        var settings: MailSettings?
+        switch MailSettings.resolve(configuration.globalDefs, localName: HostNames.canonicalLocalName,
+                                    userName: HostNames.userName, resolve: HostNames.resolve) {
+        case .success(let resolved)?: settings = resolved
+        case .failure(let problem)?: logger.error("\(problem)")
+        case nil: break
+        }
+        if let settings {
+            if let mailer {
+                mailer.settings = settings
+            } else {
+                do {
+                    mailer = try MailSender(settings: settings, loop: loop)
+                } catch {
+                    logger.error("cannot send mail alerts: \(error)")
+                }
+            }
+        } else {
+            mailer = nil
+        }
+        vrrp?.mailer = mailer
+        ipvs?.mailer = mailer
+        checks?.mailer = mailer
+    }
+
     /// Starts the parts the configuration has work for; a reload that brings the first virtual
     /// server, VRRP instance or static address, route or rule starts that part then. A VRRP part that cannot start ends the
     /// daemon at start-up, but not a running daemon on reload: that keeps what it runs.
@@ -215,6 +246,7 @@ final class RunningDaemon: @unchecked Sendable {
                     guard let sync = self?.syncDaemons, sync.instance == name else { return }
                     sync.instanceIsMaster(isMaster)
                 }
+                vrrp.mailer = mailer
                 self.vrrp = vrrp
                 // Before the instances start: the backup daemon runs first, as in keepalived.
                 updateSyncDaemons(configuration)
@@ -264,6 +296,7 @@ final class RunningDaemon: @unchecked Sendable {
         do {
             let ipvs = try IPVSRuntime(configuration: configuration, logger: checkerLogger, scripts: scripts)
             ipvs.notifyFifos = fifos
+            ipvs.mailer = mailer
             self.ipvs = ipvs
             ipvs.start()
         } catch {
@@ -279,6 +312,7 @@ final class RunningDaemon: @unchecked Sendable {
                 self?.ipvs?.setWeight(of: DesiredTable.RealServerID(virtualServer: index.virtualServer, realServer: index.realServer), weight: weight)
             }
             checks.notifyFifos = fifos
+            checks.mailer = mailer
             self.checks = checks
             checks.start()
         } catch {
@@ -359,6 +393,7 @@ final class RunningDaemon: @unchecked Sendable {
         let vetted = vet(loaded.configuration)
         processSettings = vetted.globalDefs.process
         openFifos(vetted)
+        configureMail(vetted)
         checks?.reload(vetted)
         ipvs?.reload(vetted)
         vrrp?.reload(vetted)

@@ -29,6 +29,9 @@ public final class IPVSRuntime: @unchecked Sendable {
     private let scripts: ScriptRunner?
     /// Where quorum changes are also written as keepalived's `VS … UP|DOWN` lines.
     public var notifyFifos: NotifyFifos?
+    /// Sends keepalived's mail when a virtual server with `smtp_alert` on gains or loses its
+    /// quorum (nil: the configuration sends no mail).
+    public var mailer: MailAlerter?
 
     /// Call every method on the event loop `scripts` runs on.
     public init(configuration: KeepalivedConfiguration, logger: Logger, scripts: ScriptRunner? = nil) throws {
@@ -218,6 +221,7 @@ public final class IPVSRuntime: @unchecked Sendable {
             if let sorry = server.sorryServer { logger.info("Adding sorry server [\(sorry.address)]:\(sorry.port ?? 0) to VS \(name)") }
             run(server.quorumDown, for: name)
             notifyFifos?.write(NotifyFifoLine.virtualServer(name, up: false), from: .lvs)
+            mailQuorum(of: server, name: name, up: false, initial: previous == nil, threshold: quorum - hysteresis, live: live)
         } else {
             logger.info("Gained quorum \(quorum)+\(hysteresis)=\(quorum + hysteresis) <= \(live) for VS \(name)")
             if let sorry = server.sorryServer, previous != nil {
@@ -225,7 +229,14 @@ public final class IPVSRuntime: @unchecked Sendable {
             }
             run(server.quorumUp, for: name)
             notifyFifos?.write(NotifyFifoLine.virtualServer(name, up: true), from: .lvs)
+            mailQuorum(of: server, name: name, up: true, initial: previous == nil, threshold: quorum + hysteresis, live: live)
         }
+    }
+
+    private func mailQuorum(of server: VirtualServer, name: String, up: Bool, initial: Bool, threshold: Int, live: Int) {
+        guard let mailer, server.effectiveSMTPAlert(configuration.globalDefs) else { return }
+        mailer.send(MailAlert.quorum(of: name, up: up, initial: initial, quorum: server.quorum ?? VirtualServer.defaultQuorum,
+                                     hysteresis: server.hysteresis ?? 0, threshold: threshold, liveWeight: live), logger: logger)
     }
 
     private func serviceName(_ server: VirtualServer) -> String {

@@ -279,4 +279,21 @@ final class Checker: @unchecked Sendable {
             context.logger.info("(\(serverName)): tracked file \(file.trackFile ?? "") now FAULT state")
         }
     }
+
+    /// The body of keepalived's mail for this checker's change; nil for FILE_CHECK, which
+    /// keepalived does not mail.
+    func mailBody(up: Bool) -> String? {
+        switch config.kind {
+        case .httpGet, .sslGet: return up ? "=> CHECK succeed on service <=" : "=> CHECK failed on service : HTTP/SSL request failed <="
+        case .tcpCheck: return "=> TCP CHECK \(up ? "succeed" : "failed") on service <="
+        case .udpCheck: return "=> UDP CHECK \(up ? "succeed" : "failed") on service <="
+        case .pingCheck: return "=> ICMP CHECK \(up ? "succeed" : "failed") on service <="
+        case .dnsCheck: return "=> DNS_CHECK: \(up ? "succeed" : "failed") on service <="
+        case .smtpCheck: return "=> CHECK \(up ? "succeed" : "failed") on service <="
+        case .miscCheck: return "=> MISC CHECK \(up ? "succeeded" : lastFailureTimedOut ? "timed out" : "failed") on service <="
+        case .fileCheck: return nil
+        }
+    }
+
+    private var lastFailureTimedOut: Bool { lastFailure?.contains(" timed out after ") ?? false }
 }

@@ -26,6 +26,9 @@ public final class HealthCheckRuntime: @unchecked Sendable {
     public var onWeight: (ServerIndex, Int) -> Void = { _, _ in }
     /// Each check's duration in seconds, by checker keyword (`HTTP_GET`, `TCP_CHECK`…).
     public var onCheckDuration: (_ checker: String, _ seconds: Double) -> Void = { _, _ in }
+    /// Sends keepalived's mail when a checker's verdict on a real server with `smtp_alert` on
+    /// changes (nil: the configuration sends no mail).
+    public var mailer: MailAlerter?
 
     /// Call every method on `loop`. Fails only when the global SSL block cannot be loaded.
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
@@ -70,7 +73,10 @@ public final class HealthCheckRuntime: @unchecked Sendable {
                             initiallyUp: verdicts[CheckerKey(server, real, $0)])
                 }
                 for checker in group {
-                    checker.onTransition = { [weak self] _ in self?.reevaluate(index) }
+                    checker.onTransition = { [weak self, unowned checker] up in
+                        self?.reevaluate(index)
+                        self?.mail(checker, of: index, up: up)
+                    }
                     checker.onWeight = { [weak self] weight in self?.onWeight(index, weight) }
                     let keyword = checker.config.kind.keyword
                     checker.onChecked = { [weak self] seconds in self?.onCheckDuration(keyword, seconds) }
@@ -117,6 +123,15 @@ public final class HealthCheckRuntime: @unchecked Sendable {
         }
         let server = configuration.virtualServers[index.virtualServer]
         notifyFifos?.write(NotifyFifoLine.realServer(Self.name(real, in: server), of: Self.name(of: server), up: up), from: .lvs)
+    }
+
+    /// keepalived mails each checker's change, the subject saying what the real server is now.
+    private func mail(_ checker: Checker, of index: ServerIndex, up: Bool) {
+        let server = configuration.virtualServers[index.virtualServer]
+        let real = server.realServers[index.realServer]
+        guard let mailer, real.effectiveSMTPAlert(configuration.globalDefs), let body = checker.mailBody(up: up) else { return }
+        let alive = lastVerdict[index] ?? up
+        mailer.send(MailAlert.realServer(Self.name(real, in: server), of: Self.name(of: server), alive: alive, body: body), logger: logger)
     }
 
     /// keepalived's notation for a virtual server: `[192.0.2.1]:tcp:80`, `FWM 7`, `[GROUP]:0`.

@@ -31,3 +31,46 @@ extension RealServer {
         forwardingMethod ?? virtualServer.effectiveForwardingMethod
     }
 }
+
+// MARK: Mail alerts
+
+/// Whether mail goes out for an object, as keepalived decides it once the file is read: the
+/// object's own `smtp_alert`, else the part's global default (`smtp_alert_vrrp` or
+/// `smtp_alert_checker`), else the global `smtp_alert`, else keepalived's default for that kind
+/// of object. Mail is sent only when `notification_email` and `smtp_server` are set besides.
+extension GlobalDefinitions {
+    func smtpAlertDefault(forVRRP: Bool) -> Bool? {
+        (forVRRP ? smtpAlertVRRP : smtpAlertChecker) ?? smtpAlert
+    }
+
+    /// Both a recipient and a server: without either keepalived sends nothing.
+    public var sendsMail: Bool {
+        !notificationEmail.isEmpty && smtpServer != nil
+    }
+}
+
+extension VRRPInstance {
+    public func effectiveSMTPAlert(_ globals: GlobalDefinitions) -> Bool {
+        smtpAlert ?? globals.smtpAlertDefault(forVRRP: true) ?? false
+    }
+}
+
+extension VRRPSyncGroup {
+    public func effectiveSMTPAlert(_ globals: GlobalDefinitions) -> Bool {
+        smtpAlert ?? globals.smtpAlertDefault(forVRRP: true) ?? false
+    }
+}
+
+extension VirtualServer {
+    public func effectiveSMTPAlert(_ globals: GlobalDefinitions) -> Bool {
+        smtpAlert ?? globals.smtpAlertDefault(forVRRP: false) ?? false
+    }
+}
+
+extension RealServer {
+    /// keepalived 2.4.3 defaults real servers to on (its source calls this inconsistent with the
+    /// other defaults, and keeps it).
+    public func effectiveSMTPAlert(_ globals: GlobalDefinitions) -> Bool {
+        smtpAlert ?? globals.smtpAlertDefault(forVRRP: false) ?? true
+    }
+}

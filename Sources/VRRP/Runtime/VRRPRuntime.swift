@@ -77,6 +77,12 @@ public final class VRRPRuntime: @unchecked Sendable {
         environment.onAdvertDelay = { instance, seconds in handler(instance.config.name, seconds) }
     }
 
+    /// Sends the e-mail alerts of instances and sync groups whose `smtp_alert` is on (nil: the
+    /// configuration sends no mail).
+    public var mailer: MailAlerter?
+    /// The state last mailed, by instance and by group: keepalived mails a state once.
+    private var lastMailed: [String: VRRPState] = [:]
+
     /// `scripts` is the daemon's one runner: it reaps every child, so the parts must share it.
     public init(configuration: KeepalivedConfiguration, loop: EventLoop, scripts: ScriptRunner, logger: Logger) throws {
         self.configuration = configuration
@@ -89,6 +95,7 @@ public final class VRRPRuntime: @unchecked Sendable {
         environment.onNotify = { [weak self, scripts] instance, state, priority in
             scripts.notify(instance: instance, state: state, priority: priority)
             self?.notifyFifos?.write(NotifyFifoLine.instance(instance.name, state: state.rawValue, priority: priority), from: .vrrp)
+            self?.mail(instance: instance, state: state)
         }
         trackedScripts = makeTrackedScripts(keeping: [:])
         groups = Self.syncGroupsByMember(configuration)
@@ -373,6 +380,17 @@ public final class VRRPRuntime: @unchecked Sendable {
     private func notify(group: VRRPSyncGroup, state: VRRPState) {
         scripts.notify(group: group, state: state)
         notifyFifos?.write(NotifyFifoLine.group(group.name, state: state.rawValue), from: .vrrp)
+        guard let mailer, group.effectiveSMTPAlert(configuration.globalDefs),
+              lastMailed.updateValue(state, forKey: "group " + group.name) != state,
+              let alert = MailAlert.group(group.name, state: state.rawValue) else { return }
+        mailer.send(alert, logger: logger)
+    }
+
+    private func mail(instance: VRRPInstance, state: VRRPState) {
+        guard let mailer, instance.effectiveSMTPAlert(configuration.globalDefs),
+              lastMailed.updateValue(state, forKey: "instance " + instance.name) != state,
+              let alert = MailAlert.instance(instance.name, state: state.rawValue) else { return }
+        mailer.send(alert, logger: logger)
     }
 
     /// The configured priority moved by weighted trackers: a positive weight counts while the
