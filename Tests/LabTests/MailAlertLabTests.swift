@@ -14,7 +14,7 @@ final class MailAlertLabTests: LabTestCase {
 
     /// A master with smtp_alert on, and `realServers` real servers whose TCP_CHECK finds
     /// nothing listening on s1 (each goes down after its first check).
-    private func config(smtpServer: String, timeout: Int, realServers: Int) -> String {
+    private func config(smtpServer: String, timeout: Int, realServers: Int, tracking: String = "") -> String {
         let reals = (0..<realServers).map { index in
             """
                 real_server \(server) \(8000 + index) {
@@ -46,6 +46,7 @@ final class MailAlertLabTests: LabTestCase {
             virtual_ipaddress {
                 192.0.2.200
             }
+            \(tracking)
         }
         virtual_server 192.0.2.200 80 {
             delay_loop 1
@@ -57,6 +58,7 @@ final class MailAlertLabTests: LabTestCase {
         """
     }
 
+    /// MASTER, BACKUP and FAULT, and a real server going down and coming back, each one mail.
     func testTransitionsAndRealServersGoingDownAreMailed() throws {
         let mailbox = lab.directory.appendingPathComponent("mailbox.txt").path
         // aiosmtpd with a handler that writes the envelope too, then each message.
@@ -77,7 +79,11 @@ final class MailAlertLabTests: LabTestCase {
         let probe = "for i in $(seq 100); do /usr/bin/python3 -c 'import smtplib; smtplib.SMTP(\"\(server)\", 2525, timeout=1).quit()' 2>/dev/null && exit 0; sleep 0.1; done; exit 1"
         XCTAssertEqual(try lab.exec("d1", ["bash", "-c", probe]).status, 0, "aiosmtpd did not start")
 
-        let daemon = try lab.start(.ours, on: "d1", config: config(smtpServer: "\(server) 2525", timeout: 5, realServers: 1), part: .both)
+        // A tracked interface of d1's own, to put the instance in FAULT without cutting its way to
+        // the SMTP server.
+        XCTAssertEqual(try lab.exec("d1", ["bash", "-c", "ip link add trk0 type veth peer name trk1 && ip link set trk1 up && ip link set trk0 up"]).status, 0)
+        let daemon = try lab.start(.ours, on: "d1", config: config(smtpServer: "\(server) 2525", timeout: 5, realServers: 1,
+                                                                  tracking: "track_interface {\n        trk0\n    }"), part: .both)
         var mail: String { (try? String(contentsOfFile: mailbox, encoding: .utf8)) ?? "" }
         let master = "Subject: [LAB1] VRRP Instance VI_1 - Entering MASTER state"
         let down = "Subject: [LAB1] Realserver [\(server)]:tcp:8000 of virtual server [192.0.2.200]:tcp:80 - DOWN"
@@ -92,7 +98,18 @@ final class MailAlertLabTests: LabTestCase {
         XCTAssertTrue(mail.contains("X-Mailer: Keepalived"), mail)
         XCTAssertTrue(mail.contains("From: lb@lab.test"), mail)
         XCTAssertTrue(mail.contains("To: ops@lab.test,\r\n Night Desk <desk@lab.test>\r\n") || mail.contains("To: ops@lab.test,\n Night Desk <desk@lab.test>\n"), mail)
-        XCTAssertEqual(mail.components(separatedBy: "ENVELOPE lb@lab.test -> ops@lab.test desk@lab.test").count - 1, 3, "one mail each:\n\(mail)")
+        // The real server comes back: a listener on its port.
+        _ = try lab.spawn("s1", ["/usr/bin/python3", "-u", "-c", "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('\(server)', 8000))\ns.listen(64)\nprint('READY')\nwhile True:\n    c, _ = s.accept(); c.close()"], log: "listener.log")
+        let up = "Subject: [LAB1] Realserver [\(server)]:tcp:8000 of virtual server [192.0.2.200]:tcp:80 - UP"
+        lab.wait(upTo: 10, for: "the UP mail") { mail.contains(up) }
+        XCTAssertTrue(mail.contains("=> TCP CHECK succeed on service <="), mail)
+        // FAULT: the tracked interface goes down.
+        XCTAssertEqual(try lab.exec("d1", ["ip", "link", "set", "trk0", "down"]).status, 0)
+        let fault = "Subject: [LAB1] VRRP Instance VI_1 - Entering FAULT state"
+        lab.wait(upTo: 10, for: "the FAULT mail") { mail.contains(fault) }
+        XCTAssertTrue(mail.contains(fault), "mailbox:\n\(mail)\ndaemon log:\n\(daemon.log)")
+        XCTAssertTrue(mail.contains("=> VRRP Instance is no longer owning VRRP VIPs <="), mail)
+        XCTAssertEqual(mail.components(separatedBy: "ENVELOPE lb@lab.test -> ops@lab.test desk@lab.test").count - 1, 5, "one mail each:\n\(mail)")
         XCTAssertFalse(daemon.log.contains("SMTP"), "no SMTP failure logged:\n\(daemon.log)")
     }
 
