@@ -8,7 +8,7 @@ import Logging
 /// The IPVS part of the daemon: programs the table the configuration asks for at start, and
 /// removes what it added at stop. Services no config of ours names are reported and left alone.
 public final class IPVSRuntime: @unchecked Sendable {
-    private var configuration: KeepalivedConfiguration {
+    private(set) var configuration: KeepalivedConfiguration {
         didSet { groups = configuration.virtualServerGroupsByName }
     }
     /// Looked up on every health change, so made once per configuration.

@@ -62,6 +62,9 @@ struct SwiftKeepalived: ParsableCommand {
     @Option(name: [.customShort("i"), .customLong("config-id")], help: "Config id for '@id' lines (default: the short host name).")
     var configID: String?
 
+    @Option(name: .customLong("signum"), help: "Print the number of keepalived's signal for STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON and exit.")
+    var signum: String?
+
     @Flag(name: [.customShort("v"), .customLong("version")], help: "Print the version and exit.")
     var showVersion = false
 
@@ -78,6 +81,15 @@ struct SwiftKeepalived: ParsableCommand {
     }
 
     func run() throws {
+        if let signum {
+            // Exporters run `keepalived --signum=JSON` to learn what to send; keepalived's answers.
+            guard let number = KeepalivedSignals.number(named: signum) else {
+                printError("Unknown sigfunc \(signum)")
+                throw ExitCode(1)
+            }
+            print(number)
+            return
+        }
         if showVersion {
             print("swiftkeepalived \(Self.version) (keepalived.conf compatible with Keepalived 2.x)")
             return

@@ -8,6 +8,8 @@ import DaemonCore
 final class TrackedScript: @unchecked Sendable {
     let config: VRRPScript
     private(set) var isOK: Bool
+    /// A run is under way (keepalived's script state `running`, else `idle`).
+    private(set) var isRunning = false
     private var successesInARow = 0
     private var failuresInARow = 0
     private var lastStatus: Int32?
@@ -40,8 +42,10 @@ final class TrackedScript: @unchecked Sendable {
     private func runOnce() {
         guard !stopped, let command = config.script else { return }
         let started = loop.now()
+        isRunning = true
         runner.run(command, timeout: config.timeout ?? interval) { [weak self] status in
             guard let self, !self.stopped else { return }
+            self.isRunning = false
             self.record(status)
             self.timer = self.loop.timer(at: started.adding(seconds: self.interval)) { [weak self] in self?.runOnce() }
         }

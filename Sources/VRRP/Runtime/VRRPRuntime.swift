@@ -36,8 +36,8 @@ final class VRRPEnvironment: @unchecked Sendable {
 /// The VRRP part of the daemon: every configured instance, the interfaces they use, link
 /// tracking and notify scripts. Create, `start()` and `stop()` it on the event loop's queue.
 public final class VRRPRuntime: @unchecked Sendable {
-    private var configuration: KeepalivedConfiguration
-    private let environment: VRRPEnvironment
+    private(set) var configuration: KeepalivedConfiguration
+    let environment: VRRPEnvironment
     private var interfaces: [String: InterfaceRuntime] = [:]
     private var instances: [InstanceRuntime] = []
     private var linkMonitor: LinkMonitor?
@@ -47,7 +47,7 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var routingMonitor: RoutingMonitor?
     private var routingSource: DispatchSourceRead?
     private let scripts: ScriptRunner
-    private var trackedScripts: [String: TrackedScript] = [:]
+    private(set) var trackedScripts: [String: TrackedScript] = [:]
     /// The track_files some instance follows; their changes come from inotify.
     private var trackedFiles: TrackedFiles?
     /// The vrrp_track_processes some instance follows.
