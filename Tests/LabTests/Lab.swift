@@ -69,8 +69,11 @@ final class Lab {
 
     /// Starts swiftkeepalived (or Debian's keepalived) on `node` in the foreground, logging to a
     /// file: the VRRP part (-P) or the checkers and IPVS (-C).
-    func start(_ kind: Daemon.Kind, on node: String, config: String, part: Daemon.Part = .vrrp) throws -> Daemon {
-        let daemon = try Daemon(kind: kind, lab: self, node: node, config: try writeConfig(config, as: "\(node)-\(daemons.count).conf"), part: part)
+    /// `environment` is added to the test's own (TMPDIR, SWIFTKEEPALIVED_DUMP_DIR…).
+    func start(_ kind: Daemon.Kind, on node: String, config: String, part: Daemon.Part = .vrrp,
+               environment: [String: String] = [:]) throws -> Daemon {
+        let daemon = try Daemon(kind: kind, lab: self, node: node, config: try writeConfig(config, as: "\(node)-\(daemons.count).conf"), part: part,
+                                environment: environment)
         daemons.append(daemon)
         return daemon
     }
@@ -140,7 +143,7 @@ final class Daemon {
 
     var pid: Int32 { process.processIdentifier }
 
-    init(kind: Kind, lab: Lab, node: String, config: String, part: Part = .vrrp) throws {
+    init(kind: Kind, lab: Lab, node: String, config: String, part: Part = .vrrp, environment: [String: String] = [:]) throws {
         self.kind = kind
         self.node = node
         configPath = config
@@ -157,6 +160,7 @@ final class Daemon {
         }
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", lab.namespace(node)] + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = log
         process.standardError = log

@@ -11,7 +11,7 @@ final class InstanceRuntime: @unchecked Sendable {
     private(set) var machine: VRRPStateMachine
     private(set) var check: AdvertisementCheck
     let virtualRouterID: UInt8
-    private let interface: InterfaceRuntime
+    let interface: InterfaceRuntime
     private let environment: VRRPEnvironment
     let sourceAddress: IPAddress
     private let destinations: [IPAddress]
@@ -30,6 +30,7 @@ final class InstanceRuntime: @unchecked Sendable {
     private(set) var lastAdvertSource: IPAddress?
     private(set) var lastAdvertPriority = 0
     private var stopping = false
+    private var observedState = VRRPState.initialize
 
     struct GarpSettings {
         var repeatCount: Int
@@ -220,7 +221,6 @@ final class InstanceRuntime: @unchecked Sendable {
     // MARK: Actions
 
     private func perform(_ actions: [VRRPAction]) {
-        let before = machine.state
         for action in actions {
             switch action {
             case .log(let line): logger.info("\(line)")
@@ -231,7 +231,12 @@ final class InstanceRuntime: @unchecked Sendable {
             }
         }
         rearmTimer()
-        if machine.state != before { recordTransition(from: before) }
+        // The machine has moved before its actions get here, so the state is compared with the
+        // one seen last.
+        if machine.state != observedState {
+            recordTransition(from: observedState)
+            observedState = machine.state
+        }
         environment.stateObserved(self)
     }
 

@@ -89,6 +89,8 @@ public struct VRRPInstanceDetails: Sendable, Codable {
     public var trackedScripts: [Tracked] = []
     public var notifyScripts: [Notify] = []
     public var smtpAlert = false
+    /// The socket adverts are sent and received on (one for both, where keepalived has two).
+    public var socketDescriptor: Int?
     /// The virtual addresses are on the interface (a master's).
     public var addressesSet = false
 
@@ -226,6 +228,7 @@ extension VRRPRuntime {
         }
         details.smtpAlert = config.smtpAlert ?? false
         details.addressesSet = held
+        details.socketDescriptor = Int(instance.interface.socket.descriptor)
         return details
     }
 }

@@ -22,6 +22,7 @@ public enum VRRPStateFiles {
     public static func data(_ instances: [VRRPInstanceReport], scripts: [VRRPScriptReport]) -> String {
         var lines = ["------< VRRP Topology >------"]
         for instance in instances { lines += dataLines(instance) }
+        lines += socketPoolLines(instances)
         if !scripts.isEmpty {
             lines.append("------< VRRP Scripts >------")
             for script in scripts { lines += dataLines(script) }
@@ -95,6 +96,11 @@ public enum VRRPStateFiles {
             lines += ["   Check unicast src : no", "   Unicast Peer :"]
             lines += details.unicastPeers.map { "     \($0) min_ttl 0 max_ttl 255" }
         }
+        if let socket = details.socketDescriptor {
+            lines.append("   fd_in \(socket), fd_out \(socket)")
+        } else {
+            lines.append("   No sockets allocated")
+        }
         if !details.virtualRoutes.isEmpty {
             lines.append("   Virtual Routes :")
             lines += details.virtualRoutes.map { "     \($0)" }
@@ -115,6 +121,21 @@ public enum VRRPStateFiles {
         lines.append("   Notify deleted = Fault")
         lines += details.notifyScripts.map { "   \($0.kind) state transition script = \($0.command), uid:gid 0:0" }
         lines.append("   Notify priority changes = false")
+        return lines
+    }
+
+    /// The sockets and the instances on each, by VRID.
+    static func socketPoolLines(_ instances: [VRRPInstanceReport]) -> [String] {
+        var lines = ["------< VRRP Sockpool >------"]
+        var seen: Set<Int> = []
+        for instance in instances {
+            guard let socket = instance.details.socketDescriptor, seen.insert(socket).inserted else { continue }
+            let sharing = instances.filter { $0.details.socketDescriptor == socket }.sorted { $0.virtualRouterID < $1.virtualRouterID }
+            lines += [" fd_in \(socket) fd_out = \(socket)", "   Interface = \(instance.interface)", "   Family = IPv4",
+                      "   Protocol = VRRP", "   Type = \(instance.details.multicastGroup == nil ? "Unicast" : "Multicast")",
+                      "   Rx buf size = 0", "   VRRP instances"]
+            lines += sharing.map { "     \($0.name) vrid \($0.virtualRouterID)" }
+        }
         return lines
     }
 
