@@ -57,6 +57,38 @@ final class StateFileLabTests: LabTestCase {
 
     """
 
+    /// One advert of each kind keepalived counts, for VI_1 (VRID 51, password 1111, interval 1,
+    /// 192.0.2.200 and .201), from d3, with correct checksums: TTL 64, a wrong password, no
+    /// authentication, authentication type 5, interval 2, packet type 2, one address instead of
+    /// two, a wrong second address, a truncated address list, and a valid priority-0 advert.
+    private let badAdverts = """
+    import socket, struct, sys
+    source = sys.argv[1]
+    def checksum(data):
+        if len(data) % 2:
+            data += b"\\0"
+        total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+        total = (total >> 16) + (total & 0xFFFF)
+        total += total >> 16
+        return ~total & 0xFFFF
+    def advert(priority=50, version_type=0x21, auth=1, interval=1, password=b"1111", addresses=("192.0.2.200", "192.0.2.201"), cut=0):
+        raw = b"".join(socket.inet_aton(a) for a in addresses)
+        body = struct.pack("!BBBBBBH", version_type, 51, priority, len(addresses), auth, interval, 0) + raw + password.ljust(8, b"\\0")
+        body = body[:6] + struct.pack("!H", checksum(body)) + body[8:]
+        return body[:len(body) - cut] if cut else body
+    def ip(payload, ttl=255):
+        return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, ttl, 112, 0, socket.inet_aton(source),
+                           socket.inet_aton("224.0.0.18")) + payload
+    packets = [ip(advert(), ttl=64), ip(advert(password=b"wrong")), ip(advert(auth=0, password=b"")), ip(advert(auth=5)),
+               ip(advert(interval=2)), ip(advert(version_type=0x22)), ip(advert(addresses=("192.0.2.200",))),
+               ip(advert(addresses=("192.0.2.200", "192.0.2.202"))), ip(advert(cut=12) + b"\\0" * 4), ip(advert(priority=0))]
+    sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    sender.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    sender.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lan0")
+    for packet in packets:
+        sender.sendto(packet, ("224.0.0.18", 0))
+    """
+
     private struct Files {
         var json: String
         var data: String
@@ -75,6 +107,9 @@ final class StateFileLabTests: LabTestCase {
         let daemon = try lab.start(kind, on: "d1", config: config, environment: ["TMPDIR": folder])
         lab.wait(upTo: 10, for: "\(kind) on d1 to hold VI_1's address") { lab.addresses("d1").contains("192.0.2.200") }
         Thread.sleep(forTimeInterval: 2.5)
+        let sent = try lab.exec("d3", ["python3", "-c", badAdverts, lab.address("d3")])
+        XCTAssertEqual(sent.status, 0, sent.output)
+        Thread.sleep(forTimeInterval: 0.5)
         for name in ["keepalived.json", "keepalived.data", "keepalived.stats"] { try? FileManager.default.removeItem(atPath: "\(folder)/\(name)") }
         for signal in [SIGUSR1, SIGUSR2, Self.jsonSignal] { kill(daemon.pid, signal) }
         func read(_ name: String) -> String { (try? String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)) ?? "" }
@@ -86,7 +121,7 @@ final class StateFileLabTests: LabTestCase {
     }
 
     func testStateFilesMatchKeepalivedsForTheSameInstances() throws {
-        lab = try Lab(directors: 2)
+        lab = try Lab(directors: 3)
         _ = try lab.start(.ours, on: "d2", config: peer)
         lab.wait(upTo: 10, for: "d2 to hold VI_2's address") { lab.addresses("d2").contains("192.0.2.210") }
 
@@ -108,9 +143,20 @@ final class StateFileLabTests: LabTestCase {
         for key in ["VI_1 data iname", "VI_1 data state", "VI_1 data wantstate", "VI_1 data ifp_ifname", "VI_1 data vrid",
                     "VI_1 data garp_delay", "VI_1 data vips", "VI_2 data state", "VI_2 data vips", "VI_2 data vrid",
                     "VI_1 data auth_type", "VI_1 data auth_data", "VI_1 data base_priority", "VI_1 data vipset", "VI_2 data vipset",
-                    "VI_1 stats become_master", "VI_2 stats become_master", "VI_1 stats advert_rcvd"] {
+                    "VI_1 stats become_master", "VI_2 stats become_master"] {
             XCTAssertEqual(ourValues[key], theirValues[key], key)
         }
+        // The bad adverts from d3 are counted as keepalived counts them, but for the interval:
+        // keepalived drops a VRRPv2 advert with another interval without counting it.
+        let expected = ["advert_rcvd": "2", "ip_ttl_err": "1", "auth_failure": "1", "authtype_mismatch": "1", "invalid_authtype": "1",
+                        "invalid_type_rcvd": "1", "addr_list_err": "2", "packet_len_err": "1", "pri_zero_rcvd": "1",
+                        "become_master": "1", "release_master": "0", "pri_zero_sent": "0"]
+        for (counter, value) in expected {
+            XCTAssertEqual(theirValues["VI_1 stats \(counter)"], value, "keepalived's \(counter)")
+            XCTAssertEqual(ourValues["VI_1 stats \(counter)"], value, "our \(counter)")
+        }
+        XCTAssertEqual(theirValues["VI_1 stats advert_interval_err"], "0")
+        XCTAssertEqual(ourValues["VI_1 stats advert_interval_err"], "1")
         XCTAssertEqual(ourValues["VI_1 data state"], "2", "MASTER is keepalived's 2")
         XCTAssertEqual(ourValues["VI_2 data state"], "1", "BACKUP is keepalived's 1")
         for values in [theirValues, ourValues] {
@@ -136,7 +182,7 @@ final class StateFileLabTests: LabTestCase {
 
         // keepalived.stats: the same lines, numbers aside.
         XCTAssertEqual(skeleton(ours.stats), skeleton(theirs.stats), "keepalived.stats\nkeepalived:\n\(theirs.stats)\nours:\n\(ours.stats)")
-        XCTAssertTrue(ours.stats.contains("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n"), ours.stats)
+        XCTAssertTrue(ours.stats.contains("VRRP Instance: VI_1\n  Advertisements:\n    Received: 2\n"), ours.stats)
 
         // STATS_CLEAR writes the counters, then clears them.
         let folder = lab.directory.appendingPathComponent("ours-tmp").path

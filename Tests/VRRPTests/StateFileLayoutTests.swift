@@ -187,6 +187,9 @@ final class StateFileLayoutTests: XCTestCase {
         XCTAssertEqual(counters.addressListErrors, 1)
         // keepalived counts an advert as received before it compares the address list.
         XCTAssertEqual(counters.advertisementsReceived, 1)
+        counters.count(.addressMismatch, addressCountMatches: false)
+        XCTAssertEqual(counters.addressListErrors, 2)
+        XCTAssertEqual(counters.advertisementsReceived, 1, "a wrong address count is refused before the advert counts")
 
         counters = VRRPCounters()
         for error: VRRPAdvertisement.DecodeError in [.tooShort(length: 3), .lengthMismatch(addressCount: 2, length: 20), .badType(2),

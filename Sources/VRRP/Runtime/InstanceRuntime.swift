@@ -181,7 +181,7 @@ final class InstanceRuntime: @unchecked Sendable {
     func received(_ advert: VRRPAdvertisement, from source: IPAddress, ttl: UInt8) {
         statistics.advertisementsReceived += 1
         if let rejection = check.rejection(of: advert, ttl: ttl) {
-            statistics.counters.count(rejection)
+            statistics.counters.count(rejection, addressCountMatches: advert.addresses.count == check.addresses.count)
             statistics.rejected[rejection.rawValue, default: 0] += 1
             if loggedRejections.insert(rejection.rawValue).inserted {
                 logger.warning("\(label) advertisement from \(source) rejected: \(rejection.rawValue) (further ones are counted, not logged)")

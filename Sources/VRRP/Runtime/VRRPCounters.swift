@@ -58,15 +58,17 @@ public struct VRRPCounters: Sendable, Codable, Equatable {
          (CodingKeys.priorityZeroSent.rawValue, priorityZeroSent)]
     }
 
-    /// A refused advert, counted under keepalived's counter for its reason.
-    mutating func count(_ rejection: AdvertisementCheck.Rejection) {
+    /// A refused advert, counted under keepalived's counter for its reason. keepalived refuses
+    /// a wrong number of addresses before it counts the advert as received, and other address
+    /// lists after.
+    mutating func count(_ rejection: AdvertisementCheck.Rejection, addressCountMatches: Bool = true) {
         switch rejection {
         case .wrongTTL: ttlErrors += 1
         case .authenticationTypeMismatch: authenticationTypeMismatch += 1
         case .authenticationFailure: authenticationFailures += 1
         case .intervalMismatch: advertisementIntervalErrors += 1
         case .addressMismatch:
-            advertisementsReceived += 1
+            if addressCountMatches { advertisementsReceived += 1 }
             addressListErrors += 1
         }
     }
