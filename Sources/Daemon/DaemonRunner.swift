@@ -254,7 +254,8 @@ final class RunningDaemon: @unchecked Sendable {
     /// there is no keepalived.json without instances.
     private func dump(_ signalNumber: Int32) {
         let pid = getpid()
-        let dumps = StateDumps(vrrp: vrrp?.report ?? [], scripts: vrrp?.scriptReport ?? [], checkData: ipvs?.checkData ?? "")
+        let dumps = StateDumps(vrrp: vrrp?.report ?? [], scripts: vrrp?.scriptReport ?? [], checkData: ipvs?.checkData ?? "",
+                               globals: vrrp?.globalDefinitions)
         var files: [(text: String, name: String)] = []
         switch signalNumber {
         case SIGUSR1:

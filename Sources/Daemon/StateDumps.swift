@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DaemonCore
 import IPVS
+import KeepalivedConfig
 import VRRP
 
 /// keepalived's state dumps, on its signals and in its files, in keepalived 2.2.7's layouts:
@@ -13,6 +14,7 @@ struct StateDumps {
     let vrrp: [VRRPInstanceReport]
     let scripts: [VRRPScriptReport]
     let checkData: String
+    var globals: GlobalDefinitions?
 
     /// keepalived's folder: $TMPDIR when it is an absolute path, else /tmp. Tests point it
     /// elsewhere with SWIFTKEEPALIVED_DUMP_DIR.
@@ -22,7 +24,7 @@ struct StateDumps {
         return "/tmp"
     }
 
-    var data: String { VRRPStateFiles.data(vrrp, scripts: scripts) }
+    var data: String { VRRPStateFiles.data(vrrp, scripts: scripts, globals: globals) }
     var statistics: String { VRRPStateFiles.stats(vrrp) }
     var json: String { VRRPStateFiles.json(vrrp) }
 

@@ -180,6 +180,12 @@ final class StateFileLabTests: LabTestCase {
             for key in keys { XCTAssertEqual(ourData[section]?[key], theirData[section]?[key], "\(section) \(key)") }
         }
 
+        // keepalived.data's Global definitions: each line we write is keepalived's, word for word.
+        let theirLines = Set(theirs.data.split(separator: "\n").map(String.init))
+        let ourGlobals = ours.data.split(separator: "\n").map(String.init).prefix { $0 != "------< VRRP Topology >------" }
+        XCTAssertGreaterThan(ourGlobals.count, 20, ours.data)
+        for line in ourGlobals { XCTAssertTrue(theirLines.contains(line), "keepalived.data has no '\(line)'\n\(theirs.data)") }
+
         // keepalived.stats: the same lines, numbers aside.
         XCTAssertEqual(skeleton(ours.stats), skeleton(theirs.stats), "keepalived.stats\nkeepalived:\n\(theirs.stats)\nours:\n\(ours.stats)")
         XCTAssertTrue(ours.stats.contains("VRRP Instance: VI_1\n  Advertisements:\n    Received: 2\n"), ours.stats)

@@ -163,6 +163,20 @@ final class StateFileLayoutTests: XCTestCase {
         XCTAssertTrue(vi1.allSatisfy { $0.hasPrefix("   ") }, text)
     }
 
+    func testGlobalDefinitionsComeFirstWithKeepalivedsDefaults() {
+        var globals = GlobalDefinitions()
+        globals.routerID = "lb1"
+        globals.vrrpGarpMasterDelay = 2
+        let lines = VRRPStateFiles.data([], scripts: [], globals: globals).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "------< Global definitions >------")
+        for line in [" Router ID = lb1", " Gratuitous ARP delay = 2", " Gratuitous ARP lower priority delay = 2",
+                     " Gratuitous ARP repeat = 5", " VRRP IPv4 mcast group = 224.0.0.18", " Gratuitous ARP interval = 0.000000",
+                     " VRRP strict mode = false", " Script security disabled", " umask = 0177"] {
+            XCTAssertTrue(lines.contains(line), "missing '\(line)' in \(lines)")
+        }
+        XCTAssertEqual(lines.last, " umask = 0177", "no sections for instances, sockets or scripts that are not there")
+    }
+
     func testTimesAreWrittenAsCWritesThem() {
         XCTAssertEqual(WallClock.timevalText(12.000005), "12.000005")
         XCTAssertEqual(WallClock.timevalText(1_795_915_735.661346), "1795915735.661346")

@@ -158,6 +158,9 @@ extension VRRPRuntime {
         }
     }
 
+    /// The global definitions the running configuration has, for keepalived.data.
+    public var globalDefinitions: GlobalDefinitions { configuration.globalDefs }
+
     /// keepalived's STATS_CLEAR: every instance's counters start again from zero.
     public func clearCounters() {
         instanceRuntimes.forEach { $0.clearCounters() }

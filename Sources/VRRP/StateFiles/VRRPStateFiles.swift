@@ -1,4 +1,5 @@
 import DaemonCore
+import KeepalivedConfig
 
 /// keepalived 2.2.7's VRRP state files, line for line where we have the value: keepalived.data
 /// (SIGUSR1), keepalived.stats (SIGUSR2, STATS_CLEAR) and keepalived.json (SIGJSON). Exporters
@@ -18,9 +19,11 @@ public enum VRRPStateFiles {
 
     // MARK: keepalived.data
 
-    /// The VRRP sections of keepalived.data.
-    public static func data(_ instances: [VRRPInstanceReport], scripts: [VRRPScriptReport]) -> String {
-        var lines = ["------< VRRP Topology >------"]
+    /// keepalived.data: the global definitions that concern VRRP, then the VRRP sections.
+    public static func data(_ instances: [VRRPInstanceReport], scripts: [VRRPScriptReport],
+                            globals: GlobalDefinitions? = nil) -> String {
+        var lines = globals.map(globalLines) ?? []
+        if !instances.isEmpty { lines.append("------< VRRP Topology >------") }
         for instance in instances { lines += dataLines(instance) }
         lines += socketPoolLines(instances)
         if !scripts.isEmpty {
@@ -28,6 +31,41 @@ public enum VRRPStateFiles {
             for script in scripts { lines += dataLines(script) }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The part of keepalived's Global definitions section we have values for, with
+    /// keepalived's defaults where the config says nothing.
+    static func globalLines(_ globals: GlobalDefinitions) -> [String] {
+        let process = globals.process
+        let delay = globals.vrrpGarpMasterDelay ?? GlobalDefinitions.defaultGarpMasterDelay
+        let repeatCount = globals.vrrpGarpMasterRepeat ?? GlobalDefinitions.defaultGarpMasterRepeat
+        let umask = String(process.effectiveUmask, radix: 8)
+        return [
+            "------< Global definitions >------",
+            " Network namespace = \(process.netNamespace ?? "(default)")",
+            " Router ID = \(globals.routerID ?? HostInfo.shortHostName)",
+            " Dynamic interfaces = \(globals.dynamicInterfaces ?? false)",
+            " FIFO write vrrp states on reload = \(process.fifoWriteVRRPStatesOnReload ?? false)",
+            " VRRP IPv4 mcast group = \(globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4)",
+            " VRRP IPv6 mcast group = \(globals.vrrpMcastGroup6 ?? GlobalDefinitions.defaultMcastGroup6)",
+            " Gratuitous ARP delay = \(Int(delay))",
+            " Gratuitous ARP repeat = \(repeatCount)",
+            " Gratuitous ARP refresh timer = \(Int(globals.vrrpGarpMasterRefresh ?? 0))",
+            " Gratuitous ARP refresh repeat = \(globals.vrrpGarpMasterRefreshRepeat ?? GlobalDefinitions.defaultGarpMasterRefreshRepeat)",
+            " Gratuitous ARP lower priority delay = \(Int(globals.vrrpGarpLowerPrioDelay ?? delay))",
+            " Gratuitous ARP lower priority repeat = \(globals.vrrpGarpLowerPrioRepeat ?? repeatCount)",
+            " Num adverts before down = 3",
+            " Send advert after receive lower priority advert = true",
+            " Send advert after receive higher priority advert = false",
+            " Gratuitous ARP interval = \(WallClock.timevalText(globals.vrrpGarpInterval ?? 0))",
+            " Gratuitous NA interval = \(WallClock.timevalText(globals.vrrpGnaInterval ?? 0))",
+            " VRRP default protocol version = \(globals.vrrpVersion ?? GlobalDefinitions.defaultVRRPVersion)",
+            " VRRP check unicast_src = \(globals.vrrpCheckUnicastSrc ?? false)",
+            " VRRP skip check advert addresses = \(globals.vrrpSkipCheckAdvAddr ?? false)",
+            " VRRP strict mode = \(globals.vrrpStrict ?? false)",
+            " Script security \(globals.enableScriptSecurity == true ? "enabled" : "disabled")",
+            " umask = \(String(repeating: "0", count: max(0, 4 - umask.count)) + umask)",
+        ]
     }
 
     static func dataLines(_ instance: VRRPInstanceReport) -> [String] {
@@ -126,10 +164,11 @@ public enum VRRPStateFiles {
 
     /// The sockets and the instances on each, by VRID.
     static func socketPoolLines(_ instances: [VRRPInstanceReport]) -> [String] {
-        var lines = ["------< VRRP Sockpool >------"]
+        var lines: [String] = []
         var seen: Set<Int> = []
         for instance in instances {
             guard let socket = instance.details.socketDescriptor, seen.insert(socket).inserted else { continue }
+            if lines.isEmpty { lines.append("------< VRRP Sockpool >------") }
             let sharing = instances.filter { $0.details.socketDescriptor == socket }.sorted { $0.virtualRouterID < $1.virtualRouterID }
             lines += [" fd_in \(socket) fd_out = \(socket)", "   Interface = \(instance.interface)", "   Family = IPv4",
                       "   Protocol = VRRP", "   Type = \(instance.details.multicastGroup == nil ? "Unicast" : "Multicast")",
