@@ -1,3 +1,4 @@
+import DaemonCore
 import KeepalivedConfig
 
 /// The LVS part of keepalived's SIGUSR1 dump, keepalived_check.data, in keepalived 2.2.7's
@@ -24,15 +25,22 @@ public enum CheckDataFile {
             return .inet
         }()
         lines.append("   Address family = inet\(family == .inet6 ? "6" : "")")
+        lines.append("   connection timeout = \(decimal(server.timing.connectTimeout ?? 5))")
         lines.append("   delay_loop = \(decimal(server.timing.delayLoop ?? 60))")
         lines.append("   lvs_sched = \(server.effectiveScheduler.rawValue)")
-        lines.append("   One packet scheduling = \(server.onePacketScheduling ? "enabled" : "disabled")")
+        lines.append("   Hashed = disabled")
+        lines += schedulerFlagLines(server)
+        let inactive = server.onePacketScheduling && server.effectiveProtocol != .udp ? " (inactive due to not UDP)" : ""
+        lines.append("   One packet scheduling = \(server.onePacketScheduling ? "enabled" : "disabled")\(inactive)")
         if let timeout = server.persistenceTimeout { lines.append("   persistence timeout = \(timeout)") }
         lines.append("   protocol = \(server.effectiveProtocol.rawValue)")
         lines.append("   alpha is \(server.alpha ? "ON" : "OFF")")
         lines.append("   omega is \(server.omega ? "ON" : "OFF")")
         lines.append("   Inhibit on failure is \(server.inhibitOnFailure == true ? "ON" : "OFF")")
         lines.append("   quorum = \(server.quorum ?? VirtualServer.defaultQuorum), hysteresis = \(server.hysteresis ?? VirtualServer.defaultHysteresis)")
+        if let script = server.quorumUp { lines.append("   Quorum up notify script = \(quoted(script.command)), uid:gid 0:0") }
+        if let script = server.quorumDown { lines.append("   Quorum down notify script = \(quoted(script.command)), uid:gid 0:0") }
+        if server.haSuspend { lines.append("   Using HA suspend") }
         lines.append("   Using smtp notification = \(server.smtpAlert == true ? "yes" : "no")")
         lines.append("   default forwarding method = \(server.effectiveForwardingMethod.rawValue)")
         if let sorry = server.sorryServer {
@@ -49,6 +57,9 @@ public enum CheckDataFile {
                 "   RIP = \(state.address), RPORT = \(state.port), WEIGHT = \(weight) EFF WEIGHT = \(weight)",
                 "   forwarding method = \((real.forwardingMethod ?? server.effectiveForwardingMethod).rawValue)",
                 "   Alpha is \((real.alpha ?? server.alpha) ? "ON" : "OFF")",
+                "   connection timeout = \(decimal(real.timing.connectTimeout ?? server.timing.connectTimeout ?? 5))",
+                "   connection limit range = \(real.lowerThreshold ?? 0) -> \(real.upperThreshold ?? 0)",
+                "   Delay loop = \(decimal(real.timing.delayLoop ?? server.timing.delayLoop ?? 60))",
                 "   Inhibit on failure is \((real.inhibitOnFailure ?? server.inhibitOnFailure ?? false) ? "ON" : "OFF")",
                 "   Using smtp notification = \((real.smtpAlert ?? server.smtpAlert ?? false) ? "yes" : "no")",
                 "   initial weight = \(real.effectiveWeight)",
@@ -60,6 +71,25 @@ public enum CheckDataFile {
             ]
         }
         return lines
+    }
+
+    /// The scheduler's three flags, named as keepalived names them for sh and mh. The kernel's
+    /// flag 1 is sh/mh-fallback, flag 2 sh/mh-port.
+    private static func schedulerFlagLines(_ server: VirtualServer) -> [String] {
+        let flags = server.schedulerFlags
+        func state(_ names: String...) -> String { names.contains(where: flags.contains) ? "enabled" : "disabled" }
+        switch server.effectiveScheduler {
+        case .sh: return ["   sh-port = \(state("sh-port", "flag-2"))", "   sh-fallback = \(state("sh-fallback", "flag-1"))"]
+        case .mh: return ["   mh-port = \(state("mh-port", "flag-2"))", "   mh-fallback = \(state("mh-fallback", "flag-1"))"]
+        default:
+            return ["   flag-1 = \(state("flag-1", "sh-fallback", "mh-fallback"))", "   flag-2 = \(state("flag-2", "sh-port", "mh-port"))",
+                    "   flag-3 = \(state("flag-3"))"]
+        }
+    }
+
+    /// A command as keepalived writes it: each argument in single quotes.
+    private static func quoted(_ command: String) -> String {
+        ScriptArguments.split(command).map { "'\($0)'" }.joined(separator: " ")
     }
 
     /// keepalived's format_decimal: seconds without trailing zeros.

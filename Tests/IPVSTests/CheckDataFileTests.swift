@@ -19,7 +19,7 @@ final class CheckDataFileTests: XCTestCase {
         let lines = CheckDataFile.render([server], reports: [report]).split(separator: "\n").map(String.init)
         XCTAssertEqual(Array(lines.prefix(4)), ["------< LVS Topology >------", " System is compiled with LVS v1.2.1",
                                                 " ------< Virtual server >------", " VS VIP = 192.0.2.10, VPORT = 80"])
-        for line in ["   delay_loop = 6", "   lvs_sched = wrr", "   protocol = TCP", "   quorum = 1, hysteresis = 0", "   alive = 1",
+        for line in ["   connection timeout = 5", "   flag-1 = disabled", "   One packet scheduling = disabled", "   delay_loop = 6", "   lvs_sched = wrr", "   protocol = TCP", "   quorum = 1, hysteresis = 0", "   alive = 1",
                      "   quorum_state_up = 1", "   ------< Real server >------", "   RIP = 198.51.100.1, RPORT = 80, WEIGHT = 1 EFF WEIGHT = 1",
                      "   forwarding method = DR", "   RIP = 198.51.100.2, RPORT = 80, WEIGHT = 0 EFF WEIGHT = 0", "   alive = 0"] {
             XCTAssertTrue(lines.contains(line), "missing '\(line)' in\n\(lines.joined(separator: "\n"))")
