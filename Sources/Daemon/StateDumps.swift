@@ -28,12 +28,21 @@ struct StateDumps {
     var statistics: String { VRRPStateFiles.stats(vrrp) }
     var json: String { VRRPStateFiles.json(vrrp) }
 
-    /// Writes `text` to the dump folder as `name`, replacing what was there.
+    /// Writes `text` to the dump folder as `name`, replacing what was there. As keepalived does,
+    /// the text goes to a new file of ours that is then renamed over the name: in a shared /tmp,
+    /// a link planted under the name is replaced rather than followed, and no one who had the old
+    /// file open reads the new text. The mode is 0666 less the umask (0600 with keepalived's).
     static func write(_ text: String, as name: String) throws {
         let path = "\(directory)/\(name)"
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw SystemError("open \(path)", errno: errno) }
-        defer { close(descriptor) }
+        let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw SystemError("open \(temporary)", errno: errno) }
         StandardStream.write(text, to: descriptor)
+        close(descriptor)
+        guard rename(temporary, path) == 0 else {
+            let error = SystemError("rename \(temporary) to \(path)", errno: errno)
+            unlink(temporary)
+            throw error
+        }
     }
 }

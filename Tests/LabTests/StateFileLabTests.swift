@@ -111,12 +111,22 @@ final class StateFileLabTests: LabTestCase {
         XCTAssertEqual(sent.status, 0, sent.output)
         Thread.sleep(forTimeInterval: 0.5)
         for name in ["keepalived.json", "keepalived.data", "keepalived.stats"] { try? FileManager.default.removeItem(atPath: "\(folder)/\(name)") }
+        // A link planted under a file's name is replaced, not followed.
+        let victim = lab.directory.appendingPathComponent("\(kind)-victim").path
+        try "untouched".write(toFile: victim, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: "\(folder)/keepalived.json", withDestinationPath: victim)
         for signal in [SIGUSR1, SIGUSR2, Self.jsonSignal] { kill(daemon.pid, signal) }
         func read(_ name: String) -> String { (try? String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)) ?? "" }
         lab.wait(upTo: 5, for: "\(kind)'s three files") {
             ["keepalived.json", "keepalived.data", "keepalived.stats"].allSatisfy { !read($0).isEmpty }
         }
         Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "untouched", "\(kind) wrote through a link")
+        for name in ["keepalived.json", "keepalived.data", "keepalived.stats"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: "\(folder)/\(name)")
+            XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeRegular, "\(kind) \(name)")
+            XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600, "\(kind) \(name): keepalived's mode")
+        }
         return (Files(json: read("keepalived.json"), data: read("keepalived.data"), stats: read("keepalived.stats")), daemon)
     }
 
