@@ -255,7 +255,7 @@ final class RunningDaemon: @unchecked Sendable {
     private func dump(_ signalNumber: Int32) {
         let pid = getpid()
         let dumps = StateDumps(vrrp: vrrp?.report ?? [], scripts: vrrp?.scriptReport ?? [], checkData: ipvs?.checkData ?? "",
-                               globals: vrrp?.globalDefinitions)
+                               syncGroups: vrrp?.syncGroupReport ?? [], globals: vrrp?.globalDefinitions)
         var files: [(text: String, name: String)] = []
         switch signalNumber {
         case SIGUSR1:

@@ -14,6 +14,7 @@ struct StateDumps {
     let vrrp: [VRRPInstanceReport]
     let scripts: [VRRPScriptReport]
     let checkData: String
+    var syncGroups: [VRRPSyncGroupReport] = []
     var globals: GlobalDefinitions?
 
     /// keepalived's folder: $TMPDIR when it is an absolute path, else /tmp. Tests point it
@@ -24,7 +25,7 @@ struct StateDumps {
         return "/tmp"
     }
 
-    var data: String { VRRPStateFiles.data(vrrp, scripts: scripts, globals: globals) }
+    var data: String { VRRPStateFiles.data(vrrp, scripts: scripts, syncGroups: syncGroups, globals: globals) }
     var statistics: String { VRRPStateFiles.stats(vrrp) }
     var json: String { VRRPStateFiles.json(vrrp) }
 

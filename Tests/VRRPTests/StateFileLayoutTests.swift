@@ -163,6 +163,26 @@ final class StateFileLayoutTests: XCTestCase {
         XCTAssertTrue(vi1.allSatisfy { $0.hasPrefix("   ") }, text)
     }
 
+    func testSyncGroupsHaveTheirOwnSection() {
+        let group = VRRPSyncGroupReport(name: "G1", state: "MASTER", members: ["VI_1", "VI_2"], faultyMembers: 0, smtpAlert: false,
+                                        trackedInterfaces: [], trackedScripts: [.init(name: "chk", weight: 10)],
+                                        notifyScripts: [.init(kind: "Master", jsonKey: "script_master", command: "'/up.sh'")])
+        let text = VRRPStateFiles.data([report()], scripts: [], syncGroups: [group])
+        XCTAssertTrue(text.contains("""
+        ------< VRRP Sync groups >------
+         VRRP Sync Group = G1, MASTER
+           Num member fault 0, num member init 0
+           VRRP member instances :
+             VI_1
+             VI_2
+           Using smtp notification = no
+           Tracked scripts :
+             chk weight 10
+           Master state transition script = '/up.sh', uid:gid 0:0
+
+        """), text)
+    }
+
     func testGlobalDefinitionsComeFirstWithKeepalivedsDefaults() {
         var globals = GlobalDefinitions()
         globals.routerID = "lb1"

@@ -113,6 +113,19 @@ public struct VRRPScriptReport: Sendable, Codable {
     public var trackingInstances: [VRRPInstanceDetails.Tracked]
 }
 
+/// A `vrrp_sync_group` as keepalived.data's VRRP Sync groups section shows it.
+public struct VRRPSyncGroupReport: Sendable, Codable {
+    public var name: String
+    /// The members' state when they agree, else the one of the first member not in FAULT.
+    public var state: String
+    public var members: [String]
+    public var faultyMembers: Int
+    public var smtpAlert: Bool
+    public var trackedInterfaces: [VRRPInstanceDetails.Tracked]
+    public var trackedScripts: [VRRPInstanceDetails.Tracked]
+    public var notifyScripts: [VRRPInstanceDetails.Notify]
+}
+
 /// A command as keepalived writes it in its state files: each argument in single quotes.
 func keepalivedCommandText(_ command: String) -> String {
     ScriptArguments.split(command).map { "'\($0)'" }.joined(separator: " ")
@@ -155,6 +168,28 @@ extension VRRPRuntime {
                                     weightReverse: script.weightReverse, rise: script.rise ?? VRRPScript.defaultRise,
                                     fall: script.fall ?? VRRPScript.defaultFall, good: tracked.isOK, running: tracked.isRunning,
                                     trackingInstances: trackers)
+        }
+    }
+
+    /// Every sync group, in config order. Call on the loop.
+    public var syncGroupReport: [VRRPSyncGroupReport] {
+        let states = Dictionary(instanceRuntimes.map { ($0.config.name, $0.machine.state.rawValue) }) { first, _ in first }
+        return configuration.syncGroups.map { group in
+            let memberStates = group.members.compactMap { states[$0] }
+            let state = memberStates.first { $0 != VRRPState.fault.rawValue } ?? memberStates.first ?? VRRPState.initialize.rawValue
+            let notify = group.notify
+            let scripts = [("Backup", "script_backup", notify.backup), ("Master", "script_master", notify.master),
+                           ("Fault", "script_fault", notify.fault), ("Stop", "script_stop", notify.stop),
+                           ("Generic", "script", notify.any)].compactMap { kind, key, script in
+                script.map { VRRPInstanceDetails.Notify(kind: kind, jsonKey: key, command: keepalivedCommandText($0.command)) }
+            }
+            let scriptWeights = Dictionary(configuration.vrrpScripts.map { ($0.name, $0.weight ?? 0) }) { first, _ in first }
+            return VRRPSyncGroupReport(
+                name: group.name, state: state, members: group.members,
+                faultyMembers: memberStates.filter { $0 == VRRPState.fault.rawValue }.count, smtpAlert: group.smtpAlert ?? false,
+                trackedInterfaces: group.trackInterfaces.map { .init(name: $0.name, weight: $0.weight ?? 0, reverse: $0.reverse) },
+                trackedScripts: group.trackScripts.map { .init(name: $0.name, weight: $0.weight ?? scriptWeights[$0.name] ?? 0, reverse: $0.reverse) },
+                notifyScripts: scripts)
         }
     }
 

@@ -21,11 +21,15 @@ public enum VRRPStateFiles {
 
     /// keepalived.data: the global definitions that concern VRRP, then the VRRP sections.
     public static func data(_ instances: [VRRPInstanceReport], scripts: [VRRPScriptReport],
-                            globals: GlobalDefinitions? = nil) -> String {
+                            syncGroups: [VRRPSyncGroupReport] = [], globals: GlobalDefinitions? = nil) -> String {
         var lines = globals.map(globalLines) ?? []
         if !instances.isEmpty { lines.append("------< VRRP Topology >------") }
         for instance in instances { lines += dataLines(instance) }
         lines += socketPoolLines(instances)
+        if !syncGroups.isEmpty {
+            lines.append("------< VRRP Sync groups >------")
+            for group in syncGroups { lines += dataLines(group) }
+        }
         if !scripts.isEmpty {
             lines.append("------< VRRP Scripts >------")
             for script in scripts { lines += dataLines(script) }
@@ -175,6 +179,26 @@ public enum VRRPStateFiles {
                       "   Rx buf size = 0", "   VRRP instances"]
             lines += sharing.map { "     \($0.name) vrid \($0.virtualRouterID)" }
         }
+        return lines
+    }
+
+    static func dataLines(_ group: VRRPSyncGroupReport) -> [String] {
+        var lines = [" VRRP Sync Group = \(group.name), \(group.state)",
+                     "   Num member fault \(group.faultyMembers), num member init 0"]
+        if !group.members.isEmpty {
+            lines.append("   VRRP member instances :")
+            lines += group.members.map { "     \($0)" }
+        }
+        lines.append("   Using smtp notification = \(group.smtpAlert ? "yes" : "no")")
+        if !group.trackedInterfaces.isEmpty {
+            lines.append("   Tracked interfaces :")
+            lines += group.trackedInterfaces.map { "     \($0.name) weight \($0.weight)\($0.reverse ? " reverse" : "")" }
+        }
+        if !group.trackedScripts.isEmpty {
+            lines.append("   Tracked scripts :")
+            lines += group.trackedScripts.map { "     \($0.name) weight \($0.weight)\($0.reverse ? " reverse" : "")" }
+        }
+        lines += group.notifyScripts.map { "   \($0.kind) state transition script = \($0.command), uid:gid 0:0" }
         return lines
     }
 
