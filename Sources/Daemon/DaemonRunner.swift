@@ -289,7 +289,13 @@ final class RunningDaemon: @unchecked Sendable {
 
     /// The running state as keepalived's dumps give it (SIGUSR1, SIGUSR2, SIGJSON and /json).
     var stateDumps: StateDumps {
-        StateDumps(vrrp: vrrp?.report ?? [], virtualServers: ipvs?.report ?? [])
+        var dumps = StateDumps(vrrp: vrrp?.report ?? [], scripts: vrrp?.scriptReport ?? [], checkData: ipvs?.checkData ?? "",
+                               syncGroups: vrrp?.syncGroupReport ?? [], globals: vrrp?.globalDefinitions)
+        if let globals = vrrp?.globalDefinitions {
+            dumps.lvsLines = LVSStateLines(sync: syncDaemons?.settingsInForce, running: syncDaemons.flatMap { try? $0.kernelDaemons() },
+                                           timeouts: globals.lvsTimeouts).lines
+        }
+        return dumps
     }
 
     private func startCheckers(_ configuration: KeepalivedConfiguration) {
@@ -320,11 +326,8 @@ final class RunningDaemon: @unchecked Sendable {
         }
     }
 
-    /// keepalived's SIGJSON.
-    static let jsonSignal = __libc_current_sigrtmin() + 2
-
     func installSignalHandlers() {
-        for signalNumber in [SIGUSR1, SIGUSR2, Self.jsonSignal] {
+        for signalNumber in [SIGUSR1, SIGUSR2, KeepalivedSignals.statsClear, KeepalivedSignals.json] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: loop.queue)
             source.setEventHandler { [weak self] in self?.dump(signalNumber) }
@@ -347,16 +350,40 @@ final class RunningDaemon: @unchecked Sendable {
         }
     }
 
-    /// SIGUSR1, SIGUSR2 and SIGJSON: the running state into keepalived's files.
+    /// SIGUSR1, SIGUSR2, STATS_CLEAR and SIGJSON: the running state into keepalived's files, with
+    /// keepalived's log lines. As in keepalived, a part that does not run writes no file, and
+    /// there is no keepalived.json without instances.
     private func dump(_ signalNumber: Int32) {
+        let pid = getpid()
         let dumps = stateDumps
-        let (text, name) = signalNumber == SIGUSR1 ? (dumps.data, "keepalived.data")
-            : signalNumber == SIGUSR2 ? (dumps.statistics, "keepalived.stats") : (dumps.json, "keepalived.json")
-        do {
-            try StateDumps.write(text, as: name)
-            logger.info("Printing state to \(StateDumps.directory)/\(name)")
-        } catch {
-            logger.error("\(error)")
+        var files: [(text: String, name: String)] = []
+        switch signalNumber {
+        case SIGUSR1:
+            if vrrp != nil {
+                vrrpLogger.info("Printing VRRP data for process(\(pid)) on signal")
+                files.append((dumps.data, "keepalived.data"))
+            }
+            if ipvs != nil {
+                checkerLogger.info("Printing checker data for process(\(pid)) on signal")
+                files.append((dumps.checkData, "keepalived_check.data"))
+            }
+        case SIGUSR2, KeepalivedSignals.statsClear:
+            guard let vrrp else { return }
+            let clearing = signalNumber == KeepalivedSignals.statsClear
+            vrrpLogger.info("Printing \(clearing ? "and clearing " : "")VRRP stats for process(\(pid)) on signal")
+            files.append((dumps.statistics, "keepalived.stats"))
+            if clearing { vrrp.clearCounters() }
+        default:
+            guard vrrp != nil else { return }
+            vrrpLogger.info("Printing VRRP as json for process(\(pid)) on signal")
+            if !dumps.vrrp.isEmpty { files.append((dumps.json, "keepalived.json")) }
+        }
+        for file in files {
+            do {
+                try StateDumps.write(file.text, as: file.name)
+            } catch {
+                logger.error("\(error)")
+            }
         }
     }
 

@@ -79,8 +79,7 @@ public final class MetricsExporter: @unchecked Sendable {
             let report = instance.report
             let labels = [("iname", report.name), ("intf", report.interface), ("vrid", "\(report.virtualRouterID)")]
             for entry in ExporterCounters.perInstance {
-                guard let count = entry.count else { continue }
-                counter(entry.name, entry.help, labels, count(report))
+                counter(entry.name, entry.help, labels, entry.count(report.counters))
             }
             counter("keepalived_gratuitous_arp_delay_total", "Gratuitous ARP delay", labels, Int(instance.garpDelay))
             // As the exporter: one series per address, labelled with the address's interface; one

@@ -26,6 +26,9 @@ public final class SyncDaemonRuntime: @unchecked Sendable {
         netlink = try IPVSNetlink.connect(logger: logger)
     }
 
+    /// The settings the daemons run with, for the state dumps.
+    public var settingsInForce: LVSSyncDaemon { settings }
+
     /// The instance this follows, if any.
     public var instance: String? { settings.instance }
 

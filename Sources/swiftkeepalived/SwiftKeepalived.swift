@@ -68,6 +68,9 @@ struct SwiftKeepalived: ParsableCommand {
         valueName: "address:port"))
     var metricsListen: String?
 
+    @Option(name: .customLong("signum"), help: "Print the number of keepalived's signal for STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON and exit.")
+    var signum: String?
+
     @Flag(name: [.customShort("v"), .customLong("version")], help: "Print the version and exit.")
     var showVersion = false
 
@@ -87,6 +90,15 @@ struct SwiftKeepalived: ParsableCommand {
     }
 
     func run() throws {
+        if let signum {
+            // Exporters run `keepalived --signum=JSON` to learn what to send; keepalived's answers.
+            guard let number = KeepalivedSignals.number(named: signum) else {
+                printError("Unknown sigfunc \(signum)")
+                throw ExitCode(1)
+            }
+            print(number)
+            return
+        }
         if showVersion {
             print("swiftkeepalived \(Self.version) (keepalived.conf compatible with Keepalived 2.x)")
             return

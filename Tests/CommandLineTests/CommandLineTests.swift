@@ -96,6 +96,30 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(try run(["--help"]).output.contains("--metrics-listen <address:port>"))
     }
 
+    /// Exporters run `keepalived --signum=NAME`: every name keepalived knows gives keepalived's
+    /// number, and a name it does not know fails as it fails.
+    func testSignumPrintsKeepalivedsNumbers() throws {
+        let keepalived = "/usr/sbin/keepalived"
+        // The reference is part of the proof (Scripts/setup installs it): no skipping.
+        guard FileManager.default.isExecutableFile(atPath: keepalived) else { return XCTFail("keepalived is not installed; run Scripts/setup") }
+        for name in ["STOP", "RELOAD", "DATA", "STATS", "STATS_CLEAR", "JSON", "TDATA", "TDUMP", "json", "USR1"] {
+            let ours = try run(["--signum=\(name)"])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: keepalived)
+            process.arguments = ["--signum=\(name)"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = Pipe()
+            try process.run()
+            let theirs = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(ours.output, theirs, name)
+            XCTAssertEqual(ours.status == 0, process.terminationStatus == 0, name)
+            if process.terminationStatus != 0 { XCTAssertEqual(ours.errors, "Unknown sigfunc \(name)\n", name) }
+        }
+        XCTAssertEqual(try run(["--signum=JSON"]).output, "36\n")
+    }
+
     func testVersionAndHelp() throws {
         XCTAssertTrue(try run(["-v"]).output.hasPrefix("swiftkeepalived "))
         let help = try run(["--help"]).output

@@ -187,10 +187,11 @@ final class DaemonLabTests: LabTestCase {
         XCTAssertTrue(data.contains("VRRP Instance = VI_1") && data.contains("State = MASTER") && data.contains("192.0.2.200"), data)
         let statistics = read("keepalived.stats")
         XCTAssertTrue(statistics.contains("VRRP Instance: VI_1") && statistics.contains("Sent: "), statistics)
-        let json = try JSONSerialization.jsonObject(with: Data(read("keepalived.json").utf8)) as? [String: Any]
-        let first = (json?["vrrp"] as? [[String: Any]])?.first
-        XCTAssertEqual(first?["name"] as? String, "VI_1")
-        XCTAssertEqual(first?["state"] as? String, "MASTER")
-        XCTAssertGreaterThan(first?["advertisementsSent"] as? Int ?? 0, 0)
+        // keepalived's layout: an array of {"data", "stats"}, states as keepalived's numbers.
+        let json = try JSONSerialization.jsonObject(with: Data(read("keepalived.json").utf8)) as? [[String: Any]]
+        let first = json?.first
+        XCTAssertEqual((first?["data"] as? [String: Any])?["iname"] as? String, "VI_1")
+        XCTAssertEqual((first?["data"] as? [String: Any])?["state"] as? Int, 2)
+        XCTAssertGreaterThan((first?["stats"] as? [String: Any])?["advert_sent"] as? Int ?? 0, 0)
     }
 }

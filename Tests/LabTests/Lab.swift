@@ -69,9 +69,12 @@ final class Lab {
 
     /// Starts swiftkeepalived (or Debian's keepalived) on `node` in the foreground, logging to a
     /// file: the VRRP part (-P) or the checkers and IPVS (-C).
-    func start(_ kind: Daemon.Kind, on node: String, config: String, part: Daemon.Part = .vrrp, arguments extra: [String] = []) throws -> Daemon {
+    /// `extra`: more command-line arguments, after the usual ones; `environment` is added to the
+    /// test's own (TMPDIR, SWIFTKEEPALIVED_DUMP_DIR…).
+    func start(_ kind: Daemon.Kind, on node: String, config: String, part: Daemon.Part = .vrrp, arguments extra: [String] = [],
+               environment: [String: String] = [:]) throws -> Daemon {
         let daemon = try Daemon(kind: kind, lab: self, node: node, config: try writeConfig(config, as: "\(node)-\(daemons.count).conf"), part: part,
-                                arguments: extra)
+                                arguments: extra, environment: environment)
         daemons.append(daemon)
         return daemon
     }
@@ -142,7 +145,8 @@ final class Daemon {
     var pid: Int32 { process.processIdentifier }
 
     /// `extra`: more command-line arguments, after the usual ones.
-    init(kind: Kind, lab: Lab, node: String, config: String, part: Part = .vrrp, arguments extra: [String] = []) throws {
+    init(kind: Kind, lab: Lab, node: String, config: String, part: Part = .vrrp, arguments extra: [String] = [],
+         environment: [String: String] = [:]) throws {
         self.kind = kind
         self.node = node
         configPath = config
@@ -159,6 +163,7 @@ final class Daemon {
         }
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", lab.namespace(node)] + arguments + extra
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = log
         process.standardError = log

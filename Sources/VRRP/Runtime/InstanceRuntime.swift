@@ -11,9 +11,9 @@ final class InstanceRuntime: @unchecked Sendable {
     private(set) var machine: VRRPStateMachine
     private(set) var check: AdvertisementCheck
     let virtualRouterID: UInt8
-    private let interface: InterfaceRuntime
+    let interface: InterfaceRuntime
     private let environment: VRRPEnvironment
-    private let sourceAddress: IPAddress
+    let sourceAddress: IPAddress
     private let destinations: [IPAddress]
     private(set) var garp: GarpSettings
     private var timer: DispatchSourceTimer?
@@ -24,6 +24,13 @@ final class InstanceRuntime: @unchecked Sendable {
     private var addedRules: [RoutingRule] = []
     private(set) var statistics = InstanceStatistics()
     private var loggedRejections: Set<String> = []
+    /// When the state last changed, on the wall clock (keepalived's last_transition).
+    private(set) var lastTransition = WallClock.now()
+    /// The sender and priority of the last advert accepted (keepalived's master router and priority).
+    private(set) var lastAdvertSource: IPAddress?
+    private(set) var lastAdvertPriority = 0
+    private var stopping = false
+    private var observedState = VRRPState.initialize
 
     struct GarpSettings {
         var repeatCount: Int
@@ -97,8 +104,8 @@ final class InstanceRuntime: @unchecked Sendable {
                      primaryAddress: primaryAddress)
     }
 
-    private let password: String?
-    private let authenticationType: VRRPAdvertisement.AuthenticationType
+    let password: String?
+    let authenticationType: VRRPAdvertisement.AuthenticationType
     private var logger: Logger { environment.logger }
     private var label: String { "(\(config.name))" }
 
@@ -157,19 +164,37 @@ final class InstanceRuntime: @unchecked Sendable {
     func stop() {
         timer?.cancel()
         timer = nil
+        stopping = true
         perform(machine.stop())
+    }
+
+    /// keepalived's STATS_CLEAR: the counters start again from zero.
+    func clearCounters() {
+        statistics.counters = VRRPCounters()
+    }
+
+    /// A packet for this instance's VRID that did not decode as an advert.
+    func receivedMalformed(_ error: VRRPAdvertisement.DecodeError) {
+        statistics.counters.count(error)
     }
 
     func received(_ advert: VRRPAdvertisement, from source: IPAddress, ttl: UInt8) {
         statistics.advertisementsReceived += 1
         if let rejection = check.rejection(of: advert, ttl: ttl) {
+            statistics.counters.count(rejection, addressCountMatches: advert.addresses.count == check.addresses.count)
             statistics.rejected[rejection.rawValue, default: 0] += 1
             if loggedRejections.insert(rejection.rawValue).inserted {
                 logger.warning("\(label) advertisement from \(source) rejected: \(rejection.rawValue) (further ones are counted, not logged)")
             }
             return
         }
-        if advert.priority == 0 { statistics.priorityZeroReceived += 1 }
+        statistics.counters.advertisementsReceived += 1
+        if advert.priority == 0 {
+            statistics.priorityZeroReceived += 1
+            statistics.counters.priorityZeroReceived += 1
+        }
+        lastAdvertSource = source
+        lastAdvertPriority = Int(advert.priority)
         perform(machine.advertisementReceived(priority: Int(advert.priority), from: source, now: environment.loop.now()))
     }
 
@@ -210,7 +235,20 @@ final class InstanceRuntime: @unchecked Sendable {
             }
         }
         rearmTimer()
+        // The machine has moved before its actions get here, so the state is compared with the
+        // one seen last.
+        if machine.state != observedState {
+            recordTransition(from: observedState)
+            observedState = machine.state
+        }
         environment.stateObserved(self)
+    }
+
+    /// keepalived counts entering MASTER, and leaving it for BACKUP or FAULT (not a stop).
+    private func recordTransition(from before: VRRPState) {
+        lastTransition = WallClock.now()
+        if machine.state == .master { statistics.counters.becameMaster += 1 }
+        if before == .master && !stopping { statistics.counters.releasedMaster += 1 }
     }
 
     private func rearmTimer() {
@@ -225,15 +263,22 @@ final class InstanceRuntime: @unchecked Sendable {
                                        advertisementInterval: check.advertisementInterval,
                                        addresses: config.virtualIPAddresses.map(\.address).filter { $0.family == .inet },
                                        password: password).encoded()
+        var sent = false
         for destination in destinations {
             do {
                 try interface.socket.send(advert, from: sourceAddress, to: destination)
                 statistics.advertisementsSent += 1
                 if priority == 0 { statistics.priorityZeroSent += 1 }
+                sent = true
             } catch {
                 statistics.sendErrors += 1
                 logger.error("\(label) cannot send advertisement to \(destination): \(error)")
             }
+        }
+        // keepalived counts an advert once, however many unicast peers it goes to.
+        if sent {
+            statistics.counters.advertisementsSent += 1
+            if priority == 0 { statistics.counters.priorityZeroSent += 1 }
         }
     }
 
@@ -369,4 +414,6 @@ struct InstanceStatistics: Sendable {
     var gratuitousARPsSent = 0
     var sendErrors = 0
     var rejected: [String: Int] = [:]
+    /// keepalived's counters, which STATS_CLEAR resets (the ones above are never reset).
+    var counters = VRRPCounters()
 }

@@ -56,6 +56,9 @@ final class InterfaceRuntime: @unchecked Sendable {
         if packet.source == interface.primaryAddress { return }
         switch VRRPAdvertisement.decode(packet.payload) {
         case .failure(let error):
+            // keepalived finds the instance by the VRID byte before it checks the rest.
+            let payload = packet.payload
+            if payload.count >= 2 { instances[payload[payload.startIndex + 1]]?.receivedMalformed(error) }
             count(error.reason, "invalid VRRP packet from \(packet.source) on \(interface.name): \(error)")
         case .success(let advert):
             guard let instance = instances[advert.virtualRouterID] else {

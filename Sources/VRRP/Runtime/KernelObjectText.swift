@@ -10,7 +10,7 @@ enum KernelObjectText {
 
     private static let scopeNumbers: [AddressScope: Int] = [.global: 0, .site: 200, .link: 253, .host: 254, .nowhere: 255]
 
-    static func address(_ vip: VirtualIPAddress, device: String) -> String {
+    static func address(_ vip: VirtualIPAddress, device: String, set: Bool = true) -> String {
         var text = prefix(vip.address, vip.effectivePrefixLength)
         if let broadcast = vip.broadcast { text += " brd \(broadcast)" }
         text += " dev \(device) scope \(vip.scope?.rawValue ?? "global")"
@@ -19,7 +19,7 @@ enum KernelObjectText {
         if vip.noTrack { text += " no_track" }
         if vip.address.family == .inet6 { text += " preferred_lft forever" }
         // keepalived describes the address after putting it back, so it reads as set.
-        return text + " set"
+        return set ? text + " set" : text
     }
 
     static func route(_ route: VirtualRoute) -> String {

@@ -40,8 +40,8 @@ final class VRRPEnvironment: @unchecked Sendable {
 /// The VRRP part of the daemon: every configured instance, the interfaces they use, link
 /// tracking and notify scripts. Create, `start()` and `stop()` it on the event loop's queue.
 public final class VRRPRuntime: @unchecked Sendable {
-    private var configuration: KeepalivedConfiguration
-    private let environment: VRRPEnvironment
+    private(set) var configuration: KeepalivedConfiguration
+    let environment: VRRPEnvironment
     private var interfaces: [String: InterfaceRuntime] = [:]
     private var instances: [InstanceRuntime] = []
     private var linkMonitor: LinkMonitor?
