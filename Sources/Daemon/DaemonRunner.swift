@@ -267,21 +267,14 @@ final class RunningDaemon: @unchecked Sendable {
         checks?.onCheckDuration = { checker, seconds in exporter.recordCheckDuration(checker: checker, seconds: seconds) }
     }
 
-    /// What /metrics shows now. Call on the loop.
+    /// What /metrics shows now, but the kernel's counters. Call on the loop.
     func metricsSnapshot() -> MetricsSnapshot {
         var snapshot = MetricsSnapshot()
         if let vrrp {
             (snapshot.vrrpInstances, snapshot.trackedScripts) = vrrp.metricsReport
         }
-        if let ipvs {
-            snapshot.virtualServers = ipvs.virtualServerMetrics
-            do {
-                snapshot.kernel = try ipvs.kernelStatistics()
-            } catch {
-                snapshot.kernelReadFailed = true
-                checkerLogger.debug("metrics: cannot read the IPVS counters: \(error)")
-            }
-        }
+        // The kernel's counters are read by the metrics endpoint, off the loop.
+        if let ipvs { snapshot.virtualServers = ipvs.virtualServerMetrics }
         snapshot.checkers = checks?.checkerMetrics ?? []
         snapshot.reloads = reloads
         return snapshot

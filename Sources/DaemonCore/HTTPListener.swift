@@ -9,9 +9,10 @@ import KeepalivedConfig
 /// no thread of its own. Each connection carries one request of at most `maximumRequestSize`
 /// bytes and is closed after the answer, or after `idleTimeout` without one; past
 /// `maximumConnections` new ones are closed at once. The handler runs on the loop, so it may read
-/// the daemon's state directly; the sockets and their system calls stay in this file.
+/// the daemon's state directly; it answers through `reply`, at once or later (from the loop), so
+/// costly answers can be built elsewhere. The sockets and their system calls stay in this file.
 public final class HTTPListener: @unchecked Sendable {
-    public typealias Handler = (_ method: String, _ path: String) -> HTTPResponse
+    public typealias Handler = (_ method: String, _ path: String, _ reply: @escaping @Sendable (HTTPResponse) -> Void) -> Void
 
     public static let maximumRequestSize = 8192
     public static let maximumConnections = 32
@@ -167,30 +168,35 @@ private final class HTTPConnection: @unchecked Sendable {
         }
     }
 
-    /// Answers once the head is in, or refuses a head that grew too long; true when answered.
+    /// Answers once the head is in (or when the handler replies), or refuses a head that grew too
+    /// long; true when the request is complete.
     private func answerIfComplete() -> Bool {
-        let response: HTTPResponse
-        var headOnly = false
         switch HTTPRequestHead.parse(received) {
         case .incomplete:
             guard received.count > HTTPListener.maximumRequestSize else { return false }
-            response = HTTPResponse(status: 431, text: "request too large\n")
+            answer(HTTPResponse(status: 431, text: "request too large\n"), headOnly: false)
         case .malformed:
-            response = HTTPResponse(status: 400, text: "bad request\n")
+            answer(HTTPResponse(status: 400, text: "bad request\n"), headOnly: false)
         case .request(let method, let path):
+            readSource?.cancel()
+            readSource = nil
             if method == "GET" || method == "HEAD" {
-                response = handler(method, path)
-                headOnly = method == "HEAD"
+                handler(method, path) { [weak self] response in self?.answer(response, headOnly: method == "HEAD") }
             } else {
-                response = HTTPResponse(status: 405, text: "only GET\n")
+                answer(HTTPResponse(status: 405, text: "only GET\n"), headOnly: false)
             }
         }
+        return true
+    }
+
+    /// Call on the loop; a connection closed meanwhile (idle time-out) drops the answer.
+    private func answer(_ response: HTTPResponse, headOnly: Bool) {
+        guard !closed else { return }
         readSource?.cancel()
         readSource = nil
         output = response.bytes(headOnly: headOnly)
         written = 0
         writeMore()
-        return true
     }
 
     private func writeMore() {

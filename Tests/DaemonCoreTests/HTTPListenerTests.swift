@@ -61,8 +61,8 @@ final class HTTPListenerTests: XCTestCase {
     func testServesOneRequestPerConnectionAndBoundsItsSize() throws {
         let loop = EventLoop()
         let big = String(repeating: "x", count: 300_000)
-        let listener = try HTTPListener(address: ListenAddress(address: IPAddress("127.0.0.1"), port: 0), loop: loop) { _, path in
-            path == "/big" ? HTTPResponse(status: 200, text: big) : HTTPResponse(status: 200, text: "path \(path)\n")
+        let listener = try HTTPListener(address: ListenAddress(address: IPAddress("127.0.0.1"), port: 0), loop: loop) { _, path, reply in
+            reply(path == "/big" ? HTTPResponse(status: 200, text: big) : HTTPResponse(status: 200, text: "path \(path)\n"))
         }
         loop.queue.sync { listener.start() }
         defer { loop.queue.sync { listener.stop() } }

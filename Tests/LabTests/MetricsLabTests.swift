@@ -81,8 +81,10 @@ final class MetricsLabTests: LabTestCase {
         XCTAssertTrue(metrics.contains(#"keepalived_script_status{name="chk_true"} 1"#), metrics)
         XCTAssertTrue(metrics.contains("keepalived_up 1"), metrics)
         let json = try fetch("d2", "/json")
-        let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
-        XCTAssertNotNil(document?["vrrp"], json)
+        // keepalived.json's layout: an array of {"data", "stats"} per instance.
+        let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
+        XCTAssertEqual((document?.first?["data"] as? [String: Any])?["iname"] as? String, "VI_1", json)
+        XCTAssertNotNil((document?.first?["stats"] as? [String: Any])?["advert_rcvd"], json)
         XCTAssertTrue(try fetch("d2", "/nothing").contains("not found"))
         // A reload, counted and timed.
         backup.kill(SIGHUP)
