@@ -22,3 +22,8 @@ static const int swiftkeepalived_clone_newnet = 0x40000000;  // CLONE_NEWNET, a 
 // accept4 (non-blocking, close-on-exec in one call) for the metrics server; behind _GNU_SOURCE.
 #include <sys/socket.h>
 int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
+// The calling thread's id, for per-thread settings (nice values); SYS_gettid is a macro.
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int swiftkeepalived_gettid(void) { return (int)syscall(SYS_gettid); }

@@ -10,17 +10,17 @@ import Logging
 /// `--metrics-listen`: GET /metrics (Prometheus' text format) and GET /json (keepalived.json's
 /// state). Requests are taken on the daemon's loop; a /metrics answer is gathered there (the
 /// parts' reports, cheap), then the kernel's IPVS counters are read and the text written on a
-/// queue of its own, so a scrape of tens of thousands of real servers never holds up an advert
-/// or a check. Scrapes within `freshness` of the last answer get that answer again: the kernel
+/// thread of its own at the lowest priority, so a scrape of tens of thousands of real servers
+/// does not hold up an advert or a check. Scrapes within `freshness` of the last answer get that answer again: the kernel
 /// is read and the text built at most once a second, however often Prometheus (or several) asks.
 final class MetricsEndpoint: @unchecked Sendable {
     private var listener: HTTPListener?
     let exporter: MetricsExporter
     private weak var daemon: RunningDaemon?
     private let loop: EventLoop
-    private let work = DispatchQueue(label: "swiftkeepalived.metrics")
+    private let work = LowPriorityWorker(name: "metrics")
     /// Our own socket for the counters, opened on the loop (so in the daemon's namespace), then
-    /// used only on `work`.
+    /// used only by `work`.
     private var kernelReader: IPVSNetlink?
     /// Loop only: the last answer, the scrapes waiting for the one being built.
     private var cached: (body: [UInt8], at: Instant)?
@@ -76,7 +76,7 @@ final class MetricsEndpoint: @unchecked Sendable {
         let reader = daemon.ipvs != nil ? kernelReader : nil
         let exporter = exporter
         let logger = daemon.checkerLogger
-        work.async { [self] in
+        work.run { [self] in
             var snapshot = gathered
             if let reader {
                 do {

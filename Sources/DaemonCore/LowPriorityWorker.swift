@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinuxNet
+import Foundation
+
+/// One thread at the lowest CPU priority (nice 19) that runs jobs in order: work that may take a
+/// while (a scrape of tens of thousands of real servers) runs there, and the kernel gives the CPU
+/// to the event loop whenever the loop has something to do, even on a single core.
+public final class LowPriorityWorker: @unchecked Sendable {
+    private let lock = NSLock()
+    private let ready = DispatchSemaphore(value: 0)
+    private var jobs: [@Sendable () -> Void] = []
+
+    public init(name: String) {
+        let thread = Thread { [self] in
+            // Linux keeps a nice value per thread; 19 is the lowest share of the CPU.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(swiftkeepalived_gettid()), 19)
+            while true {
+                ready.wait()
+                lock.lock()
+                let job = jobs.removeFirst()
+                lock.unlock()
+                job()
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    public func run(_ job: @escaping @Sendable () -> Void) {
+        lock.lock()
+        jobs.append(job)
+        lock.unlock()
+        ready.signal()
+    }
+}
