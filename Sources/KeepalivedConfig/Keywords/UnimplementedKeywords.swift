@@ -9,7 +9,7 @@ extension UnimplementedKeyword {
     static let firewall = notSupportedYet("firewall rules for virtual addresses: iptables, ipsets, nftables")
     static let linkPolling = notSupportedYet("link state by polling; it comes from netlink")
     static let checksumAsV2 = notSupportedYet("VRRPv3 checksums without the pseudo-header")
-    static let email = notSupportedYet("e-mail alerts")
+    static let email = notSupportedYet("turning off some e-mail alerts")
     static let garpExtras = notSupportedYet("gratuitous ARPs on extra interfaces")
     static let silentOnLowerPriority = notSupportedYet("no advert in answer to one of lower priority")
     static let advertBeforeYielding = notSupportedYet("an advert before yielding to a higher priority")
