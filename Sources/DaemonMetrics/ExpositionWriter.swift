@@ -3,39 +3,82 @@
 ///
 /// Why not swift-prometheus' registry for these: a registry adds each new series by copying its
 /// family, so creating the 16,000 series of 3,200 real servers took 1.1 s of the loop on the
-/// first scrape (release build), and each later scrape 42 ms; written here, a scrape of the
-/// same state takes a few milliseconds and holds nothing between scrapes.
+/// first scrape (release build), and each later scrape 42 ms. Here a family is an index, a
+/// series' labels are encoded once however many families share them (a real server has nine),
+/// and numbers go into the bytes without a String in between.
 struct ExpositionWriter {
-    private struct Family {
+    /// A family, by index.
+    struct Family {
+        fileprivate let index: Int
+    }
+
+    private struct Samples {
+        let name: [UInt8]
         let type: String
         let help: String
-        var samples: [UInt8] = []
+        var bytes: [UInt8] = []
     }
-    private var order: [String] = []
-    private var families: [String: Family] = [:]
+    private var families: [Samples] = []
+    private var indexByName: [String: Int] = [:]
+
+    /// The family `name`, made the first time it is asked for.
+    mutating func family(_ name: String, _ type: String, _ help: String) -> Family {
+        if let index = indexByName[name] { return Family(index: index) }
+        indexByName[name] = families.count
+        families.append(Samples(name: Array(name.utf8), type: type, help: help))
+        return Family(index: families.count - 1)
+    }
+
+    /// `{name="value",…}` (nothing without labels), values escaped as the format asks.
+    static func labels(_ labels: [(String, String)]) -> [UInt8] {
+        guard !labels.isEmpty else { return [] }
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (position, (label, text)) in labels.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: label.utf8)
+            bytes.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
+            bytes.append(contentsOf: escape(text).utf8)
+            bytes.append(UInt8(ascii: "\""))
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    mutating func sample(_ family: Family, _ labels: [UInt8], _ value: UInt64) {
+        let name = families[family.index].name
+        families[family.index].bytes.appendLine(name, labels) { $0.appendDecimal(value) }
+    }
+
+    mutating func sample(_ family: Family, _ labels: [UInt8], _ value: Double) {
+        let name = families[family.index].name
+        if value == value.rounded(), abs(value) < 1e15 {
+            let whole = Int64(value)
+            families[family.index].bytes.appendLine(name, labels) { bytes in
+                if whole < 0 { bytes.append(UInt8(ascii: "-")) }
+                bytes.appendDecimal(whole.magnitude)
+            }
+        } else {
+            families[family.index].bytes.appendLine(name, labels) { $0.append(contentsOf: Self.format(value).utf8) }
+        }
+    }
 
     mutating func counter<Count: BinaryInteger>(_ name: String, _ help: String, _ labels: [(String, String)], _ value: Count) {
-        add(name, "counter", help, labels, String(value))
+        sample(family(name, "counter", help), Self.labels(labels), UInt64(clamping: value))
     }
 
     mutating func gauge(_ name: String, _ help: String, _ labels: [(String, String)], _ value: Double) {
-        add(name, "gauge", help, labels, Self.format(value))
-    }
-
-    /// Appends one sample line; the family is found once per name, the line built in bytes.
-    private mutating func add(_ name: String, _ type: String, _ help: String, _ labels: [(String, String)], _ value: String) {
-        if families[name] == nil {
-            order.append(name)
-            families[name] = Family(type: type, help: help)
-        }
-        families[name]!.samples.withLine(name, labels, value)
+        sample(family(name, "gauge", help), Self.labels(labels), value)
     }
 
     func write(into buffer: inout [UInt8]) {
-        for name in order {
-            guard let family = families[name] else { continue }
-            buffer.append(contentsOf: "# HELP \(name) \(family.help)\n# TYPE \(name) \(family.type)\n".utf8)
-            buffer.append(contentsOf: family.samples)
+        buffer.reserveCapacity(buffer.count + families.reduce(0) { $0 + $1.bytes.count + 128 })
+        for family in families {
+            buffer.append(contentsOf: "# HELP ".utf8)
+            buffer.append(contentsOf: family.name)
+            buffer.append(contentsOf: " \(family.help)\n# TYPE ".utf8)
+            buffer.append(contentsOf: family.name)
+            buffer.append(contentsOf: " \(family.type)\n".utf8)
+            buffer.append(contentsOf: family.bytes)
         }
     }
 
@@ -63,24 +106,21 @@ struct ExpositionWriter {
 }
 
 extension [UInt8] {
-    /// `name{label="value",…} value` and a line feed.
-    fileprivate mutating func withLine(_ name: String, _ labels: [(String, String)], _ value: String) {
-        append(contentsOf: name.utf8)
-        if !labels.isEmpty {
-            append(UInt8(ascii: "{"))
-            var first = true
-            for (label, text) in labels {
-                if !first { append(UInt8(ascii: ",")) }
-                first = false
-                append(contentsOf: label.utf8)
-                append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
-                append(contentsOf: ExpositionWriter.escape(text).utf8)
-                append(UInt8(ascii: "\""))
-            }
-            append(UInt8(ascii: "}"))
-        }
+    /// `name{labels} value` and a line feed.
+    fileprivate mutating func appendLine(_ name: [UInt8], _ labels: [UInt8], value: (inout [UInt8]) -> Void) {
+        append(contentsOf: name)
+        append(contentsOf: labels)
         append(UInt8(ascii: " "))
-        append(contentsOf: value.utf8)
+        value(&self)
         append(UInt8(ascii: "\n"))
+    }
+
+    fileprivate mutating func appendDecimal(_ value: UInt64) {
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+            divisor /= 10
+        }
     }
 }

@@ -113,13 +113,13 @@ public final class MetricsExporter: @unchecked Sendable {
             gauge("keepalived_virtual_server_live_weight", "Weight of the live real servers, held against the quorum", labels,
                   Double(server.liveWeight))
             gauge("keepalived_virtual_server_quorum", "The quorum the live weight is held against", labels, Double(server.quorum))
+            // Thousands of these: the families are looked up once, each server's labels encoded once.
+            let up = writer.family("keepalived_real_server_up", "gauge", "1 while the real server's checkers pass")
+            let weight = writer.family("keepalived_real_server_weight", "gauge", "The real server's weight in the kernel's table (0 when inhibited)")
             for real in server.realServers {
-                let realLabels = labels + [("real_server", real.name)]
-                gauge("keepalived_real_server_up", "1 while the real server's checkers pass", realLabels, real.isUp ? 1 : 0)
-                if let weight = real.weight {
-                    gauge("keepalived_real_server_weight", "The real server's weight in the kernel's table (0 when inhibited)",
-                          realLabels, Double(weight))
-                }
+                let realLabels = ExpositionWriter.labels(labels + [("real_server", real.name)])
+                writer.sample(up, realLabels, UInt64(real.isUp ? 1 : 0))
+                if let value = real.weight { writer.sample(weight, realLabels, UInt64(clamping: value)) }
             }
         }
         for checker in snapshot.checkers {
@@ -140,21 +140,35 @@ public final class MetricsExporter: @unchecked Sendable {
             counter("keepalived_ipvs_read_errors_total", "Scrapes whose read of the kernel's IPVS counters failed", [], kernelReadFailures)
         }
         guard let kernel = snapshot.kernel else { return }
+        let destinationFamilies = Self.destinationFamilies.map { writer.family($0.name, $0.type, $0.help) }
         for service in kernel.services {
             let labels = [("virtual_server", "\(service.key)")]
             counters(service.counters, prefix: "keepalived_ipvs_virtual_server", of: "virtual service", labels)
             for destination in service.destinations {
-                let realLabels = labels + [("real_server", Self.notation(destination.key, in: service.key))]
-                counters(destination.counters, prefix: "keepalived_ipvs_real_server", of: "real server", realLabels)
-                gauge("keepalived_ipvs_real_server_active_connections", "The kernel's active connections to the real server",
-                      realLabels, Double(destination.activeConnections))
-                gauge("keepalived_ipvs_real_server_inactive_connections", "The kernel's inactive connections to the real server",
-                      realLabels, Double(destination.inactiveConnections))
+                let realLabels = ExpositionWriter.labels(labels + [("real_server", Self.notation(destination.key, in: service.key))])
+                for (family, value) in zip(destinationFamilies, Self.values(destination)) { writer.sample(family, realLabels, value) }
             }
         }
     }
 
     private var kernelReadFailures = 0
+
+    /// A real server's kernel series, in the order of `values`.
+    private static let destinationFamilies: [(name: String, type: String, help: String)] = [
+        ("keepalived_ipvs_real_server_connections_total", "counter", "Connections the kernel scheduled to the real server"),
+        ("keepalived_ipvs_real_server_incoming_packets_total", "counter", "Packets in to the real server"),
+        ("keepalived_ipvs_real_server_outgoing_packets_total", "counter", "Packets out from the real server"),
+        ("keepalived_ipvs_real_server_incoming_bytes_total", "counter", "Bytes in to the real server"),
+        ("keepalived_ipvs_real_server_outgoing_bytes_total", "counter", "Bytes out from the real server"),
+        ("keepalived_ipvs_real_server_active_connections", "gauge", "The kernel's active connections to the real server"),
+        ("keepalived_ipvs_real_server_inactive_connections", "gauge", "The kernel's inactive connections to the real server"),
+    ]
+
+    private static func values(_ destination: IPVSStatistics.Destination) -> [UInt64] {
+        let counters = destination.counters
+        return [counters.connections, counters.incomingPackets, counters.outgoingPackets, counters.incomingBytes, counters.outgoingBytes,
+                UInt64(destination.activeConnections), UInt64(destination.inactiveConnections)]
+    }
 
     private func counters(_ counters: IPVSCounters, prefix: String, of what: String, _ labels: [(String, String)]) {
         counter(prefix + "_connections_total", "Connections the kernel scheduled to the \(what)", labels, counters.connections)

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import DaemonMetrics
 @testable import HealthCheck
@@ -137,6 +138,37 @@ final class MetricsExporterTests: XCTestCase {
         XCTAssertEqual(exposition.value("keepalived_become_master_total", common), 4)
         XCTAssertEqual(exposition.value("keepalived_authentication_invalid_total", common), 6)
         XCTAssertEqual(exposition.value("keepalived_release_master_total", common), 0)
+    }
+
+    /// The size of bench-metrics' table: 1,000 virtual servers x 20 real servers with their kernel
+    /// counters. Prints what one text costs on this machine (Scripts/bench-metrics measures the
+    /// whole scrape in the VM); the bound only catches a collapse.
+    func testTheTextOfTwentyOneThousandRealServers() {
+        var snapshot = MetricsSnapshot()
+        var services: [IPVSStatistics.Service] = []
+        var counters = IPVSCounters()
+        counters.connections = 123_456
+        counters.incomingBytes = 98_765_432_100
+        for index in 0..<1000 {
+            let address = "198.18.\(index / 254).\(index % 254 + 1)"
+            let reals = (0..<20).map { real in "198.51.100.\(real + 1)" }
+            snapshot.virtualServers.append(VirtualServerMetrics(
+                name: "[\(address)]:tcp:80", quorum: 1, quorumLost: false, liveWeight: 20,
+                realServers: reals.map { .init(name: "[\($0)]:tcp:80", isUp: true, weight: 1) }))
+            services.append(.init(key: .address(.tcp, IPAddress(address)!, port: 80), counters: counters, destinations: reals.map {
+                .init(key: IPVSDestinationKey(address: IPAddress($0)!, port: 80), counters: counters, activeConnections: 7, inactiveConnections: 3)
+            }))
+        }
+        snapshot.kernel = IPVSStatistics(services: services)
+        let exporter = MetricsExporter(version: "1", startTime: 0)
+        _ = exporter.render(snapshot)
+        let clock = ContinuousClock()
+        var size = 0
+        let elapsed = clock.measure { size = exporter.render(snapshot).count }
+        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        print("metrics text of 21,000 real servers with kernel counters: \(size) bytes in \(String(format: "%.1f", milliseconds)) ms")
+        XCTAssertGreaterThan(size, 10_000_000)
+        XCTAssertLessThan(milliseconds, 5000)
     }
 
     func testRealServersVirtualServersKernelAndReloads() {

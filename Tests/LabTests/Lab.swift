@@ -212,3 +212,33 @@ class LabTestCase: XCTestCase {
         if found == nil { print("daemon log:\n\(daemon.log)") }
     }
 }
+
+/// tcpdump of the VRRP adverts one lab node sends on lan0: when each left, by the kernel's clock.
+final class AdvertCapture {
+    private let process = Process()
+    private let path: String
+
+    init(lab: Lab, node: String) throws {
+        path = lab.directory.appendingPathComponent("adverts-\(node).txt").path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", lab.namespace(node), "tcpdump", "-i", "lan0", "-n", "-l", "--immediate-mode", "-tt",
+                             "-Q", "out", "ip proto 112 and src \(lab.address(node))"]
+        process.standardOutput = FileHandle(forWritingAtPath: path)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Seconds since the epoch at which each advert left.
+    var times: [Double] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Double($0.split(separator: " ")[0]) }
+    }
+}

@@ -134,16 +134,7 @@ final class MailAlertLabTests: LabTestCase {
     /// for the 4 s time-out. The master's adverts stay a second apart, every check's verdict
     /// comes, and each alert's time-out is logged.
     private func assertOnTime(smtpServer: String, timeoutLine: String) throws {
-        let capture = lab.directory.appendingPathComponent("adverts.txt").path
-        _ = FileManager.default.createFile(atPath: capture, contents: nil)
-        let tcpdump = Process()
-        tcpdump.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        tcpdump.arguments = ["netns", "exec", lab.namespace("d1"), "tcpdump", "-i", "lan0", "-n", "-l", "--immediate-mode", "-tt",
-                             "-Q", "out", "ip proto 112 and src \(lab.address("d1"))"]
-        tcpdump.standardOutput = FileHandle(forWritingAtPath: capture)
-        tcpdump.standardError = FileHandle.nullDevice
-        try tcpdump.run()
-        defer { tcpdump.terminate() }
+        let adverts = try AdvertCapture(lab: lab, node: "d1")
         Thread.sleep(forTimeInterval: 0.5)
 
         let daemon = try lab.start(.ours, on: "d1", config: config(smtpServer: smtpServer, timeout: 4, realServers: 20), part: .both)
@@ -153,12 +144,10 @@ final class MailAlertLabTests: LabTestCase {
         // Besides the 20: BACKUP at start, then MASTER, whose alert hangs over the adverts that follow.
         waitForLog(daemon, timeoutLine, count: 22, timeout: 10)
         Thread.sleep(forTimeInterval: 2.5)
-        tcpdump.terminate()
-        tcpdump.waitUntilExit()
+        adverts.stop()
 
         XCTAssertTrue(daemon.isRunning, daemon.log)
-        let times = ((try? String(contentsOfFile: capture, encoding: .utf8)) ?? "").split(separator: "\n")
-            .compactMap { Double($0.split(separator: " ")[0]) }
+        let times = adverts.times
         XCTAssertGreaterThanOrEqual(times.count, 6, "adverts while the alerts hung")
         let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
         XCTAssertLessThan(gaps.max() ?? 99, 1.02, "the worst gap between adverts: \(gaps)")

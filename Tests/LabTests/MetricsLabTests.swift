@@ -127,16 +127,7 @@ final class MetricsLabTests: LabTestCase {
         if before == nil { print("prometheus log:\n\((try? String(contentsOfFile: prometheusLog, encoding: .utf8)) ?? "")") }
 
         // Adverts on the wire while s1 fetches d1's /metrics ten times a second.
-        let capture = lab.directory.appendingPathComponent("adverts.txt").path
-        _ = FileManager.default.createFile(atPath: capture, contents: nil)
-        let tcpdump = Process()
-        tcpdump.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        tcpdump.arguments = ["netns", "exec", lab.namespace("d1"), "tcpdump", "-i", "lan0", "-n", "-l", "--immediate-mode", "-tt",
-                             "-Q", "out", "ip proto 112 and src \(lab.address("d1"))"]
-        tcpdump.standardOutput = FileHandle(forWritingAtPath: capture)
-        tcpdump.standardError = FileHandle.nullDevice
-        try tcpdump.run()
-        defer { if tcpdump.isRunning { tcpdump.terminate() } }
+        let adverts = try AdvertCapture(lab: lab, node: "d1")
         Thread.sleep(forTimeInterval: 1)
         let scraper = """
             import sys, time, urllib.request
@@ -159,10 +150,8 @@ final class MetricsLabTests: LabTestCase {
         XCTAssertGreaterThanOrEqual(counts.first ?? 0, 75, "fetches answered in 8 s at 10/s: \(scraped.output)")
         XCTAssertEqual(counts.last ?? 1, 0, "failed fetches: \(scraped.output)")
         Thread.sleep(forTimeInterval: 0.5)
-        tcpdump.terminate()
-        tcpdump.waitUntilExit()
-        let times = ((try? String(contentsOfFile: capture, encoding: .utf8)) ?? "").split(separator: "\n")
-            .compactMap { Double($0.split(separator: " ")[0]) }
+        adverts.stop()
+        let times = adverts.times
         XCTAssertGreaterThanOrEqual(times.count, 8, "adverts during the 9.5 s capture")
         let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
         print("METRICS: \(scraped.output.trimmingCharacters(in: .whitespacesAndNewlines)) (answered, failed) fetches; advert gaps \(gaps.min() ?? 0)-\(gaps.max() ?? 0) s")

@@ -49,6 +49,12 @@ final class VRRPAdvertisementTests: XCTestCase {
         XCTAssertNoThrow(try VRRPAdvertisement.decode((seedAdvertWithChecksum + [0, 0, 0, 0, 0, 0])[...]).get())
     }
 
+    /// More than padding is a packet too long, as keepalived counts it (packet_len_err).
+    func testBytesBeyondPaddingAreRefused() {
+        let long = seedAdvertWithChecksum + [UInt8](repeating: 7, count: 1000)
+        XCTAssertEqual(decodeError(long), .lengthMismatch(addressCount: 1, length: long.count))
+    }
+
     func testMalformedPacketsAreRefusedWithAReason() {
         let good = seedAdvertWithChecksum
         XCTAssertEqual(decodeError(Array(good.prefix(10))), .tooShort(length: 10))

@@ -75,7 +75,8 @@ public struct VRRPAdvertisement: Sendable, Equatable {
             case .badVersion(let version): return "VRRP version \(version), expected 2"
             case .badType(let type): return "VRRP packet type \(type), expected 1 (advertisement)"
             case .badChecksum: return "bad VRRP checksum"
-            case .lengthMismatch(let count, let length): return "\(count) addresses do not fit a \(length)-byte packet"
+            case .lengthMismatch(let count, let length):
+                return "a packet of \(length) bytes for \(count) addresses (\(8 + 4 * count + VRRPAdvertisement.authenticationDataLength) expected)"
             case .unknownAuthenticationType(let type): return "unknown authentication type \(type)"
             }
         }
@@ -93,6 +94,9 @@ public struct VRRPAdvertisement: Sendable, Equatable {
         }
     }
 
+    /// The smallest Ethernet payload: shorter frames are padded up to it.
+    static let minimumEthernetPayload = 46
+
     /// Parses the VRRP part of a packet (after the IP header).
     public static func decode(_ bytes: ArraySlice<UInt8>) -> Result<VRRPAdvertisement, DecodeError> {
         let base = bytes.startIndex
@@ -103,9 +107,13 @@ public struct VRRPAdvertisement: Sendable, Equatable {
         guard type == typeAdvertisement else { return .failure(.badType(type)) }
         let count = Int(bytes[base + 3])
         let expectedLength = 8 + 4 * count + authenticationDataLength
-        // RFC 3768 7.1: the packet must hold the advertised count of addresses; trailing bytes
-        // (Ethernet padding) are ignored, as keepalived does.
-        guard bytes.count >= expectedLength else { return .failure(.lengthMismatch(addressCount: count, length: bytes.count)) }
+        // RFC 3768 7.1: the packet must hold the advertised count of addresses. Bytes beyond are
+        // refused unless they could be Ethernet padding (the IP packet, with a 20-byte header,
+        // within the 46-byte minimum payload), as keepalived does: "vrrp packet … too long".
+        let mayBePadding = bytes.count > expectedLength && 20 + bytes.count <= Self.minimumEthernetPayload
+        guard bytes.count == expectedLength || mayBePadding else {
+            return .failure(.lengthMismatch(addressCount: count, length: bytes.count))
+        }
         let message = bytes[base..<(base + expectedLength)]
         guard InternetChecksum.compute(message) == 0 else { return .failure(.badChecksum) }
         guard let authentication = AuthenticationType(rawValue: bytes[base + 4]) else {
