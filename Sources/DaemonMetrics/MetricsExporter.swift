@@ -37,23 +37,22 @@ public final class MetricsExporter: @unchecked Sendable {
 
     /// A master's advert timer ran `seconds` after its deadline.
     public func recordAdvertDelay(instance: String, seconds: Double) {
-        let histogram = advertDelays[instance] ?? {
-            let made = registry.makeDurationHistogram(
-                descriptor: Self.descriptor("keepalived_vrrp_advert_send_delay_seconds", "How late each advert of a master was sent after its due time"),
-                labels: [("iname", instance)], buckets: Self.advertDelayBuckets)
-            advertDelays[instance] = made
-            return made
-        }()
-        histogram.record(.nanoseconds(Int64(max(0, seconds) * 1e9)))
+        record(seconds, in: &advertDelays, label: ("iname", instance), name: "keepalived_vrrp_advert_send_delay_seconds",
+               help: "How late each advert of a master was sent after its due time", buckets: Self.advertDelayBuckets)
     }
 
     /// A check of kind `checker` (HTTP_GET, TCP_CHECK…) took `seconds`.
     public func recordCheckDuration(checker: String, seconds: Double) {
-        let histogram = checkDurations[checker] ?? {
-            let made = registry.makeDurationHistogram(
-                descriptor: Self.descriptor("keepalived_check_duration_seconds", "Duration of health checks, by checker type"),
-                labels: [("checker", checker)], buckets: Self.checkDurationBuckets)
-            checkDurations[checker] = made
+        record(seconds, in: &checkDurations, label: ("checker", checker), name: "keepalived_check_duration_seconds",
+               help: "Duration of health checks, by checker type", buckets: Self.checkDurationBuckets)
+    }
+
+    /// Adds `seconds` to the histogram of `label`'s value, made in the registry the first time.
+    private func record(_ seconds: Double, in histograms: inout [String: DurationHistogram], label: (String, String), name: String,
+                        help: String, buckets: [Duration]) {
+        let histogram = histograms[label.1] ?? {
+            let made = registry.makeDurationHistogram(descriptor: Self.descriptor(name, help), labels: [label], buckets: buckets)
+            histograms[label.1] = made
             return made
         }()
         histogram.record(.nanoseconds(Int64(max(0, seconds) * 1e9)))
