@@ -4,9 +4,10 @@
     bench-metrics.py run --ours BIN --keepalived BIN [--vs 1000] [--rs 20] [--window 20]
                          [--rate 10] [--order ours,keepalived]
 
-For each daemon, in a network namespace of its own (bm<hex>-<daemon>: a veth pair eth0/eth0p, both
-ends inside, 192.168.200.1/24 on eth0): the 1,000 x 20 IPVS config of Scripts/gen-ipvs-config.py
-plus one VRRP master (VI_1 on eth0, advert_int 1, VRID 51); every advert is recorded on eth0p
+For each daemon, in a network namespace of its own (bm<hex>-<daemon>, a veth lan0 with
+192.168.200.1/24 whose peer lan0p is in a second namespace, bm<hex>-<daemon>-r): the 1,000 x 20 IPVS
+config of Scripts/gen-ipvs-config.py plus one VRRP master (VI_1 on lan0, advert_int 1, VRID 51);
+every advert is recorded on lan0p
 (bench-daemon.py record). Once the kernel holds the whole table: an idle window, then a window
 scraped `rate` times a second, both `window` s, the daemon's CPU sampled over each:
   ours        GET /metrics from --metrics-listen 127.0.0.1:9650 (every real server, the kernel's
@@ -134,24 +135,24 @@ def one(daemon, binary, args, run_id, work):
         sh("ip", "-n", ns, "link", "set", "lo", "up")
         # The other end in a namespace of its own: an advert arriving where its source address is
         # local would be dropped as a martian.
-        sh("ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p", "netns", listener)
-        sh("ip", "-n", ns, "addr", "add", "192.168.200.1/24", "dev", "eth0")
-        sh("ip", "-n", ns, "link", "set", "eth0", "up")
-        sh("ip", "-n", listener, "addr", "add", "192.168.200.2/24", "dev", "eth0p")
-        sh("ip", "-n", listener, "link", "set", "eth0p", "up")
+        sh("ip", "-n", ns, "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p", "netns", listener)
+        sh("ip", "-n", ns, "addr", "add", "192.168.200.1/24", "dev", "lan0")
+        sh("ip", "-n", ns, "link", "set", "lan0", "up")
+        sh("ip", "-n", listener, "addr", "add", "192.168.200.2/24", "dev", "lan0p")
+        sh("ip", "-n", listener, "link", "set", "lan0p", "up")
         conf = os.path.join(work, daemon + ".conf")
         subprocess.run([sys.executable, os.path.join(HERE, "gen-ipvs-config.py"), work, "--vs", str(args.vs), "--rs", str(args.rs), "--change", "0"],
                        check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(work, "base.conf")) as f:
             text = f.read()
-        text += ("\nvrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    priority 150\n    advert_int 1\n"
+        text += ("\nvrrp_instance VI_1 {\n    interface lan0\n    state MASTER\n    priority 150\n    advert_int 1\n"
                  "    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.200/24\n    }\n}\n")
         with open(conf, "w") as f:
             f.write(text)
         total = 600
         adverts = os.path.join(work, daemon + ".adverts")
         recorder = subprocess.Popen(["ip", "netns", "exec", listener, sys.executable, os.path.join(HERE, "bench-daemon.py"), "record",
-                                     "eth0p", "192.168.200.1", "51", str(total), adverts])
+                                     "lan0p", "192.168.200.1", "51", str(total), adverts])
         log = open(os.path.join(work, daemon + ".log"), "w")
         pidfile = os.path.join(work, daemon + ".pid")
         if daemon == "ours":
