@@ -280,15 +280,18 @@ final class RunningDaemon: @unchecked Sendable {
         return snapshot
     }
 
-    /// The running state as keepalived's dumps give it (SIGUSR1, SIGUSR2, SIGJSON and /json).
+    /// The VRRP state as keepalived's dumps give it (SIGUSR1, SIGUSR2, SIGJSON and /json). The
+    /// LVS topology and the sync daemons' lines are added by SIGUSR1 only: they cost a text of
+    /// every real server and a netlink read, which the other dumps and /json do not show.
     var stateDumps: StateDumps {
-        var dumps = StateDumps(vrrp: vrrp?.report ?? [], scripts: vrrp?.scriptReport ?? [], checkData: ipvs?.checkData ?? "",
-                               syncGroups: vrrp?.syncGroupReport ?? [], globals: vrrp?.globalDefinitions)
-        if let globals = vrrp?.globalDefinitions {
-            dumps.lvsLines = LVSStateLines(sync: syncDaemons?.settingsInForce, running: syncDaemons.flatMap { try? $0.kernelDaemons() },
-                                           timeouts: globals.lvsTimeouts).lines
-        }
-        return dumps
+        StateDumps(vrrp: vrrp?.report ?? [], scripts: vrrp?.scriptReport ?? [],
+                   syncGroups: vrrp?.syncGroupReport ?? [], globals: vrrp?.globalDefinitions)
+    }
+
+    /// keepalived.data's global lines for the IPVS sync daemons and timeouts.
+    private var lvsStateLines: [String] {
+        LVSStateLines(sync: syncDaemons?.settingsInForce, running: syncDaemons.flatMap { try? $0.kernelDaemons() },
+                      timeouts: vrrp?.globalDefinitions.lvsTimeouts).lines
     }
 
     private func startCheckers(_ configuration: KeepalivedConfiguration) {
@@ -354,11 +357,13 @@ final class RunningDaemon: @unchecked Sendable {
         case SIGUSR1:
             if vrrp != nil {
                 vrrpLogger.info("Printing VRRP data for process(\(pid)) on signal")
-                files.append((dumps.data, "keepalived.data"))
+                var withLVS = dumps
+                withLVS.lvsLines = lvsStateLines
+                files.append((withLVS.data, "keepalived.data"))
             }
-            if ipvs != nil {
+            if let ipvs {
                 checkerLogger.info("Printing checker data for process(\(pid)) on signal")
-                files.append((dumps.checkData, "keepalived_check.data"))
+                files.append((ipvs.checkData, "keepalived_check.data"))
             }
         case SIGUSR2, KeepalivedSignals.statsClear:
             guard let vrrp else { return }

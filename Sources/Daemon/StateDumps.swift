@@ -13,7 +13,6 @@ import VRRP
 struct StateDumps {
     let vrrp: [VRRPInstanceReport]
     let scripts: [VRRPScriptReport]
-    let checkData: String
     var syncGroups: [VRRPSyncGroupReport] = []
     var globals: GlobalDefinitions?
     /// The IPVS sync daemons and timeouts, for the global section (`LVSStateLines`).

@@ -117,12 +117,15 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// Reads the kernel's table once (destinations only of services we are about to own, so
     /// a cold start reads almost nothing) and applies what differs.
     public func start() {
-        if configuration.globalDefs.lvsFlush == true {
-            logger.info("Flushing the IPVS table (lvs_flush)")
-            do { try netlink.flush() } catch { logger.error("IPVS: \(error)") }
-        }
+        if configuration.globalDefs.lvsFlush == true { flushTable(because: "lvs_flush") }
         applyTimeouts(configuration.globalDefs.lvsTimeouts)
         synchronize(reporting: "programmed", reportForeign: true)
+    }
+
+    /// Empties the whole table of the namespace, ours or not.
+    private func flushTable(because keyword: String) {
+        logger.info("Flushing the IPVS table (\(keyword))")
+        do { try netlink.flush() } catch { logger.error("IPVS: \(error)") }
     }
 
     /// The kernel's timeouts before we changed them, put back when `lvs_timeouts` goes away and
@@ -148,9 +151,6 @@ public final class IPVSRuntime: @unchecked Sendable {
         }
     }
 
-    /// The kernel's timeouts now, for the dumps.
-    public func kernelTimeouts() throws -> IPVSTimeouts { try netlink.timeouts() }
-
     /// Applies a new configuration: only the services and destinations that differ are touched;
     /// services the old configuration had and the new one does not are removed.
     public func reload(_ newConfiguration: KeepalivedConfiguration) {
@@ -160,10 +160,9 @@ public final class IPVSRuntime: @unchecked Sendable {
         dynamicWeights = dynamicWeights.filter { kept.contains($0.key) }
         let names = Set(newConfiguration.virtualServers.map(VirtualServerName.init))
         quorumLost = quorumLost.filter { names.contains($0.key) }
+        let previousTimeouts = configuration.globalDefs.lvsTimeouts
         configuration = newConfiguration
-        if newConfiguration.globalDefs.lvsTimeouts != nil || originalTimeouts != nil {
-            applyTimeouts(newConfiguration.globalDefs.lvsTimeouts)
-        }
+        if newConfiguration.globalDefs.lvsTimeouts != previousTimeouts { applyTimeouts(newConfiguration.globalDefs.lvsTimeouts) }
         synchronize(reporting: "reloaded", reportForeign: false)
     }
 
@@ -269,8 +268,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         }
         defer { applyTimeouts(nil) }
         if configuration.globalDefs.lvsFlushOnStop == .wholeTable {
-            logger.info("Flushing the IPVS table (lvs_flush_on_stop)")
-            do { try netlink.flush() } catch { logger.error("IPVS: \(error)") }
+            flushTable(because: "lvs_flush_on_stop")
             managed = []
             applied = IPVSTable()
             return

@@ -60,15 +60,10 @@ public final class SyncDaemonRuntime: @unchecked Sendable {
     /// ones restart the running daemons with the new settings (the kernel cannot change a
     /// running daemon).
     public func reload(_ newSettings: LVSSyncDaemon) {
-        let previous = settings
         settings = newSettings
         guard wantsMaster != nil else { return }
-        if previous.instance == nil && newSettings.instance != nil {
-            // Both ran; now the instance decides: its state comes with the next transition, and
-            // until then it is taken to be BACKUP.
-            stopDaemon(.master)
-            wantsMaster = false
-        }
+        // Without an instance before, `wantsMaster` stayed false: a newly named instance counts
+        // as BACKUP until the daemon tells its state, and the master daemon stops below.
         let roles = Set(running.keys)
         let wanted: Set<IPVSSyncRole> = newSettings.instance == nil ? [.master, .backup] : [wantsMaster == true ? .master : .backup]
         for role in IPVSSyncRole.allCases {
