@@ -39,8 +39,9 @@ let package = Package(
             "KeepalivedConfig", "DaemonCore", "COpenSSL", "CLinuxNet",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DaemonMetrics", dependencies: [
-            "DaemonCore", "VRRP", "IPVS", "HealthCheck",
+            "DaemonCore", "VRRP", "IPVS", "HealthCheck", "CZlib",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
@@ -75,7 +76,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "KeepalivedConfig"]),
-        .testTarget(name: "DaemonMetricsTests", dependencies: ["DaemonMetrics", "VRRP", "IPVS", "HealthCheck", "DaemonCore"]),
+        .testTarget(name: "DaemonMetricsTests", dependencies: ["DaemonMetrics", "VRRP", "IPVS", "HealthCheck", "DaemonCore", "CZlib"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "KeepalivedConfig", "DaemonCore"]),
         .testTarget(name: "LabTests", exclude: ["check_servers.py", "advert_fuzzer.py"]),
         .testTarget(

@@ -10,8 +10,10 @@ config of Scripts/gen-ipvs-config.py plus one VRRP master (VI_1 on lan0, advert_
 every advert is recorded on lan0p
 (bench-daemon.py record). Once the kernel holds the whole table: an idle window, then a window
 scraped `rate` times a second, both `window` s, the daemon's CPU sampled over each:
-  ours        GET /metrics from --metrics-listen 127.0.0.1:9650 (every real server, the kernel's
-              IPVS counters read over netlink for the scrape); latency = request to last byte
+  ours        GET /metrics from --metrics-listen 127.0.0.1:9650 on one kept connection with
+              Accept-Encoding: gzip, as Prometheus asks (every virtual and real server's state); latency = request to last
+              byte. The first scrape (every block written) before the idle window and, after the
+              window, one GET /metrics/ipvs (the kernel's counters, read for it), timed apart.
   keepalived  what keepalived-exporter does for a scrape without JSON: SIGUSR2 (stats) and SIGUSR1
               (data) to the daemon; latency = signal to keepalived.data rewritten
 CPU per scrape = (scraped window's CPU - idle window's CPU) / scrapes. Adverts: the worst gap in the
@@ -19,6 +21,7 @@ scraped window. Prints key=value lines per daemon, prefixed with its name.
 """
 import argparse
 import ctypes
+import gzip
 import importlib.util
 import os
 import random
@@ -64,26 +67,126 @@ def table_size(ns):
     return services, dests
 
 
+def fetch(path, timeout=5):
+    """GET path as Prometheus asks for it (Accept-Encoding: gzip); the whole answer, head included."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=timeout)
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
+    data = bytearray()
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    if not data.startswith(b"HTTP/1.1 200"):
+        raise OSError("answer: %r" % bytes(data[:40]))
+    return bytes(data)
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a process, all its threads."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class KeptConnection:
+    """GETs on one connection kept between scrapes, as Prometheus keeps its (HTTP/1.1
+    keep-alive), opened again when the daemon closed it."""
+
+    def __init__(self):
+        self.socket = None
+
+    def get(self, path):
+        for attempt in (0, 1):
+            if self.socket is None:
+                self.socket = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+            try:
+                return self.exchange(path)
+            except OSError:
+                self.socket.close()
+                self.socket = None
+                if attempt:
+                    raise
+
+    def exchange(self, path):
+        self.socket.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: gzip\r\n\r\n")
+        data = bytearray()
+        while b"\r\n\r\n" not in data:
+            chunk = self.socket.recv(1 << 20)
+            if not chunk:
+                raise OSError("closed")
+            data += chunk
+        head, _, rest = bytes(data).partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")))
+        body = bytearray(rest)
+        while len(body) < length:
+            chunk = self.socket.recv(1 << 20)
+            if not chunk:
+                raise OSError("closed")
+            body += chunk
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise OSError("answer: %r" % head[:40])
+        if b"connection: close" in head.lower():
+            self.socket.close()
+            self.socket = None
+        return head + b"\r\n\r\n" + bytes(body)
+
+
+def timed_fetch(ns, pid, path):
+    """(answer, latency, CPU the daemon spent) of one GET from inside the namespace."""
+    fetched = {}
+
+    def run():
+        enter_netns(ns)
+        cpu = cpu_seconds(pid)
+        t0 = time.monotonic()
+        fetched["answer"] = fetch(path, timeout=120)
+        fetched["latency"] = time.monotonic() - t0
+        fetched["cpu"] = cpu_seconds(pid) - cpu
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(150)
+    if "answer" not in fetched:
+        raise RuntimeError("GET %s got no answer" % path)
+    return fetched["answer"], fetched["latency"], fetched["cpu"]
+
+
+def body(answer):
+    head, _, text = answer.partition(b"\r\n\r\n")
+    return gzip.decompress(text) if b"content-encoding: gzip" in head.lower() else text
+
+
+def own_cost(answer):
+    """(answers built, CPU seconds building them) as /metrics reports them."""
+    values = {}
+    for line in body(answer).splitlines():
+        name, _, value = line.partition(b" ")
+        if name in (b"keepalived_metrics_builds_total", b"keepalived_metrics_build_cpu_seconds_total"):
+            values[name] = float(value)
+    return values.get(b"keepalived_metrics_builds_total", 0), values.get(b"keepalived_metrics_build_cpu_seconds_total", 0.0)
+
+
+def series(answer):
+    """Samples in an answer of ours (gzip or not)."""
+    return sum(1 for line in body(answer).splitlines() if line and not line.startswith(b"#"))
+
+
 class Scraper(threading.Thread):
     def __init__(self, ns, kind, pid, rate, seconds):
         super().__init__(daemon=True)
         self.ns, self.kind, self.pid, self.rate, self.seconds = ns, kind, pid, rate, seconds
         self.latencies, self.sizes, self.errors = [], [], 0
+        self.first = b""
+        self.connection = KeptConnection()
 
     def ours(self):
         t0 = time.monotonic()
-        s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-        data = bytearray()
-        while True:
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-        if not data.startswith(b"HTTP/1.1 200"):
-            raise OSError("answer: %r" % bytes(data[:40]))
-        return time.monotonic() - t0, len(data)
+        data = self.connection.get("/metrics")
+        latency = time.monotonic() - t0
+        if not self.sizes:
+            self.first = data
+        return latency, len(data)
 
     def keepalived(self):
         path = "/tmp/keepalived.data"
@@ -173,6 +276,15 @@ def one(daemon, binary, args, run_id, work):
                 raise RuntimeError("%s: the table never reached %d x %d" % (daemon, args.vs, args.rs))
             result["table_s"] = "%.1f" % (time.monotonic() - started)
             time.sleep(5)
+            if daemon == "ours":
+                # The first /metrics writes every block: timed on its own, then the windows
+                # measure the scrapes Prometheus makes from then on.
+                _, latency, cpu = timed_fetch(ns, proc.pid, "/metrics")
+                result["first_scrape_latency_ms"] = "%.0f" % (1000 * latency)
+                result["first_scrape_cpu_ms"] = "%.0f" % (1000 * cpu)
+                time.sleep(2)
+                own_before = own_cost(timed_fetch(ns, proc.pid, "/metrics")[0])
+            idle_start = time.time()
             idle = sample(proc.pid, args.window)
             scraper = Scraper(ns, daemon, proc.pid, args.rate, args.window)
             window_start = time.time()
@@ -193,9 +305,28 @@ def one(daemon, binary, args, run_id, work):
             result["cpu_idle_s"] = "%.3f" % cpu_idle
             result["cpu_scraped_s"] = "%.3f" % cpu_busy
             result["cpu_per_scrape_ms"] = "%.2f" % (1000 * (cpu_busy - cpu_idle) / n) if n else "-"
+            # The same VM's own jitter: the idle window's adverts.
+            idle_gaps = kv_lines(subprocess.run([sys.executable, os.path.join(HERE, "bench-daemon.py"), "gaps", adverts, "--from", "%.3f" % idle_start,
+                                                 "--window", str(args.window)], stdout=subprocess.PIPE, text=True).stdout)
+            result["advert_worst_gap_idle_s"] = idle_gaps.get("worst", "-")
+            result["adverts_late_idle"] = idle_gaps.get("late", "-")
             result["advert_worst_gap_s"] = gaps.get("worst", "-")
             result["adverts_late"] = gaps.get("late", "-")
             result["adverts"] = gaps.get("count", "-")
+            if daemon == "ours" and scraper.first:
+                result["series_per_scrape"] = series(scraper.first)
+                # The daemon's own account of the answers it built (the others were reused).
+                time.sleep(1.1)
+                own_after = own_cost(timed_fetch(ns, proc.pid, "/metrics")[0])
+                built = own_after[0] - own_before[0]
+                result["answers_built"] = built
+                result["build_cpu_ms_per_answer"] = "%.2f" % (1000 * (own_after[1] - own_before[1]) / built) if built else "-"
+                # The kernel's counters, on their own path: one fetch, timed.
+                answer, latency, cpu = timed_fetch(ns, proc.pid, "/metrics/ipvs")
+                result["ipvs_latency_ms"] = "%.0f" % (1000 * latency)
+                result["ipvs_cpu_ms"] = "%.0f" % (1000 * cpu)
+                result["ipvs_bytes"] = len(answer)
+                result["ipvs_series"] = series(answer)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

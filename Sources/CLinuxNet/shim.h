@@ -27,3 +27,8 @@ int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 #include <sys/syscall.h>
 #include <unistd.h>
 static inline int swiftkeepalived_gettid(void) { return (int)syscall(SYS_gettid); }
+
+// An anonymous in-memory file for answers sent with sendfile; memfd_create is behind _GNU_SOURCE.
+#include <sys/sendfile.h>
+#include <linux/memfd.h>
+int memfd_create(const char *name, unsigned int flags);

@@ -267,13 +267,12 @@ final class RunningDaemon: @unchecked Sendable {
         checks?.onCheckDuration = { checker, seconds in exporter.recordCheckDuration(checker: checker, seconds: seconds) }
     }
 
-    /// What /metrics shows now, but the kernel's counters. Call on the loop.
+    /// What /metrics shows now (the kernel's counters are /metrics/ipvs'). Call on the loop.
     func metricsSnapshot() -> MetricsSnapshot {
         var snapshot = MetricsSnapshot()
         if let vrrp {
             (snapshot.vrrpInstances, snapshot.trackedScripts) = vrrp.metricsReport
         }
-        // The kernel's counters are read by the metrics endpoint, off the loop.
         if let ipvs { snapshot.virtualServers = ipvs.virtualServerMetrics }
         snapshot.checkers = checks?.checkerMetrics ?? []
         snapshot.reloads = reloads

@@ -7,12 +7,16 @@ import Dispatch
 import IPVS
 import Logging
 
-/// `--metrics-listen`: GET /metrics (Prometheus' text format) and GET /json (keepalived.json's
-/// state). Requests are taken on the daemon's loop; a /metrics answer is gathered there (the
-/// parts' reports, cheap), then the kernel's IPVS counters are read and the text written on a
-/// thread of its own at the lowest priority, so a scrape of tens of thousands of real servers
-/// does not hold up an advert or a check. Scrapes within `freshness` of the last answer get that answer again: the kernel
-/// is read and the text built at most once a second, however often Prometheus (or several) asks.
+/// `--metrics-listen`: GET /metrics (Prometheus' text format: the daemon's state), GET
+/// /metrics/ipvs (the kernel's counters of every virtual service and real server, apart because
+/// reading them costs a netlink dump per virtual service) and GET /json (keepalived.json's
+/// state). Requests are taken on the daemon's loop; the parts' reports are gathered there (cheap:
+/// the IPVS part keeps its report until something changes), then the kernel is read and the text
+/// written on a thread of its own at the lowest priority, so a scrape of tens of thousands of
+/// real servers does not hold up an advert or a check. The text is kept in compressed blocks that are redone only when their subjects change
+/// (`MetricsExporter`), and sent compressed when the client accepts gzip, as Prometheus does.
+/// Scrapes within `freshness` of the last answer get that answer again: the kernel is read and
+/// the text built at most once a second per path, however often Prometheus (or several) asks.
 final class MetricsEndpoint: @unchecked Sendable {
     private var listener: HTTPListener?
     let exporter: MetricsExporter
@@ -22,13 +26,27 @@ final class MetricsEndpoint: @unchecked Sendable {
     /// Our own socket for the counters, opened on the loop (so in the daemon's namespace), then
     /// used only by `work`.
     private var kernelReader: IPVSNetlink?
-    /// Loop only: the last answer, the scrapes waiting for the one being built.
-    private var cached: (body: [UInt8], at: Instant)?
-    private var waiting: [@Sendable (HTTPResponse) -> Void] = []
-    private var building = false
+    /// Loop only: per path, the last answer and the scrapes waiting for the one being built.
+    private var scrapes: [ScrapePath: ScrapeState] = [:]
+    /// Loop only: when a client last asked for the text uncompressed; while recent, answers are
+    /// kept in both forms.
+    private var textAskedAt: Instant?
+    /// Loop only: answers built so far and the worker's CPU for them.
+    private var builds = 0
+    private var buildCPUSeconds = 0.0
 
     static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
     static let freshness = 1.0
+
+    private enum ScrapePath {
+        case metrics, ipvs
+    }
+
+    private struct ScrapeState {
+        var cached: (body: MetricsBody, text: [UInt8]?, gzip: FileBody?, at: Instant)?
+        var waiting: [(acceptsGzip: Bool, reply: @Sendable (HTTPResponse) -> Void)] = []
+        var building = false
+    }
 
     init(address: ListenAddress, loop: EventLoop, version: String, daemon: RunningDaemon) throws {
         var now = timespec()
@@ -36,9 +54,9 @@ final class MetricsEndpoint: @unchecked Sendable {
         exporter = MetricsExporter(version: version, startTime: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
         self.daemon = daemon
         self.loop = loop
-        listener = try HTTPListener(address: address, loop: loop) { [weak self] _, path, reply in
+        listener = try HTTPListener(address: address, loop: loop) { [weak self] _, path, acceptsGzip, reply in
             guard let self else { return reply(HTTPResponse(status: 503, text: "stopping\n")) }
-            self.answer(path, reply)
+            self.answer(path, acceptsGzip: acceptsGzip, reply)
         }
     }
 
@@ -50,54 +68,92 @@ final class MetricsEndpoint: @unchecked Sendable {
         listener?.stop()
     }
 
-    private func answer(_ path: String, _ reply: @escaping @Sendable (HTTPResponse) -> Void) {
+    private func answer(_ path: String, acceptsGzip: Bool, _ reply: @escaping @Sendable (HTTPResponse) -> Void) {
         guard let daemon else { return reply(HTTPResponse(status: 503, text: "stopping\n")) }
         switch path {
         case "/metrics":
-            metrics(daemon, reply)
+            scrape(.metrics, daemon, acceptsGzip: acceptsGzip, reply)
+        case "/metrics/ipvs":
+            scrape(.ipvs, daemon, acceptsGzip: acceptsGzip, reply)
         case "/json":
             reply(HTTPResponse(status: 200, contentType: "application/json", body: Array(daemon.stateDumps.json.utf8)))
         case "/":
-            reply(HTTPResponse(status: 200, text: "swiftkeepalived: /metrics (Prometheus), /json (keepalived.json)\n"))
+            reply(HTTPResponse(status: 200, text: "swiftkeepalived: /metrics (Prometheus), /metrics/ipvs (the kernel's counters of each virtual and real server), /json (keepalived.json)\n"))
         default:
-            reply(HTTPResponse(status: 404, text: "not found; try /metrics or /json\n"))
+            reply(HTTPResponse(status: 404, text: "not found; try /metrics, /metrics/ipvs or /json\n"))
         }
     }
 
-    private func metrics(_ daemon: RunningDaemon, _ reply: @escaping @Sendable (HTTPResponse) -> Void) {
-        if let cached, loop.now().seconds(since: cached.at) < Self.freshness {
-            return reply(Self.response(cached.body))
+    private func scrape(_ path: ScrapePath, _ daemon: RunningDaemon, acceptsGzip: Bool, _ reply: @escaping @Sendable (HTTPResponse) -> Void) {
+        let now = loop.now()
+        if !acceptsGzip { textAskedAt = now }
+        var state = scrapes[path] ?? ScrapeState()
+        defer { scrapes[path] = state }
+        if var cached = state.cached, now.seconds(since: cached.at) < Self.freshness {
+            if !acceptsGzip && cached.text == nil {
+                cached.text = cached.body.text
+                state.cached = cached
+            }
+            return reply(Self.response(body: cached.body, text: cached.text, gzip: cached.gzip, acceptsGzip: acceptsGzip))
         }
-        waiting.append(reply)
-        guard !building else { return }
-        building = true
-        let gathered = daemon.metricsSnapshot()
-        if daemon.ipvs != nil && kernelReader == nil { kernelReader = try? IPVSNetlink() }
-        let reader = daemon.ipvs != nil ? kernelReader : nil
+        state.waiting.append((acceptsGzip, reply))
+        guard !state.building else { return }
+        state.building = true
+        // /metrics shows the parts' state, /metrics/ipvs the kernel's counters.
+        var snapshot = path == .metrics ? daemon.metricsSnapshot() : MetricsSnapshot()
+        (snapshot.builds, snapshot.buildCPUSeconds) = (builds, buildCPUSeconds)
+        let gathered = snapshot
+        // Without an IPVS part (-C, -P) there is no table of ours to read.
+        let readsKernel = path == .ipvs && daemon.ipvs != nil
+        if readsKernel && kernelReader == nil { kernelReader = try? IPVSNetlink() }
+        let reader = kernelReader
+        let withText = state.waiting.contains { !$0.acceptsGzip } || textAskedAt.map { now.seconds(since: $0) < 60 } == true
         let exporter = exporter
         let logger = daemon.checkerLogger
         work.run { [self] in
-            var snapshot = gathered
-            if let reader {
+            let started = Self.threadCPUSeconds()
+            let body: MetricsBody
+            if path == .metrics {
+                body = exporter.render(gathered)
+            } else {
+                var statistics: IPVSStatistics? = readsKernel ? nil : IPVSStatistics()
                 do {
-                    snapshot.kernel = try reader.statistics()
+                    if readsKernel, let reader { statistics = try reader.statistics() }
                 } catch {
-                    snapshot.kernelReadFailed = true
                     logger.debug("metrics: cannot read the IPVS counters: \(error)")
                 }
+                body = exporter.renderIPVS(statistics)
             }
-            let body = exporter.render(snapshot)
+            // Sent with sendfile from an in-memory file (joined again on the loop, rarely, if the
+            // file cannot be made).
+            let gzipFile = try? FileBody(body.gzip)
+            let text = withText ? body.text : nil
+            let cpu = Self.threadCPUSeconds() - started
             loop.queue.async { [self] in
-                cached = (body, loop.now())
-                building = false
-                let replies = waiting
-                waiting = []
-                for reply in replies { reply(Self.response(body)) }
+                builds += 1
+                buildCPUSeconds += cpu
+                let replies = scrapes[path]?.waiting ?? []
+                // A text client that came while only gzip was being built: joined here.
+                let text = text ?? (replies.contains { !$0.acceptsGzip } ? body.text : nil)
+                scrapes[path] = ScrapeState(cached: (body, text, gzipFile, loop.now()))
+                for (acceptsGzip, reply) in replies {
+                    reply(Self.response(body: body, text: text, gzip: gzipFile, acceptsGzip: acceptsGzip))
+                }
             }
         }
     }
 
-    private static func response(_ body: [UInt8]) -> HTTPResponse {
-        HTTPResponse(status: 200, contentType: metricsContentType, body: body)
+    private static func threadCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    private static func response(body: MetricsBody, text: [UInt8]?, gzip: FileBody?, acceptsGzip: Bool) -> HTTPResponse {
+        switch (acceptsGzip, gzip) {
+        case (true, let file?): return HTTPResponse(status: 200, contentType: metricsContentType, file: file, contentEncoding: "gzip")
+        case (true, nil): return HTTPResponse(status: 200, contentType: metricsContentType, body: body.gzip, contentEncoding: "gzip")
+        case (false, _): return HTTPResponse(status: 200, contentType: metricsContentType, body: text ?? body.text)
+        }
     }
 }

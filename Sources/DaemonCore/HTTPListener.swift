@@ -6,13 +6,13 @@ import Dispatch
 import KeepalivedConfig
 
 /// A small HTTP/1.1 server on the daemon's event loop: non-blocking sockets as Dispatch sources,
-/// no thread of its own. Each connection carries one request of at most `maximumRequestSize`
-/// bytes and is closed after the answer, or after `idleTimeout` without one; past
-/// `maximumConnections` new ones are closed at once. The handler runs on the loop, so it may read
+/// no thread of its own. Each request head is at most `maximumRequestSize` bytes; a connection
+/// is kept for the next request when the client asks (HTTP/1.1's default, and Prometheus'), and
+/// closed after `idleTimeout` without one; past `maximumConnections` new ones are closed at once. The handler runs on the loop, so it may read
 /// the daemon's state directly; it answers through `reply`, at once or later (from the loop), so
 /// costly answers can be built elsewhere. The sockets and their system calls stay in this file.
 public final class HTTPListener: @unchecked Sendable {
-    public typealias Handler = (_ method: String, _ path: String, _ reply: @escaping @Sendable (HTTPResponse) -> Void) -> Void
+    public typealias Handler = (_ method: String, _ path: String, _ acceptsGzip: Bool, _ reply: @escaping @Sendable (HTTPResponse) -> Void) -> Void
 
     public static let maximumRequestSize = 8192
     public static let maximumConnections = 32
@@ -28,6 +28,9 @@ public final class HTTPListener: @unchecked Sendable {
 
     /// Binds and listens; call `start` on the loop to accept.
     public init(address: ListenAddress, loop: EventLoop, handler: @escaping Handler) throws {
+        // sendfile has no MSG_NOSIGNAL: a client that leaves mid-answer must not kill the daemon
+        // (keepalived ignores SIGPIPE too; spawned scripts get the default back).
+        signal(SIGPIPE, SIG_IGN)
         self.loop = loop
         self.handler = handler
         (descriptor, port) = try Self.bind(address)
@@ -100,6 +103,9 @@ public final class HTTPListener: @unchecked Sendable {
                     _ = try systemCall("bind \(address)") { Glibc.bind(descriptor, socketAddress, length) }
                 }
             }
+            // A connection is handed over once its request has arrived, so it is usually answered
+            // at once, with no Dispatch source made for it (each costs thread hand-offs).
+            try setSocketOption(descriptor, Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, Int32(1), "TCP_DEFER_ACCEPT")
             try systemCall("listen \(address)") { listen(descriptor, 64) }
             var bound = sockaddr_storage()
             var boundLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -116,7 +122,8 @@ public final class HTTPListener: @unchecked Sendable {
     }
 }
 
-/// One accepted connection: reads the request head, answers it, closes.
+/// One accepted connection: reads a request head, answers it, and then reads the next one if
+/// the client keeps the connection, or closes.
 private final class HTTPConnection: @unchecked Sendable {
     private let descriptor: Int32
     private let loop: EventLoop
@@ -126,9 +133,14 @@ private final class HTTPConnection: @unchecked Sendable {
     private var writeSource: DispatchSourceWrite?
     private var timer: DispatchSourceTimer?
     private var received: [UInt8] = []
-    private var output: [UInt8] = []
+    /// What is left to send: the head, the body, then a file body.
+    private var output: [[UInt8]] = []
+    private var file: FileBody?
     private var written = 0
     private var closed = false
+    private var requestComplete = false
+    /// Whether the connection stays open after the answer being sent.
+    private var keepAlive = false
     /// Sources not yet cancelled: the descriptor is closed once none watches it, as Dispatch asks.
     private var liveSources = 0
 
@@ -139,9 +151,36 @@ private final class HTTPConnection: @unchecked Sendable {
         self.onClose = onClose
     }
 
+    /// The request has usually arrived by the time the connection is accepted: then it is
+    /// answered at once, and a cached answer that fits the socket leaves without a Dispatch
+    /// source or timer ever made for the connection.
     func start() {
-        timer = loop.timer(at: loop.now().adding(seconds: HTTPListener.idleTimeout)) { [weak self] in self?.close() }
+        readable()
+        waitForRequest()
+    }
+
+    private func waitForRequest() {
+        guard !closed && !requestComplete && readSource == nil else { return }
+        armIdleTimer()
         readSource = watched(loop.readSource(descriptor) { [weak self] in self?.readable() })
+    }
+
+    /// After an answer on a kept connection: the next request, perhaps already received.
+    private func nextRequest() {
+        requestComplete = false
+        keepAlive = false
+        writeSource?.cancel()
+        writeSource = nil
+        timer?.cancel()
+        timer = nil
+        if !received.isEmpty && answerIfComplete() { return }
+        waitForRequest()
+    }
+
+    /// Closes the connection if the client sends nothing (or reads nothing) for `idleTimeout`.
+    private func armIdleTimer() {
+        timer?.cancel()
+        timer = loop.timer(at: loop.now().adding(seconds: HTTPListener.idleTimeout)) { [weak self] in self?.close() }
     }
 
     private func watched<Source: DispatchSourceProtocol>(_ source: Source) -> Source {
@@ -177,12 +216,21 @@ private final class HTTPConnection: @unchecked Sendable {
             answer(HTTPResponse(status: 431, text: "request too large\n"), headOnly: false)
         case .malformed:
             answer(HTTPResponse(status: 400, text: "bad request\n"), headOnly: false)
-        case .request(let method, let path):
+        case .request(let request):
+            requestComplete = true
+            keepAlive = request.keepAlive
+            received.removeFirst(request.length)
             readSource?.cancel()
             readSource = nil
-            if method == "GET" || method == "HEAD" {
-                handler(method, path) { [weak self] response in self?.answer(response, headOnly: method == "HEAD") }
+            // No deadline while the answer is built: the client is waiting for us.
+            timer?.cancel()
+            timer = nil
+            if request.method == "GET" || request.method == "HEAD" {
+                handler(request.method, request.path, request.acceptsGzip) { [weak self] response in
+                    self?.answer(response, headOnly: request.method == "HEAD")
+                }
             } else {
+                keepAlive = false
                 answer(HTTPResponse(status: 405, text: "only GET\n"), headOnly: false)
             }
         }
@@ -194,20 +242,46 @@ private final class HTTPConnection: @unchecked Sendable {
         guard !closed else { return }
         readSource?.cancel()
         readSource = nil
-        output = response.bytes(headOnly: headOnly)
+        var response = response
+        response.keepAlive = keepAlive
+        output = headOnly || response.body.isEmpty ? [response.head] : [response.head, response.body]
+        file = headOnly ? nil : response.file
         written = 0
+        // Room for the whole answer in the socket, so that it usually leaves in one go without
+        // a wait for the client to read (the kernel caps this at net.core.wmem_max).
+        let size = output.reduce(file?.count ?? 0) { $0 + $1.count }
+        if size > 65_536 { _ = try? setSocketOption(descriptor, SOL_SOCKET, SO_SNDBUF, Int32(min(size, 4 << 20)), "SO_SNDBUF") }
         writeMore()
     }
 
+    /// Sends the head and then the body as they are (no copy of a body of megabytes into one
+    /// buffer), MSG_MORE holding the head back until the body follows; a file body last, with
+    /// sendfile.
     private func writeMore() {
-        while !closed && written < output.count {
-            let count = output.withUnsafeBytes { send(descriptor, $0.baseAddress! + written, $0.count - written, Int32(MSG_NOSIGNAL)) }
+        while !closed {
+            let count: Int
+            if let chunk = output.first {
+                guard written < chunk.count else {
+                    output.removeFirst()
+                    written = 0
+                    continue
+                }
+                let flags = Int32(MSG_NOSIGNAL) | (output.count > 1 || file != nil ? Int32(MSG_MORE) : 0)
+                count = chunk.withUnsafeBytes { send(descriptor, $0.baseAddress! + written, $0.count - written, flags) }
+            } else if let file, written < file.count {
+                count = file.send(to: descriptor, from: written)
+            } else {
+                return keepAlive ? nextRequest() : close()
+            }
             if count > 0 {
                 written += count
                 continue
             }
             if count < 0 && (errno == EAGAIN || errno == EINTR) {
-                if writeSource == nil { writeSource = watched(loop.writeSource(descriptor) { [weak self] in self?.writeMore() }) }
+                if writeSource == nil {
+                    writeSource = watched(loop.writeSource(descriptor) { [weak self] in self?.writeMore() })
+                    armIdleTimer()
+                }
                 return
             }
             break

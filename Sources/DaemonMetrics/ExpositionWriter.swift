@@ -70,16 +70,27 @@ struct ExpositionWriter {
         sample(family(name, "gauge", help), Self.labels(labels), value)
     }
 
-    func write(into buffer: inout [UInt8]) {
-        buffer.reserveCapacity(buffer.count + families.reduce(0) { $0 + $1.bytes.count + 128 })
-        for family in families {
-            buffer.append(contentsOf: "# HELP ".utf8)
-            buffer.append(contentsOf: family.name)
-            buffer.append(contentsOf: " \(family.help)\n# TYPE ".utf8)
-            buffer.append(contentsOf: family.name)
-            buffer.append(contentsOf: " \(family.type)\n".utf8)
-            buffer.append(contentsOf: family.bytes)
+    /// A family's HELP and TYPE lines and its samples, as written.
+    struct FamilyText {
+        let name: String
+        let header: [UInt8]
+        let samples: [UInt8]
+    }
+
+    /// Every family, in the order first asked for.
+    var familyTexts: [FamilyText] {
+        families.map { family in
+            var header = Array("# HELP ".utf8) + family.name
+            header += Array(" \(family.help)\n# TYPE ".utf8) + family.name + Array(" \(family.type)\n".utf8)
+            return FamilyText(name: String(decoding: family.name, as: UTF8.self), header: header, samples: family.bytes)
         }
+    }
+
+    /// The whole text of every family.
+    var text: [UInt8] {
+        var text: [UInt8] = []
+        for family in familyTexts { text += family.header + family.samples }
+        return text
     }
 
     /// A label value with backslash, double quote and line feed escaped, as the format asks.

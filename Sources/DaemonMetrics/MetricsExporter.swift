@@ -1,3 +1,4 @@
+import HealthCheck
 import IPVS
 import Prometheus
 import VRRP
@@ -58,17 +59,57 @@ public final class MetricsExporter: @unchecked Sendable {
         histogram.record(.nanoseconds(Int64(max(0, seconds) * 1e9)))
     }
 
-    /// The exposition for `snapshot`.
-    public func render(_ snapshot: MetricsSnapshot) -> [UInt8] {
+    /// Only `render` and `renderDestinations` touch these (on one thread at a time).
+    private let deflater = Deflater()
+    private var headers: [String: DeflatedPiece] = [:]
+    private var virtualServerSection = CachedSection<VirtualServerMetrics>()
+    private var checkerSection = CachedSection<CheckerMetrics>()
+    private var serviceSection = CachedSection<IPVSStatistics.Service>()
+    private var destinationSection = CachedSection<IPVSStatistics.Service>()
+
+    /// /metrics for `snapshot`. The few series of the instances, scripts and reloads are written
+    /// again each time; the thousands of the virtual servers and checkers come from blocks kept
+    /// since the last render unless their subjects changed.
+    public func render(_ snapshot: MetricsSnapshot) -> MetricsBody {
         writer = ExpositionWriter()
         exportVRRP(snapshot)
-        exportVirtualServers(snapshot)
-        exportKernel(snapshot)
         exportReloads(snapshot.reloads)
-        var buffer = registry.emitToBuffer()
-        writer.write(into: &buffer)
+        counter("keepalived_metrics_builds_total", "Answers of /metrics and /metrics/destinations built (those reused within a second are not counted)",
+                [], snapshot.builds)
+        writer.sample(writer.family("keepalived_metrics_build_cpu_seconds_total", "counter", "CPU time the building of those answers took, off the event loop"),
+                      [], snapshot.buildCPUSeconds)
+        let head = registry.emitToBuffer() + writer.text
         writer = ExpositionWriter()
-        return buffer
+        virtualServerSection.update(snapshot.virtualServers, deflater: deflater, render: Self.writeVirtualServers)
+        checkerSection.update(snapshot.checkers, deflater: deflater, render: Self.writeCheckers)
+        return MetricsBody(pieces: [deflater.piece(head)] + pieces(virtualServerSection.families) + pieces(checkerSection.families))
+    }
+
+    /// /metrics/ipvs: the kernel's counters of every virtual service and real server (`nil`:
+    /// they could not be read), apart from /metrics because reading them costs the kernel a
+    /// netlink dump per virtual service: Prometheus can fetch them less often, or not at all.
+    public func renderIPVS(_ statistics: IPVSStatistics?) -> MetricsBody {
+        writer = ExpositionWriter()
+        if statistics == nil { kernelReadFailures += 1 }
+        counter("keepalived_ipvs_read_errors_total", "Scrapes whose read of the kernel's IPVS counters failed", [], kernelReadFailures)
+        let head = writer.text
+        writer = ExpositionWriter()
+        let services = statistics?.services ?? []
+        serviceSection.update(services, deflater: deflater, render: Self.writeServices)
+        destinationSection.update(services, deflater: deflater, render: Self.writeDestinations)
+        return MetricsBody(pieces: [deflater.piece(head)] + pieces(serviceSection.families) + pieces(destinationSection.families))
+    }
+
+    /// Each family's HELP and TYPE (compressed once per family) followed by its samples.
+    private func pieces(_ families: [(family: ExpositionWriter.FamilyText, pieces: [DeflatedPiece])]) -> [DeflatedPiece] {
+        var pieces: [DeflatedPiece] = []
+        for (family, samples) in families {
+            let header = headers[family.name] ?? deflater.piece(family.header)
+            headers[family.name] = header
+            pieces.append(header)
+            pieces += samples
+        }
+        return pieces
     }
 
     // MARK: Sections
@@ -105,13 +146,13 @@ public final class MetricsExporter: @unchecked Sendable {
         }
     }
 
-    private func exportVirtualServers(_ snapshot: MetricsSnapshot) {
-        for server in snapshot.virtualServers {
+    private static func writeVirtualServers(_ servers: ArraySlice<VirtualServerMetrics>, _ writer: inout ExpositionWriter) {
+        for server in servers {
             let labels = [("virtual_server", server.name)]
-            gauge("keepalived_virtual_server_quorum_up", "1 while the virtual server holds its quorum", labels, server.quorumLost ? 0 : 1)
-            gauge("keepalived_virtual_server_live_weight", "Weight of the live real servers, held against the quorum", labels,
-                  Double(server.liveWeight))
-            gauge("keepalived_virtual_server_quorum", "The quorum the live weight is held against", labels, Double(server.quorum))
+            writer.gauge("keepalived_virtual_server_quorum_up", "1 while the virtual server holds its quorum", labels, server.quorumLost ? 0 : 1)
+            writer.gauge("keepalived_virtual_server_live_weight", "Weight of the live real servers, held against the quorum", labels,
+                         Double(server.liveWeight))
+            writer.gauge("keepalived_virtual_server_quorum", "The quorum the live weight is held against", labels, Double(server.quorum))
             // Thousands of these: the families are looked up once, each server's labels encoded once.
             let up = writer.family("keepalived_real_server_up", "gauge", "1 while the real server's checkers pass")
             let weight = writer.family("keepalived_real_server_weight", "gauge", "The real server's weight in the kernel's table (0 when inhibited)")
@@ -121,31 +162,40 @@ public final class MetricsExporter: @unchecked Sendable {
                 if let value = real.weight { writer.sample(weight, realLabels, UInt64(clamping: value)) }
             }
         }
-        for checker in snapshot.checkers {
+    }
+
+    private static func writeCheckers(_ checkers: ArraySlice<CheckerMetrics>, _ writer: inout ExpositionWriter) {
+        for checker in checkers {
             let labels = [("virtual_server", checker.virtualServer), ("real_server", checker.realServer), ("checker", checker.checker)]
-            gauge("keepalived_check_up", "1 while the checker finds the real server up", labels, checker.isUp ? 1 : 0)
-            counter("keepalived_check_failures_total", "Checks that failed, retries included", labels, checker.failedChecks)
+            writer.gauge("keepalived_check_up", "1 while the checker finds the real server up", labels, checker.isUp ? 1 : 0)
+            writer.counter("keepalived_check_failures_total", "Checks that failed, retries included", labels, checker.failedChecks)
             if let duration = checker.lastDuration {
-                gauge("keepalived_check_last_duration_seconds", "How long the checker's last check took", labels, duration)
+                writer.gauge("keepalived_check_last_duration_seconds", "How long the checker's last check took", labels, duration)
             }
         }
     }
 
-    private func exportKernel(_ snapshot: MetricsSnapshot) {
-        if snapshot.kernelReadFailed {
-            kernelReadFailures += 1
-        }
-        if snapshot.kernel != nil || snapshot.kernelReadFailed {
-            counter("keepalived_ipvs_read_errors_total", "Scrapes whose read of the kernel's IPVS counters failed", [], kernelReadFailures)
-        }
-        guard let kernel = snapshot.kernel else { return }
-        let destinationFamilies = Self.destinationFamilies.map { writer.family($0.name, $0.type, $0.help) }
-        for service in kernel.services {
+    private static func writeServices(_ services: ArraySlice<IPVSStatistics.Service>, _ writer: inout ExpositionWriter) {
+        for service in services {
             let labels = [("virtual_server", "\(service.key)")]
-            counters(service.counters, prefix: "keepalived_ipvs_virtual_server", of: "virtual service", labels)
+            let counters = service.counters
+            let what = "virtual service"
+            let prefix = "keepalived_ipvs_virtual_server"
+            writer.counter(prefix + "_connections_total", "Connections the kernel scheduled to the \(what)", labels, counters.connections)
+            writer.counter(prefix + "_incoming_packets_total", "Packets in to the \(what)", labels, counters.incomingPackets)
+            writer.counter(prefix + "_outgoing_packets_total", "Packets out from the \(what)", labels, counters.outgoingPackets)
+            writer.counter(prefix + "_incoming_bytes_total", "Bytes in to the \(what)", labels, counters.incomingBytes)
+            writer.counter(prefix + "_outgoing_bytes_total", "Bytes out from the \(what)", labels, counters.outgoingBytes)
+        }
+    }
+
+    private static func writeDestinations(_ services: ArraySlice<IPVSStatistics.Service>, _ writer: inout ExpositionWriter) {
+        let families = destinationFamilies.map { writer.family($0.name, $0.type, $0.help) }
+        for service in services {
+            let labels = [("virtual_server", "\(service.key)")]
             for destination in service.destinations {
-                let realLabels = ExpositionWriter.labels(labels + [("real_server", Self.notation(destination.key, in: service.key))])
-                for (family, value) in zip(destinationFamilies, Self.values(destination)) { writer.sample(family, realLabels, value) }
+                let realLabels = ExpositionWriter.labels(labels + [("real_server", notation(destination.key, in: service.key))])
+                for (family, value) in zip(families, values(destination)) { writer.sample(family, realLabels, value) }
             }
         }
     }
@@ -167,14 +217,6 @@ public final class MetricsExporter: @unchecked Sendable {
         let counters = destination.counters
         return [counters.connections, counters.incomingPackets, counters.outgoingPackets, counters.incomingBytes, counters.outgoingBytes,
                 UInt64(destination.activeConnections), UInt64(destination.inactiveConnections)]
-    }
-
-    private func counters(_ counters: IPVSCounters, prefix: String, of what: String, _ labels: [(String, String)]) {
-        counter(prefix + "_connections_total", "Connections the kernel scheduled to the \(what)", labels, counters.connections)
-        counter(prefix + "_incoming_packets_total", "Packets in to the \(what)", labels, counters.incomingPackets)
-        counter(prefix + "_outgoing_packets_total", "Packets out from the \(what)", labels, counters.outgoingPackets)
-        counter(prefix + "_incoming_bytes_total", "Bytes in to the \(what)", labels, counters.incomingBytes)
-        counter(prefix + "_outgoing_bytes_total", "Bytes out from the \(what)", labels, counters.outgoingBytes)
     }
 
     /// keepalived's notation for a real server, as the checkers' metrics label it.
@@ -213,4 +255,12 @@ public final class MetricsExporter: @unchecked Sendable {
     private func gauge(_ name: String, _ help: String, _ labels: [(String, String)], _ value: Double) {
         writer.gauge(name, help, labels, value)
     }
+}
+
+/// A rendered /metrics: its pieces, joined as plain text or as one gzip member.
+public struct MetricsBody: Sendable {
+    public let pieces: [DeflatedPiece]
+
+    public var text: [UInt8] { DeflatedPiece.text(pieces) }
+    public var gzip: [UInt8] { DeflatedPiece.gzip(pieces) }
 }

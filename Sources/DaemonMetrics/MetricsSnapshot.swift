@@ -8,11 +8,11 @@ public struct MetricsSnapshot: Sendable {
     public var trackedScripts: [TrackedScriptMetrics] = []
     public var virtualServers: [VirtualServerMetrics] = []
     public var checkers: [CheckerMetrics] = []
-    /// The kernel's IPVS counters; nil when the IPVS part does not run or could not read them.
-    public var kernel: IPVSStatistics?
-    /// Set when the kernel's counters could not be read this time.
-    public var kernelReadFailed = false
     public var reloads = ReloadRecord()
+    /// The endpoint's own cost so far: answers built (not those reused) and the CPU their
+    /// building took off the loop.
+    public var builds = 0
+    public var buildCPUSeconds = 0.0
 
     public init() {}
 }

@@ -23,6 +23,13 @@ public struct VirtualServerMetrics: Sendable, Equatable {
 extension IPVSRuntime {
     /// Every virtual server, in config order. Call on the loop.
     public var virtualServerMetrics: [VirtualServerMetrics] {
+        if let metricsReport { return metricsReport }
+        let report = buildMetricsReport()
+        metricsReport = report
+        return report
+    }
+
+    private func buildMetricsReport() -> [VirtualServerMetrics] {
         let isUp = isUp
         return configuration.virtualServers.enumerated().map { index, server in
             let name = Self.notation(of: server)

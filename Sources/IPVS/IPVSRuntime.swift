@@ -9,7 +9,10 @@ import Logging
 /// removes what it added at stop. Services no config of ours names are reported and left alone.
 public final class IPVSRuntime: @unchecked Sendable {
     private(set) var configuration: KeepalivedConfiguration {
-        didSet { groups = configuration.virtualServerGroupsByName }
+        didSet {
+            groups = configuration.virtualServerGroupsByName
+            metricsReport = nil
+        }
     }
     /// Looked up on every health change, so made once per configuration.
     private(set) var groups: [String: VirtualServerGroup]
@@ -19,12 +22,21 @@ public final class IPVSRuntime: @unchecked Sendable {
     private var managed: Set<IPVSServiceKey> = []
     /// What we last asked the kernel to hold. Reload and stop work from it, as keepalived does,
     /// instead of reading back a table of thousands of entries.
-    private(set) var applied = IPVSTable()
+    private(set) var applied = IPVSTable() {
+        didSet { metricsReport = nil }
+    }
     /// Quorum verdicts (absent until first evaluated), by name so they survive a reload that
     /// moves the virtual server within the file.
-    private(set) var quorumLost: [VirtualServerName: Bool] = [:]
+    private(set) var quorumLost: [VirtualServerName: Bool] = [:] {
+        didSet { metricsReport = nil }
+    }
     /// Real servers the checkers (or `alpha`) hold down; every other one is up.
-    private var down: Set<RealServerName> = []
+    private var down: Set<RealServerName> = [] {
+        didSet { metricsReport = nil }
+    }
+    /// `virtualServerMetrics` as last built; dropped whenever what it shows changes, so a scrape
+    /// of an unchanged table costs the loop nothing.
+    var metricsReport: [VirtualServerMetrics]?
     /// Runs quorum_up / quorum_down; without one (unit tests) the scripts are only logged.
     private let scripts: ScriptRunner?
     /// Where quorum changes are also written as keepalived's `VS … UP|DOWN` lines.

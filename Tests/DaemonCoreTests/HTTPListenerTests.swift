@@ -8,10 +8,29 @@ import KeepalivedConfig
 final class HTTPMessageTests: XCTestCase {
     func testRequestHead() {
         XCTAssertEqual(HTTPRequestHead.parse(Array("GET /metrics HTTP/1.1\r\nHost: x\r\n".utf8)), .incomplete)
-        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n".utf8)), .request(method: "GET", path: "/metrics"))
-        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /json HTTP/1.0\n\n".utf8)), .request(method: "GET", path: "/json"))
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n".utf8)), .request(HTTPRequest(method: "GET", path: "/metrics", keepAlive: true, length: 38)))
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /json HTTP/1.0\n\nGET".utf8)), .request(HTTPRequest(method: "GET", path: "/json", length: 20)))
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)), .request(HTTPRequest(method: "GET", path: "/", length: 37)))
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n".utf8)),
+                       .request(HTTPRequest(method: "GET", path: "/", keepAlive: true, length: 42)))
         XCTAssertEqual(HTTPRequestHead.parse(Array("hello\r\n\r\n".utf8)), .malformed)
         XCTAssertEqual(HTTPRequestHead.parse(Array("GET metrics HTTP/1.1\r\n\r\n".utf8)), .malformed)
+    }
+
+    func testAcceptEncodingAsPrometheusAndCurlSendIt() {
+        func gzip(_ header: String) -> Bool {
+            guard case .request(let request) = HTTPRequestHead.parse(Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\(header)\r\n\r\n".utf8)) else { return false }
+            return request.acceptsGzip
+        }
+        XCTAssertTrue(gzip("Accept-Encoding: gzip"))
+        XCTAssertTrue(gzip("accept-encoding: deflate, gzip;q=0.5"))
+        XCTAssertTrue(gzip("Accept-Encoding: *"))
+        XCTAssertFalse(gzip("Accept-Encoding: gzip;q=0"))
+        XCTAssertFalse(gzip("Accept-Encoding: gzip; q=0.0"))
+        XCTAssertFalse(gzip("Accept-Encoding: deflate, br"))
+        XCTAssertFalse(gzip("X-Accept-Encoding-Hint: gzip"))
+        let compressed = String(decoding: HTTPResponse(status: 200, body: [1], contentEncoding: "gzip").bytes(), as: UTF8.self)
+        XCTAssertTrue(compressed.contains("\r\nContent-Encoding: gzip\r\nVary: Accept-Encoding\r\n"))
     }
 
     func testResponseClosesTheConnection() {
@@ -61,23 +80,34 @@ final class HTTPListenerTests: XCTestCase {
     func testServesOneRequestPerConnectionAndBoundsItsSize() throws {
         let loop = EventLoop()
         let big = String(repeating: "x", count: 300_000)
-        let listener = try HTTPListener(address: ListenAddress(address: IPAddress("127.0.0.1"), port: 0), loop: loop) { _, path, reply in
+        let listener = try HTTPListener(address: ListenAddress(address: IPAddress("127.0.0.1"), port: 0), loop: loop) { _, path, _, reply in
+            if path == "/file", let file = try? FileBody(Array(big.utf8)) {
+                return reply(HTTPResponse(status: 200, contentType: "text/plain", file: file))
+            }
             reply(path == "/big" ? HTTPResponse(status: 200, text: big) : HTTPResponse(status: 200, text: "path \(path)\n"))
         }
         loop.queue.sync { listener.start() }
         defer { loop.queue.sync { listener.stop() } }
-        let answer = try exchange(port: listener.port, send: Array("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
+        let answer = try exchange(port: listener.port, send: Array("GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".utf8))
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), answer)
         XCTAssertTrue(answer.contains("Connection: close\r\n"))
         XCTAssertTrue(answer.hasSuffix("\r\n\r\npath /metrics\n"))
         // A body larger than the socket buffer goes out in pieces.
-        let large = try exchange(port: listener.port, send: Array("GET /big HTTP/1.1\r\n\r\n".utf8))
+        let large = try exchange(port: listener.port, send: Array("GET /big HTTP/1.0\r\n\r\n".utf8))
         XCTAssertTrue(large.hasSuffix(big))
+        // The same from an in-memory file, with sendfile.
+        let fromFile = try exchange(port: listener.port, send: Array("GET /file HTTP/1.0\r\n\r\n".utf8))
+        XCTAssertTrue(fromFile.contains("Content-Length: 300000\r\n") && fromFile.hasSuffix("\r\n\r\n" + big), String(fromFile.prefix(200)))
         let tooLarge = try exchange(port: listener.port, send: Array(("GET /x HTTP/1.1\r\nX: " + String(repeating: "y", count: 9000)).utf8))
         XCTAssertTrue(tooLarge.hasPrefix("HTTP/1.1 431 "), tooLarge)
         let post = try exchange(port: listener.port, send: Array("POST /metrics HTTP/1.1\r\n\r\n".utf8))
         XCTAssertTrue(post.hasPrefix("HTTP/1.1 405 "), post)
-        let head = try exchange(port: listener.port, send: Array("HEAD /metrics HTTP/1.1\r\n\r\n".utf8))
+        let head = try exchange(port: listener.port, send: Array("HEAD /metrics HTTP/1.0\r\n\r\n".utf8))
         XCTAssertTrue(head.hasSuffix("\r\n\r\n"), head)
+        // HTTP/1.1 keeps the connection: two requests sent together get two answers, the second
+        // one closing as asked.
+        let two = try exchange(port: listener.port, send: Array("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n".utf8))
+        XCTAssertTrue(two.hasPrefix("HTTP/1.1 200 OK\r\n") && two.contains("Connection: keep-alive\r\n\r\npath /a\nHTTP/1.1 200 OK\r\n"), two)
+        XCTAssertTrue(two.hasSuffix("Connection: close\r\n\r\npath /b\n"), two)
     }
 }

@@ -86,6 +86,13 @@ final class MetricsLabTests: LabTestCase {
         XCTAssertEqual((document?.first?["data"] as? [String: Any])?["iname"] as? String, "VI_1", json)
         XCTAssertNotNil((document?.first?["stats"] as? [String: Any])?["advert_rcvd"], json)
         XCTAssertTrue(try fetch("d2", "/nothing").contains("not found"))
+        // As Prometheus asks (Accept-Encoding: gzip): one gzip stream of the same text.
+        let url = "http://\(lab.address("d1")):\(port)/metrics"
+        let head = try lab.exec("s1", ["curl", "-sS", "--max-time", "3", "-D", "-", "-o", "/dev/null", "-H", "Accept-Encoding: gzip", url]).output
+        XCTAssertTrue(head.lowercased().contains("content-encoding: gzip"), head)
+        let unzipped = try lab.exec("s1", ["sh", "-c", "curl -sS --max-time 3 -H 'Accept-Encoding: gzip' \(url) | gzip -dc"])
+        XCTAssertEqual(unzipped.status, 0, unzipped.output)
+        XCTAssertTrue(unzipped.output.contains(#"keepalived_script_status{name="chk_true"} 1"#), unzipped.output)
         // A reload, counted and timed.
         backup.kill(SIGHUP)
         waitForLog(backup, "Reloading")

@@ -73,31 +73,37 @@ extension IPVSNetlink {
         return inner
     }
 
+    /// `attributes` without an array made per message, for reads of thousands of them: the
+    /// tables live on the stack for the time of `body`.
+    static func withAttributes<Result>(_ header: UnsafeMutablePointer<nlmsghdr>, nested: Int, maximum: Int,
+                                       _ body: (UnsafeMutableBufferPointer<UnsafeMutablePointer<nlattr>?>) -> Result?) -> Result? {
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<nlattr>?.self, capacity: commandAttributeMax + 1) { top in
+            top.initialize(repeating: nil)
+            guard genlmsg_parse(header, 0, top.baseAddress, Int32(commandAttributeMax), nil) >= 0, let outer = top[nested] else { return nil }
+            return withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<nlattr>?.self, capacity: maximum + 1) { inner in
+                inner.initialize(repeating: nil)
+                guard nla_parse_nested(inner.baseAddress, Int32(maximum), outer, nil) >= 0 else { return nil }
+                return body(inner)
+            }
+        }
+    }
+
     static func u16(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt16? { attribute.map { nla_get_u16($0) } }
     static func u32(_ attribute: UnsafeMutablePointer<nlattr>?) -> UInt32? { attribute.map { nla_get_u32($0) } }
 
     private static func address(_ attribute: UnsafeMutablePointer<nlattr>?, family: UInt16) -> IPAddress? {
         guard let attribute, let data = nla_data(attribute) else { return nil }
-        let bytes = Array(UnsafeRawBufferPointer(start: data, count: Int(nla_len(attribute))))
-        if family == UInt16(AF_INET6) { return bytes.count >= 16 ? IPAddress(v6Bytes: bytes) : nil }
-        guard bytes.count >= 4 else { return nil }
-        return .v4(UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3]))
+        let length = Int(nla_len(attribute))
+        if family == UInt16(AF_INET6) {
+            return length >= 16 ? IPAddress(v6Bytes: Array(UnsafeRawBufferPointer(start: data, count: 16))) : nil
+        }
+        guard length >= 4 else { return nil }
+        return .v4(UInt32(bigEndian: data.loadUnaligned(as: UInt32.self)))
     }
 
     static func parseService(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSServiceKey, IPVSServiceSettings)? {
         guard let attrs = attributes(header, nested: Int(IPVS_CMD_ATTR_SERVICE), maximum: Int(__IPVS_SVC_ATTR_MAX) - 1),
-              let familyAttribute = attrs[Int(IPVS_SVC_ATTR_AF)] else { return nil }
-        let family = nla_get_u16(familyAttribute)
-        let key: IPVSServiceKey
-        if let mark = u32(attrs[Int(IPVS_SVC_ATTR_FWMARK)]), mark != 0 {
-            key = .fwmark(mark, family == UInt16(AF_INET6) ? .inet6 : .inet)
-        } else {
-            guard let address = address(attrs[Int(IPVS_SVC_ATTR_ADDR)], family: family),
-                  let proto = u16(attrs[Int(IPVS_SVC_ATTR_PROTOCOL)]),
-                  let port = u16(attrs[Int(IPVS_SVC_ATTR_PORT)]) else { return nil }
-            let lvsProtocol: LVSProtocol = proto == UInt16(IPPROTO_UDP) ? .udp : proto == UInt16(IPPROTO_SCTP) ? .sctp : .tcp
-            key = .address(lvsProtocol, address, port: Int(UInt16(bigEndian: port)))
-        }
+              let key = serviceKey(attrs) else { return nil }
         let schedulerName = attrs[Int(IPVS_SVC_ATTR_SCHED_NAME)].flatMap { nla_get_string($0) }.map { String(cString: $0) } ?? "wlc"
         var flags: UInt32 = 0
         if let attribute = attrs[Int(IPVS_SVC_ATTR_FLAGS)], let data = nla_data(attribute) {
@@ -121,6 +127,20 @@ extension IPVSNetlink {
             persistenceNetmask: persistent && netmask != defaultMask ? netmask : nil, schedulerFlags: schedulerFlags,
             onePacketScheduling: flags & UInt32(IP_VS_SVC_F_ONEPACKET) != 0, persistenceEngine: engine)
         return (key, settings)
+    }
+
+    /// The service's key from its parsed attributes.
+    static func serviceKey<Table: RandomAccessCollection<UnsafeMutablePointer<nlattr>?>>(_ attrs: Table) -> IPVSServiceKey? where Table.Index == Int {
+        guard let familyAttribute = attrs[Int(IPVS_SVC_ATTR_AF)] else { return nil }
+        let family = nla_get_u16(familyAttribute)
+        if let mark = u32(attrs[Int(IPVS_SVC_ATTR_FWMARK)]), mark != 0 {
+            return .fwmark(mark, family == UInt16(AF_INET6) ? .inet6 : .inet)
+        }
+        guard let address = address(attrs[Int(IPVS_SVC_ATTR_ADDR)], family: family),
+              let proto = u16(attrs[Int(IPVS_SVC_ATTR_PROTOCOL)]),
+              let port = u16(attrs[Int(IPVS_SVC_ATTR_PORT)]) else { return nil }
+        let lvsProtocol: LVSProtocol = proto == UInt16(IPPROTO_UDP) ? .udp : proto == UInt16(IPPROTO_SCTP) ? .sctp : .tcp
+        return .address(lvsProtocol, address, port: Int(UInt16(bigEndian: port)))
     }
 
     static func parseDestination(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSDestinationKey, IPVSDestinationSettings)? {

@@ -30,6 +30,10 @@ public struct IPVSStatistics: Sendable, Equatable {
     }
 
     public var services: [Service] = []
+
+    public init(services: [Service] = []) {
+        self.services = services
+    }
 }
 
 extension IPVSNetlink {
@@ -38,49 +42,50 @@ extension IPVSNetlink {
     public func statistics() throws -> IPVSStatistics {
         var services: [(IPVSServiceKey, IPVSCounters)] = []
         try dump(IPVS_CMD_GET_SERVICE, fill: { _ in }) { header in
-            guard let (key, _) = Self.parseService(header),
-                  let attrs = Self.attributes(header, nested: Int(IPVS_CMD_ATTR_SERVICE), maximum: Int(__IPVS_SVC_ATTR_MAX) - 1) else { return }
-            services.append((key, Self.counters(attrs[Int(IPVS_SVC_ATTR_STATS64)], attrs[Int(IPVS_SVC_ATTR_STATS)])))
+            // The key and the counters only, with no array made per service: a scrape reads them all.
+            let service = Self.withAttributes(header, nested: Int(IPVS_CMD_ATTR_SERVICE), maximum: Int(__IPVS_SVC_ATTR_MAX) - 1) { attrs in
+                Self.serviceKey(attrs).map { ($0, Self.counters(attrs[Int(IPVS_SVC_ATTR_STATS64)], attrs[Int(IPVS_SVC_ATTR_STATS)])) }
+            }
+            if let service { services.append(service) }
         }
         var statistics = IPVSStatistics()
         for (key, counters) in services.sorted(by: { $0.0 < $1.0 }) {
-            var destinations: [IPVSStatistics.Destination] = []
-            try dump(IPVS_CMD_GET_DEST, fill: { IPVSRequest.put(service: key, settings: nil, into: &$0) }) { header in
-                guard let (destination, _) = Self.parseDestination(header),
-                      let attrs = Self.attributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1) else { return }
-                destinations.append(IPVSStatistics.Destination(
-                    key: destination, counters: Self.counters(attrs[Int(IPVS_DEST_ATTR_STATS64)], attrs[Int(IPVS_DEST_ATTR_STATS)]),
-                    activeConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_ACTIVE_CONNS)]) ?? 0,
-                    inactiveConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_INACT_CONNS)]) ?? 0))
-            }
-            statistics.services.append(IPVSStatistics.Service(key: key, counters: counters,
-                                                              destinations: destinations.sorted { $0.key < $1.key }))
+            statistics.services.append(IPVSStatistics.Service(key: key, counters: counters, destinations: try destinationStatistics(of: key)))
         }
         return statistics
+    }
+
+    private func destinationStatistics(of service: IPVSServiceKey) throws -> [IPVSStatistics.Destination] {
+        var destinations: [IPVSStatistics.Destination] = []
+        try dump(IPVS_CMD_GET_DEST, fill: { IPVSRequest.put(service: service, settings: nil, into: &$0) }) { header in
+            guard let (destination, _) = Self.parseDestination(header),
+                  let attrs = Self.attributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1) else { return }
+            destinations.append(IPVSStatistics.Destination(
+                key: destination, counters: Self.counters(attrs[Int(IPVS_DEST_ATTR_STATS64)], attrs[Int(IPVS_DEST_ATTR_STATS)]),
+                activeConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_ACTIVE_CONNS)]) ?? 0,
+                inactiveConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_INACT_CONNS)]) ?? 0))
+        }
+        return destinations.sorted { $0.key < $1.key }
     }
 
     /// The 64-bit counters (kernels since 4.1), else the older set whose packet and connection
     /// counts are 32 bits wide.
     private static func counters(_ wide: UnsafeMutablePointer<nlattr>?, _ narrow: UnsafeMutablePointer<nlattr>?) -> IPVSCounters {
-        var counters = IPVSCounters()
         let maximum = Int(__IPVS_STATS_ATTR_MAX) - 1
-        var inner = [UnsafeMutablePointer<nlattr>?](repeating: nil, count: maximum + 1)
-        if let wide, nla_parse_nested(&inner, Int32(maximum), wide, nil) >= 0 {
+        return withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<nlattr>?.self, capacity: maximum + 1) { inner in
+            inner.initialize(repeating: nil)
+            var counters = IPVSCounters()
+            let isWide = wide != nil
+            guard let nested = wide ?? narrow, nla_parse_nested(inner.baseAddress, Int32(maximum), nested, nil) >= 0 else { return counters }
             let u64 = { (index: Int) in inner[index].map { nla_get_u64($0) } ?? 0 }
-            counters.connections = u64(Int(IPVS_STATS_ATTR_CONNS))
-            counters.incomingPackets = u64(Int(IPVS_STATS_ATTR_INPKTS))
-            counters.outgoingPackets = u64(Int(IPVS_STATS_ATTR_OUTPKTS))
+            // The older set's connection and packet counts are 32 bits; its byte counts are not.
+            let count = { (index: Int) in isWide ? u64(index) : UInt64(inner[index].map { nla_get_u32($0) } ?? 0) }
+            counters.connections = count(Int(IPVS_STATS_ATTR_CONNS))
+            counters.incomingPackets = count(Int(IPVS_STATS_ATTR_INPKTS))
+            counters.outgoingPackets = count(Int(IPVS_STATS_ATTR_OUTPKTS))
             counters.incomingBytes = u64(Int(IPVS_STATS_ATTR_INBYTES))
             counters.outgoingBytes = u64(Int(IPVS_STATS_ATTR_OUTBYTES))
-        } else if let narrow, nla_parse_nested(&inner, Int32(maximum), narrow, nil) >= 0 {
-            let u32 = { (index: Int) in UInt64(inner[index].map { nla_get_u32($0) } ?? 0) }
-            let u64 = { (index: Int) in inner[index].map { nla_get_u64($0) } ?? 0 }
-            counters.connections = u32(Int(IPVS_STATS_ATTR_CONNS))
-            counters.incomingPackets = u32(Int(IPVS_STATS_ATTR_INPKTS))
-            counters.outgoingPackets = u32(Int(IPVS_STATS_ATTR_OUTPKTS))
-            counters.incomingBytes = u64(Int(IPVS_STATS_ATTR_INBYTES))
-            counters.outgoingBytes = u64(Int(IPVS_STATS_ATTR_OUTBYTES))
+            return counters
         }
-        return counters
     }
 }
