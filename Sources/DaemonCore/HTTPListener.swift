@@ -23,6 +23,7 @@ public final class HTTPListener: @unchecked Sendable {
     private let handler: Handler
     private var acceptSource: DispatchSourceRead?
     private var connections: [Int32: HTTPConnection] = [:]
+    private var sweep: DispatchSourceTimer?
     /// The port bound (the one asked for, or the kernel's choice for port 0).
     public let port: UInt16
 
@@ -48,6 +49,8 @@ public final class HTTPListener: @unchecked Sendable {
     public func stop() {
         acceptSource?.cancel()
         acceptSource = nil
+        sweep?.cancel()
+        sweep = nil
         for connection in connections.values { connection.close() }
         connections = [:]
     }
@@ -65,6 +68,19 @@ public final class HTTPListener: @unchecked Sendable {
             }
             connections[client] = connection
             connection.start()
+            if sweep == nil && !connections.isEmpty { scheduleSweep() }
+        }
+    }
+
+    /// Once a second while connections are open: closes those whose client kept us waiting past
+    /// their deadline (one timer for all, instead of one per connection and request).
+    private func scheduleSweep() {
+        sweep = loop.timer(at: loop.now().adding(seconds: 1)) { [weak self] in
+            guard let self else { return }
+            let now = loop.now()
+            for connection in Array(connections.values) where connection.deadline.map({ now >= $0 }) == true { connection.close() }
+            sweep = nil
+            if !connections.isEmpty { scheduleSweep() }
         }
     }
 
@@ -129,9 +145,15 @@ private final class HTTPConnection: @unchecked Sendable {
     private let loop: EventLoop
     private let handler: HTTPListener.Handler
     private let onClose: () -> Void
+    /// Made once per connection and kept across its requests (a source made and cancelled per
+    /// request costs Dispatch's manager thread a round each time); suspended only once the client
+    /// has finished sending, so its end of file does not fire again and again.
     private var readSource: DispatchSourceRead?
+    private var readSuspended = false
     private var writeSource: DispatchSourceWrite?
-    private var timer: DispatchSourceTimer?
+    /// When the listener's sweep closes the connection: `idleTimeout` after it began waiting for
+    /// the client (to send a request or to read the answer); nil while the client waits for us.
+    private(set) var deadline: Instant?
     private var received: [UInt8] = []
     /// What is left to send: the head, the body, then a file body.
     private var output: [[UInt8]] = []
@@ -141,6 +163,8 @@ private final class HTTPConnection: @unchecked Sendable {
     private var requestComplete = false
     /// Whether the connection stays open after the answer being sent.
     private var keepAlive = false
+    /// The socket's send buffer as last asked for (the kernel's default below 64 KiB).
+    private var sendBuffer = 65_536
     /// Sources not yet cancelled: the descriptor is closed once none watches it, as Dispatch asks.
     private var liveSources = 0
 
@@ -160,9 +184,20 @@ private final class HTTPConnection: @unchecked Sendable {
     }
 
     private func waitForRequest() {
-        guard !closed && !requestComplete && readSource == nil else { return }
-        armIdleTimer()
-        readSource = watched(loop.readSource(descriptor) { [weak self] in self?.readable() })
+        guard !closed && !requestComplete else { return }
+        armDeadline()
+        if let readSource {
+            if readSuspended { readSource.resume() }
+            readSuspended = false
+        } else {
+            readSource = watched(loop.readSource(descriptor) { [weak self] in self?.readable() })
+        }
+    }
+
+    private func stopReading() {
+        guard let readSource, !readSuspended else { return }
+        readSource.suspend()
+        readSuspended = true
     }
 
     /// After an answer on a kept connection: the next request, perhaps already received.
@@ -171,16 +206,12 @@ private final class HTTPConnection: @unchecked Sendable {
         keepAlive = false
         writeSource?.cancel()
         writeSource = nil
-        timer?.cancel()
-        timer = nil
         if !received.isEmpty && answerIfComplete() { return }
         waitForRequest()
     }
 
-    /// Closes the connection if the client sends nothing (or reads nothing) for `idleTimeout`.
-    private func armIdleTimer() {
-        timer?.cancel()
-        timer = loop.timer(at: loop.now().adding(seconds: HTTPListener.idleTimeout)) { [weak self] in self?.close() }
+    private func armDeadline() {
+        deadline = loop.now().adding(seconds: HTTPListener.idleTimeout)
     }
 
     private func watched<Source: DispatchSourceProtocol>(_ source: Source) -> Source {
@@ -198,11 +229,23 @@ private final class HTTPConnection: @unchecked Sendable {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count > 0 {
                 received += chunk[..<count]
-                if answerIfComplete() { return }
+                if !requestComplete {
+                    if answerIfComplete() { return }
+                } else if received.count > HTTPListener.maximumRequestSize {
+                    // The next request, sent before our answer, is kept, up to a bound.
+                    close()
+                }
                 continue
             }
-            // 0: the client closed before a whole request; EAGAIN: wait for more.
-            if count == 0 || (errno != EAGAIN && errno != EINTR) { close() }
+            if count == 0 {
+                // The client is done sending: the request it made is still answered, then closed.
+                guard requestComplete else { return close() }
+                keepAlive = false
+                stopReading()
+                return
+            }
+            // EAGAIN: wait for more.
+            if errno != EAGAIN && errno != EINTR { close() }
             return
         }
     }
@@ -220,11 +263,10 @@ private final class HTTPConnection: @unchecked Sendable {
             requestComplete = true
             keepAlive = request.keepAlive
             received.removeFirst(request.length)
-            readSource?.cancel()
-            readSource = nil
+            // The read source stays: what the client sends meanwhile is kept for later, so the
+            // source need not be stopped and started again for each request.
             // No deadline while the answer is built: the client is waiting for us.
-            timer?.cancel()
-            timer = nil
+            deadline = nil
             if request.method == "GET" || request.method == "HEAD" {
                 handler(request.method, request.path, request.acceptsGzip) { [weak self] response in
                     self?.answer(response, headOnly: request.method == "HEAD")
@@ -240,8 +282,7 @@ private final class HTTPConnection: @unchecked Sendable {
     /// Call on the loop; a connection closed meanwhile (idle time-out) drops the answer.
     private func answer(_ response: HTTPResponse, headOnly: Bool) {
         guard !closed else { return }
-        readSource?.cancel()
-        readSource = nil
+        requestComplete = true
         var response = response
         response.keepAlive = keepAlive
         output = headOnly || response.body.isEmpty ? [response.head] : [response.head, response.body]
@@ -250,7 +291,10 @@ private final class HTTPConnection: @unchecked Sendable {
         // Room for the whole answer in the socket, so that it usually leaves in one go without
         // a wait for the client to read (the kernel caps this at net.core.wmem_max).
         let size = output.reduce(file?.count ?? 0) { $0 + $1.count }
-        if size > 65_536 { _ = try? setSocketOption(descriptor, SOL_SOCKET, SO_SNDBUF, Int32(min(size, 4 << 20)), "SO_SNDBUF") }
+        if size > sendBuffer {
+            sendBuffer = min(size, 4 << 20)
+            _ = try? setSocketOption(descriptor, SOL_SOCKET, SO_SNDBUF, Int32(sendBuffer), "SO_SNDBUF")
+        }
         writeMore()
     }
 
@@ -278,10 +322,8 @@ private final class HTTPConnection: @unchecked Sendable {
                 continue
             }
             if count < 0 && (errno == EAGAIN || errno == EINTR) {
-                if writeSource == nil {
-                    writeSource = watched(loop.writeSource(descriptor) { [weak self] in self?.writeMore() })
-                    armIdleTimer()
-                }
+                if writeSource == nil { writeSource = watched(loop.writeSource(descriptor) { [weak self] in self?.writeMore() }) }
+                armDeadline()
                 return
             }
             break
@@ -292,7 +334,8 @@ private final class HTTPConnection: @unchecked Sendable {
     func close() {
         guard !closed else { return }
         closed = true
-        timer?.cancel()
+        // A suspended source would hold back its cancellation (and the descriptor's close).
+        if readSuspended { readSource?.resume() }
         readSource?.cancel()
         writeSource?.cancel()
         if liveSources == 0 { Glibc.close(descriptor) }

@@ -60,7 +60,7 @@ final class HTTPListenerTests: XCTestCase {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -109,5 +109,13 @@ final class HTTPListenerTests: XCTestCase {
         let two = try exchange(port: listener.port, send: Array("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n".utf8))
         XCTAssertTrue(two.hasPrefix("HTTP/1.1 200 OK\r\n") && two.contains("Connection: keep-alive\r\n\r\npath /a\nHTTP/1.1 200 OK\r\n"), two)
         XCTAssertTrue(two.hasSuffix("Connection: close\r\n\r\npath /b\n"), two)
+        // A client that starts a request and never ends it is dropped after the idle time-out
+        // (the listener's sweep, once a second).
+        let began = ContinuousClock.now
+        let silent = try exchange(port: listener.port, send: Array("GET /slow HTTP/1.1\r\n".utf8))
+        let waited = ContinuousClock.now - began
+        XCTAssertEqual(silent, "", "an unfinished request gets no answer")
+        XCTAssertGreaterThanOrEqual(waited, .seconds(HTTPListener.idleTimeout - 0.1))
+        XCTAssertLessThan(waited, .seconds(HTTPListener.idleTimeout + 2))
     }
 }
