@@ -173,16 +173,16 @@ def series(answer):
 
 
 class Scraper(threading.Thread):
-    def __init__(self, ns, kind, pid, rate, seconds):
+    def __init__(self, ns, kind, pid, rate, seconds, path="/metrics"):
         super().__init__(daemon=True)
-        self.ns, self.kind, self.pid, self.rate, self.seconds = ns, kind, pid, rate, seconds
+        self.ns, self.kind, self.pid, self.rate, self.seconds, self.path = ns, kind, pid, rate, seconds, path
         self.latencies, self.sizes, self.errors = [], [], 0
         self.first = b""
         self.connection = KeptConnection()
 
     def ours(self):
         t0 = time.monotonic()
-        data = self.connection.get("/metrics")
+        data = self.connection.get(self.path)
         latency = time.monotonic() - t0
         if not self.sizes:
             self.first = data
@@ -321,6 +321,15 @@ def one(daemon, binary, args, run_id, work):
                 built = own_after[0] - own_before[0]
                 result["answers_built"] = built
                 result["build_cpu_ms_per_answer"] = "%.2f" % (1000 * (own_after[1] - own_before[1]) / built) if built else "-"
+                # The floor: the same requests for a page of a few bytes that costs no work
+                # (what a request costs the daemon in this VM, whatever it asks).
+                floor = Scraper(ns, daemon, proc.pid, args.rate, args.window // 2, path="/")
+                floor.start()
+                floor_cpu = float(sample(proc.pid, args.window // 2).get("cpu_s", "nan"))
+                floor.join(10)
+                if floor.latencies:
+                    idle_per_second = cpu_idle / args.window
+                    result["floor_cpu_per_request_ms"] = "%.2f" % (1000 * (floor_cpu - idle_per_second * (args.window // 2)) / len(floor.latencies))
                 # The kernel's counters, on their own path: one fetch, timed.
                 answer, latency, cpu = timed_fetch(ns, proc.pid, "/metrics/ipvs")
                 result["ipvs_latency_ms"] = "%.0f" % (1000 * latency)
