@@ -124,6 +124,31 @@ final class Lab {
     }
 }
 
+extension Lab {
+    /// The lab's usual VRRP instance: VI_1 on lan0, advert_int 1, password 1111, with `extra`
+    /// lines (track_script…) inside the block.
+    static func vrrpInstance(state: String, priority: Int, vrid: Int = 51, addresses: [String] = ["192.0.2.200"], extra: String = "") -> String {
+        """
+        vrrp_instance VI_1 {
+            state \(state)
+            interface lan0
+            virtual_router_id \(vrid)
+            priority \(priority)
+            advert_int 1
+            authentication {
+                auth_type PASS
+                auth_pass 1111
+            }
+            virtual_ipaddress {
+                \(addresses.joined(separator: "\n        "))
+            }
+            \(extra)
+        }
+
+        """
+    }
+}
+
 struct LabError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }

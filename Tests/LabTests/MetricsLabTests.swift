@@ -13,26 +13,9 @@ final class MetricsLabTests: LabTestCase {
             script "/bin/true"
             interval 1
         }
-        vrrp_instance VI_1 {
-            state \(state)
-            interface lan0
-            virtual_router_id 51
-            priority \(priority)
-            advert_int 1
-            authentication {
-                auth_type PASS
-                auth_pass 1111
-            }
-            virtual_ipaddress {
-                192.0.2.200
-                192.0.2.201/24
-            }
-            track_script {
-                chk_true
-            }
-        }
 
-        """
+        """ + Lab.vrrpInstance(state: state, priority: priority, addresses: ["192.0.2.200", "192.0.2.201/24"],
+                               extra: "track_script {\n        chk_true\n    }")
     }
 
     private func requireTools() throws {

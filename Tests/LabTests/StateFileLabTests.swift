@@ -12,24 +12,9 @@ final class StateFileLabTests: LabTestCase {
         script "/usr/bin/true"
         interval 1
     }
-    vrrp_instance VI_1 {
-        state MASTER
-        interface lan0
-        virtual_router_id 51
-        priority 100
-        advert_int 1
-        authentication {
-            auth_type PASS
-            auth_pass 1111
-        }
-        virtual_ipaddress {
-            192.0.2.200
-            192.0.2.201/24 dev lan0
-        }
-        track_script {
-            chk
-        }
-    }
+
+    """ + Lab.vrrpInstance(state: "MASTER", priority: 100, addresses: ["192.0.2.200", "192.0.2.201/24 dev lan0"],
+                           extra: "track_script {\n        chk\n    }") + """
     vrrp_instance VI_2 {
         state BACKUP
         interface lan0

@@ -7,23 +7,7 @@ import XCTest
 final class VRRPFuzzLabTests: LabTestCase {
     func testAFloodOfBadAdvertsNeitherCrashesNorDelaysTheMaster() throws {
         lab = try Lab(directors: 2)
-        let config = """
-        vrrp_instance VI_1 {
-            state MASTER
-            interface lan0
-            virtual_router_id 51
-            priority 100
-            advert_int 1
-            authentication {
-                auth_type PASS
-                auth_pass 1111
-            }
-            virtual_ipaddress {
-                192.0.2.200
-            }
-        }
-
-        """
+        let config = Lab.vrrpInstance(state: "MASTER", priority: 100)
         let daemon = try lab.start(.ours, on: "d1", config: config, environment: ["SWIFTKEEPALIVED_DUMP_DIR": lab.directory.path])
         lab.wait(upTo: 6, for: "d1 to be master") { daemon.log.contains("Entering MASTER STATE") }
         let adverts = try AdvertCapture(lab: lab, node: "d1")

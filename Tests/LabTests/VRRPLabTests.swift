@@ -6,24 +6,7 @@ final class VRRPLabTests: LabTestCase {
     private let vip = "192.0.2.200"
 
     private func config(state: String, priority: Int, vrid: Int = 51, addresses: [String]? = nil, extra: String = "") -> String {
-        """
-        vrrp_instance VI_1 {
-            state \(state)
-            interface lan0
-            virtual_router_id \(vrid)
-            priority \(priority)
-            advert_int 1
-            authentication {
-                auth_type PASS
-                auth_pass 1111
-            }
-            virtual_ipaddress {
-                \((addresses ?? [vip]).joined(separator: "\n        "))
-            }
-            \(extra)
-        }
-
-        """
+        Lab.vrrpInstance(state: state, priority: priority, vrid: vrid, addresses: addresses ?? [vip], extra: extra)
     }
 
     private func holders(_ nodes: [String], of address: String? = nil) -> [String] {
