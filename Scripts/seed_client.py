@@ -59,6 +59,25 @@ def enter_netns(name):
 # web servers
 
 
+def listening(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(512)
+    s.setblocking(False)
+    return s
+
+
+def receive(conn):
+    """What conn has for us: bytes, b"" once it is closed or failed, None when nothing yet."""
+    try:
+        return conn.recv(4096)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+
+
 def cmd_web(args):
     sel = selectors.DefaultSelector()
     for pair in args.servers:
@@ -66,21 +85,11 @@ def cmd_web(args):
         with open(index, "rb") as f:
             body = f.read()
         enter_netns(ns)
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("0.0.0.0", 80))
-        ls.listen(512)
-        ls.setblocking(False)
         resp = (b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
                 % len(body)) + body
-        sel.register(ls, selectors.EVENT_READ, ("listen", resp))
+        sel.register(listening(80), selectors.EVENT_READ, ("listen", resp))
         # The long-lived connections' service: each line comes back prefixed with the server's name.
-        es = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        es.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        es.bind(("0.0.0.0", ECHO_PORT))
-        es.listen(512)
-        es.setblocking(False)
-        sel.register(es, selectors.EVENT_READ, ("echo-listen", body.strip()))
+        sel.register(listening(ECHO_PORT), selectors.EVENT_READ, ("echo-listen", body.strip()))
     with open(args.ready, "w") as f:
         f.write("%d\n" % os.getpid())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -98,42 +107,25 @@ def cmd_web(args):
                 bufs[conn] = b""
                 sel.register(conn, selectors.EVENT_READ, ("echo" if kind == "echo-listen" else "conn", data))
                 continue
-            if kind == "echo":
-                conn = key.fileobj
-                try:
-                    chunk = conn.recv(4096)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    sel.unregister(conn)
-                    bufs.pop(conn, None)
-                    conn.close()
-                    continue
-                bufs[conn] += chunk
-                *lines, bufs[conn] = bufs[conn].split(b"\n")
-                try:
-                    conn.sendall(b"".join(data + b" " + line + b"\n" for line in lines))
-                except OSError:
-                    pass
-                continue
             conn = key.fileobj
-            try:
-                chunk = conn.recv(4096)
-            except BlockingIOError:
+            chunk = receive(conn)
+            if chunk is None:
                 continue
-            except OSError:
-                chunk = b""
+            bufs[conn] += chunk
             done = not chunk
-            if chunk:
-                bufs[conn] += chunk
-                if b"\r\n\r\n" in bufs[conn] or len(bufs[conn]) > 65536:
+            if kind == "echo":
+                *lines, bufs[conn] = bufs[conn].split(b"\n")
+                if lines and chunk:
                     try:
-                        conn.send(data)
+                        conn.sendall(b"".join(data + b" " + line + b"\n" for line in lines))
                     except OSError:
                         pass
-                    done = True
+            elif chunk and (b"\r\n\r\n" in bufs[conn] or len(bufs[conn]) > 65536):
+                try:
+                    conn.send(data)
+                except OSError:
+                    pass
+                done = True
             if done:
                 sel.unregister(conn)
                 bufs.pop(conn, None)
