@@ -129,14 +129,8 @@ public enum VRRPStateFiles {
         case 2: lines.append("   Authentication type = IPSEC_AH")
         default: lines.append("   Authentication type = none")
         }
-        if !details.virtualAddresses.isEmpty {
-            lines.append("   Virtual IP (\(details.virtualAddresses.count)):")
-            lines += details.virtualAddresses.map { "     \($0)" }
-        }
-        if !details.excludedAddresses.isEmpty {
-            lines.append("   Virtual IP Excluded :")
-            lines += details.excludedAddresses.map { "     \($0)" }
-        }
+        lines += list("Virtual IP (\(details.virtualAddresses.count)):", details.virtualAddresses)
+        lines += list("Virtual IP Excluded :", details.excludedAddresses)
         if details.multicastGroup == nil {
             lines += ["   Check unicast src : no", "   Unicast Peer :"]
             lines += details.unicastPeers.map { "     \($0) min_ttl 0 max_ttl 255" }
@@ -146,27 +140,21 @@ public enum VRRPStateFiles {
         } else {
             lines.append("   No sockets allocated")
         }
-        if !details.virtualRoutes.isEmpty {
-            lines.append("   Virtual Routes :")
-            lines += details.virtualRoutes.map { "     \($0)" }
-        }
-        if !details.virtualRules.isEmpty {
-            lines.append("   Virtual Rules :")
-            lines += details.virtualRules.map { "     \($0)" }
-        }
-        if !details.trackedInterfaces.isEmpty {
-            lines.append("   Tracked interfaces :")
-            lines += details.trackedInterfaces.map { "     \($0.name) weight \($0.weight)\($0.reverse ? " reverse" : "")" }
-        }
-        if !details.trackedScripts.isEmpty {
-            lines.append("   Tracked scripts :")
-            lines += details.trackedScripts.map { "     \($0.name) weight \($0.weight)\($0.reverse ? " reverse" : "")" }
-        }
+        lines += list("Virtual Routes :", details.virtualRoutes)
+        lines += list("Virtual Rules :", details.virtualRules)
+        lines += list("Tracked interfaces :", details.trackedInterfaces.map(\.dataFileEntry))
+        lines += list("Tracked scripts :", details.trackedScripts.map(\.dataFileEntry))
         lines.append("   Using smtp notification = \(details.smtpAlert ? "yes" : "no")")
         lines.append("   Notify deleted = Fault")
         lines += details.notifyScripts.map { "   \($0.kind) state transition script = \($0.command), uid:gid 0:0" }
         lines.append("   Notify priority changes = false")
         return lines
+    }
+
+    /// keepalived's list in a data file: its header, then an indented line per entry; nothing at
+    /// all for an empty list.
+    static func list(_ header: String, _ entries: [String]) -> [String] {
+        entries.isEmpty ? [] : ["   \(header)"] + entries.map { "     \($0)" }
     }
 
     /// The sockets and the instances on each, by VRID.
@@ -188,19 +176,10 @@ public enum VRRPStateFiles {
     static func dataLines(_ group: VRRPSyncGroupReport) -> [String] {
         var lines = [" VRRP Sync Group = \(group.name), \(group.state)",
                      "   Num member fault \(group.faultyMembers), num member init 0"]
-        if !group.members.isEmpty {
-            lines.append("   VRRP member instances :")
-            lines += group.members.map { "     \($0)" }
-        }
+        lines += list("VRRP member instances :", group.members)
         lines.append("   Using smtp notification = \(group.smtpAlert ? "yes" : "no")")
-        if !group.trackedInterfaces.isEmpty {
-            lines.append("   Tracked interfaces :")
-            lines += group.trackedInterfaces.map { "     \($0.name) weight \($0.weight)\($0.reverse ? " reverse" : "")" }
-        }
-        if !group.trackedScripts.isEmpty {
-            lines.append("   Tracked scripts :")
-            lines += group.trackedScripts.map { "     \($0.name) weight \($0.weight)\($0.reverse ? " reverse" : "")" }
-        }
+        lines += list("Tracked interfaces :", group.trackedInterfaces.map(\.dataFileEntry))
+        lines += list("Tracked scripts :", group.trackedScripts.map(\.dataFileEntry))
         lines += group.notifyScripts.map { "   \($0.kind) state transition script = \($0.command), uid:gid 0:0" }
         return lines
     }
@@ -325,4 +304,9 @@ public enum VRRPStateFiles {
         if details.authenticationType != 0 { fields.append(("auth_data", .string(details.password ?? ""))) }
         return .object(fields)
     }
+}
+
+extension VRRPInstanceDetails.Tracked {
+    /// A tracked interface or script as keepalived.data lists it.
+    fileprivate var dataFileEntry: String { "\(name) weight \(weight)\(reverse ? " reverse" : "")" }
 }
