@@ -186,12 +186,7 @@ private final class HTTPConnection: @unchecked Sendable {
     private func waitForRequest() {
         guard !closed && !requestComplete else { return }
         armDeadline()
-        if let readSource {
-            if readSuspended { readSource.resume() }
-            readSuspended = false
-        } else {
-            readSource = watched(loop.readSource(descriptor) { [weak self] in self?.readable() })
-        }
+        if readSource == nil { readSource = watched(loop.readSource(descriptor) { [weak self] in self?.readable() }) }
     }
 
     private func stopReading() {

@@ -119,11 +119,6 @@ public struct HTTPResponse: Sendable, Equatable {
         }
     }
 
-    /// Status line, headers and body. A HEAD request gets the headers alone.
-    public func bytes(headOnly: Bool = false) -> [UInt8] {
-        head + (headOnly ? [] : body)
-    }
-
     /// Status line and headers (a HEAD request's Content-Length is still the body's).
     public var head: [UInt8] {
         var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"

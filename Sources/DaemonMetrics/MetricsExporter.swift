@@ -64,8 +64,7 @@ public final class MetricsExporter: @unchecked Sendable {
     private var headers: [String: DeflatedPiece] = [:]
     private var virtualServerSection = CachedSection<VirtualServerMetrics>()
     private var checkerSection = CachedSection<CheckerMetrics>()
-    private var serviceSection = CachedSection<IPVSStatistics.Service>()
-    private var destinationSection = CachedSection<IPVSStatistics.Service>()
+    private var ipvsSection = CachedSection<IPVSStatistics.Service>()
 
     /// /metrics for `snapshot`. The few series of the instances, scripts and reloads are written
     /// again each time; the thousands of the virtual servers and checkers come from blocks kept
@@ -94,10 +93,11 @@ public final class MetricsExporter: @unchecked Sendable {
         counter("keepalived_ipvs_read_errors_total", "Scrapes whose read of the kernel's IPVS counters failed", [], kernelReadFailures)
         let head = writer.text
         writer = ExpositionWriter()
-        let services = statistics?.services ?? []
-        serviceSection.update(services, deflater: deflater, render: Self.writeServices)
-        destinationSection.update(services, deflater: deflater, render: Self.writeDestinations)
-        return MetricsBody(pieces: [deflater.piece(head)] + pieces(serviceSection.families) + pieces(destinationSection.families))
+        ipvsSection.update(statistics?.services ?? [], deflater: deflater) { services, writer in
+            Self.writeServices(services, &writer)
+            Self.writeDestinations(services, &writer)
+        }
+        return MetricsBody(pieces: [deflater.piece(head)] + pieces(ipvsSection.families))
     }
 
     /// Each family's HELP and TYPE (compressed once per family) followed by its samples.

@@ -144,10 +144,8 @@ extension IPVSNetlink {
     }
 
     static func parseDestination(_ header: UnsafeMutablePointer<nlmsghdr>) -> (IPVSDestinationKey, IPVSDestinationSettings)? {
-        guard let attrs = attributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1) else { return nil }
-        let family = u16(attrs[Int(IPVS_DEST_ATTR_ADDR_FAMILY)]) ?? UInt16(AF_INET)
-        guard let address = address(attrs[Int(IPVS_DEST_ATTR_ADDR)], family: family),
-              let port = u16(attrs[Int(IPVS_DEST_ATTR_PORT)]) else { return nil }
+        guard let attrs = attributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1),
+              let key = destinationKey(attrs) else { return nil }
         let method = u32(attrs[Int(IPVS_DEST_ATTR_FWD_METHOD)]) ?? 0
         let forwarding: LVSForwardingMethod = method & 0x7 == UInt32(IP_VS_CONN_F_DROUTE) ? .dr
             : method & 0x7 == UInt32(IP_VS_CONN_F_TUNNEL) ? .tun : .nat
@@ -155,6 +153,14 @@ extension IPVSNetlink {
             forwarding: forwarding, weight: Int(u32(attrs[Int(IPVS_DEST_ATTR_WEIGHT)]) ?? 0),
             upperThreshold: Int(u32(attrs[Int(IPVS_DEST_ATTR_U_THRESH)]) ?? 0),
             lowerThreshold: Int(u32(attrs[Int(IPVS_DEST_ATTR_L_THRESH)]) ?? 0))
-        return (IPVSDestinationKey(address: address, port: Int(UInt16(bigEndian: port))), settings)
+        return (key, settings)
+    }
+
+    /// The destination's key from its parsed attributes.
+    static func destinationKey<Table: RandomAccessCollection<UnsafeMutablePointer<nlattr>?>>(_ attrs: Table) -> IPVSDestinationKey? where Table.Index == Int {
+        let family = u16(attrs[Int(IPVS_DEST_ATTR_ADDR_FAMILY)]) ?? UInt16(AF_INET)
+        guard let address = address(attrs[Int(IPVS_DEST_ATTR_ADDR)], family: family),
+              let port = u16(attrs[Int(IPVS_DEST_ATTR_PORT)]) else { return nil }
+        return IPVSDestinationKey(address: address, port: Int(UInt16(bigEndian: port)))
     }
 }

@@ -58,12 +58,14 @@ extension IPVSNetlink {
     private func destinationStatistics(of service: IPVSServiceKey) throws -> [IPVSStatistics.Destination] {
         var destinations: [IPVSStatistics.Destination] = []
         try dump(IPVS_CMD_GET_DEST, fill: { IPVSRequest.put(service: service, settings: nil, into: &$0) }) { header in
-            guard let (destination, _) = Self.parseDestination(header),
-                  let attrs = Self.attributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1) else { return }
-            destinations.append(IPVSStatistics.Destination(
-                key: destination, counters: Self.counters(attrs[Int(IPVS_DEST_ATTR_STATS64)], attrs[Int(IPVS_DEST_ATTR_STATS)]),
-                activeConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_ACTIVE_CONNS)]) ?? 0,
-                inactiveConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_INACT_CONNS)]) ?? 0))
+            let destination = Self.withAttributes(header, nested: Int(IPVS_CMD_ATTR_DEST), maximum: Int(__IPVS_DEST_ATTR_MAX) - 1) { attrs in
+                Self.destinationKey(attrs).map {
+                    IPVSStatistics.Destination(key: $0, counters: Self.counters(attrs[Int(IPVS_DEST_ATTR_STATS64)], attrs[Int(IPVS_DEST_ATTR_STATS)]),
+                                               activeConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_ACTIVE_CONNS)]) ?? 0,
+                                               inactiveConnections: Self.u32(attrs[Int(IPVS_DEST_ATTR_INACT_CONNS)]) ?? 0)
+                }
+            }
+            if let destination { destinations.append(destination) }
         }
         return destinations.sorted { $0.key < $1.key }
     }
