@@ -197,7 +197,12 @@ final class HealthCheckLabTests: LabTestCase {
             servers.append(try lab.spawn("s1", ["bash", "-c", "echo READY; exec openssl s_server -accept \(server):\(port) -cert \(certificate) -key \(key) -www -msg -naccept 2 >\(log) 2>&1"],
                                          log: "s_server-\(port).err"))
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        // READY is printed before s_server runs: wait until both listen (a test connection would
+        // use up one of their two accepts).
+        lab.wait(upTo: 10, for: "both s_servers to listen") {
+            let listening = (try? lab.exec("s1", ["ss", "-Hltn"]).output) ?? ""
+            return [8443, 8444].allSatisfy { listening.contains("\(server):\($0) ") }
+        }
         let ssl = { (extra: String) in "SSL_GET {\n url {\n path /\n }\n connect_timeout 2\n retry 0\n \(extra)\n }" }
         let daemon = try lab.start(.ours, on: "d1", config: config(realServer(8443, ssl("tls_compliant")) + realServer(8444, ssl(""))), part: .checkers)
         for process in servers { process.waitUntilExit() }
