@@ -39,14 +39,18 @@ let package = Package(
             "KeepalivedConfig", "DaemonCore", "COpenSSL", "CLinuxNet",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "RouteAnnounce", dependencies: [
+            "KeepalivedConfig", "DaemonCore", "VRRP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DaemonMetrics", dependencies: [
-            "DaemonCore", "VRRP", "IPVS", "HealthCheck", "CZlib",
+            "DaemonCore", "VRRP", "IPVS", "HealthCheck", "RouteAnnounce", "CZlib",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         .target(name: "Daemon", dependencies: [
-            "KeepalivedConfig", "DaemonCore", "VRRP", "IPVS", "HealthCheck", "DaemonMetrics",
+            "KeepalivedConfig", "DaemonCore", "VRRP", "IPVS", "HealthCheck", "DaemonMetrics", "RouteAnnounce",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(
@@ -70,6 +74,7 @@ let package = Package(
             exclude: ["Golden", "Data"]
         ),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "DaemonCore", "KeepalivedConfig"]),
+        .testTarget(name: "RouteAnnounceTests", dependencies: ["RouteAnnounce", "DaemonCore", "KeepalivedConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "KeepalivedConfig", "CNetlinkGenl"]),
         .testTarget(name: "IPVSKernelTests", dependencies: [
             "IPVS", "DaemonCore", "KeepalivedConfig",

@@ -8,6 +8,7 @@ import HealthCheck
 import IPVS
 import Logging
 import VRRP
+import RouteAnnounce
 import DaemonCore
 
 /// How the daemon was asked to run (the command line, parsed).
@@ -127,6 +128,8 @@ final class RunningDaemon: @unchecked Sendable {
     var checks: HealthCheckRuntime?
     /// The kernel's IPVS sync daemons, while `lvs_sync_daemon` is set.
     var syncDaemons: SyncDaemonRuntime?
+    /// announce_route's kernel routes, while the configuration has any.
+    var announcer: RouteAnnouncer?
     private var sources: [DispatchSourceSignal] = []
     /// One runner for every part's scripts: it reaps every child of the process.
     let scripts: ScriptRunner
@@ -243,6 +246,7 @@ final class RunningDaemon: @unchecked Sendable {
                 let vrrp = try VRRPRuntime(configuration: configuration, loop: loop, scripts: scripts, logger: vrrpLogger)
                 vrrp.notifyFifos = fifos
                 vrrp.onMastership = { [weak self] name, isMaster in
+                    self?.announcer?.update()
                     guard let sync = self?.syncDaemons, sync.instance == name else { return }
                     sync.instanceIsMaster(isMaster)
                 }
@@ -257,6 +261,7 @@ final class RunningDaemon: @unchecked Sendable {
             }
         }
         updateSyncDaemons(configuration)
+        updateAnnouncer(configuration)
         observeForMetrics()
     }
 
@@ -274,6 +279,7 @@ final class RunningDaemon: @unchecked Sendable {
             (snapshot.vrrpInstances, snapshot.trackedScripts) = vrrp.metricsReport
         }
         if let ipvs { snapshot.virtualServers = ipvs.virtualServerMetrics }
+        snapshot.announcements = announcer?.report
         snapshot.checkers = checks?.checkerMetrics ?? []
         snapshot.reloads = reloads
         return snapshot
@@ -362,7 +368,8 @@ final class RunningDaemon: @unchecked Sendable {
             }
             if let ipvs {
                 checkerLogger.info("Printing checker data for process(\(pid)) on signal")
-                files.append((ipvs.checkData, "keepalived_check.data"))
+                let announced = announcer?.report.dataLines ?? []
+                files.append((ipvs.checkData + announced.map { $0 + "\n" }.joined(), "keepalived_check.data"))
             }
         case SIGUSR2, KeepalivedSignals.statsClear:
             guard let vrrp else { return }

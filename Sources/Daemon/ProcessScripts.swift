@@ -23,6 +23,8 @@ extension RunningDaemon {
         // The sync daemons first, as keepalived: a master handing over must not start a backup
         // daemon on its way out.
         syncDaemons?.stop()
+        // Routes first: routers stop sending here before the services and addresses go.
+        announcer?.stop()
         vrrp?.stop()
         checks?.stop()
         ipvs?.stop()

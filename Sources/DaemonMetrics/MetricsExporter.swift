@@ -2,6 +2,7 @@ import HealthCheck
 import IPVS
 import Prometheus
 import VRRP
+import RouteAnnounce
 
 /// /metrics in Prometheus' text format.
 ///
@@ -73,6 +74,7 @@ public final class MetricsExporter: @unchecked Sendable {
         writer = ExpositionWriter()
         exportVRRP(snapshot)
         exportReloads(snapshot.reloads)
+        if let announcements = snapshot.announcements { exportAnnouncements(announcements) }
         counter("keepalived_metrics_builds_total", "Answers of /metrics and /metrics/destinations built (those reused within a second are not counted)",
                 [], snapshot.builds)
         writer.sample(writer.family("keepalived_metrics_build_cpu_seconds_total", "counter", "CPU time the building of those answers took, off the event loop"),
@@ -238,6 +240,15 @@ public final class MetricsExporter: @unchecked Sendable {
         }
         if let ended = reloads.lastEnded {
             gauge("keepalived_last_reload_timestamp_seconds", "When the last reload ended, since unix epoch in seconds", [], ended)
+        }
+    }
+
+    private func exportAnnouncements(_ report: RouteAnnouncementReport) {
+        gauge("keepalived_announce_maintenance", "1 while announce_maintenance_file exists (every announced route withdrawn)", [], report.maintenance ? 1 : 0)
+        for route in report.routes {
+            gauge("keepalived_route_announced", "1 while the kernel holds the announce_route route for the routing daemon to announce",
+                  [("prefix", route.prefix), ("table", String(route.table)), ("protocol", String(route.protocolNumber)), ("device", route.device)],
+                  route.announced ? 1 : 0)
         }
     }
 

@@ -1,6 +1,7 @@
 import HealthCheck
 import IPVS
 import VRRP
+import RouteAnnounce
 
 /// Everything /metrics shows, gathered on the loop when Prometheus asks.
 public struct MetricsSnapshot: Sendable {
@@ -9,6 +10,8 @@ public struct MetricsSnapshot: Sendable {
     public var virtualServers: [VirtualServerMetrics] = []
     public var checkers: [CheckerMetrics] = []
     public var reloads = ReloadRecord()
+    /// announce_route's routes (nil: the configuration announces none).
+    public var announcements: RouteAnnouncementReport?
     /// The endpoint's own cost so far: answers built (not those reused) and the CPU their
     /// building took off the loop.
     public var builds = 0

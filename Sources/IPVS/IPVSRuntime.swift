@@ -44,6 +44,8 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// Sends keepalived's mail when a virtual server with `smtp_alert` on gains or loses its
     /// quorum (nil: the configuration sends no mail).
     public var mailer: MailAlerter?
+    /// Called after a virtual server gained or lost its quorum (announce_route follows it).
+    public var onQuorumChange: () -> Void = {}
 
     /// Call every method on the event loop `scripts` runs on.
     public init(configuration: KeepalivedConfiguration, logger: Logger, scripts: ScriptRunner? = nil) throws {
@@ -226,6 +228,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         let lost = Quorum.isLost(liveWeight: live, quorum: quorum, hysteresis: hysteresis, wasLost: previous)
         quorumLost[VirtualServerName(server)] = lost
         guard lost != previous else { return }
+        defer { onQuorumChange() }
         let name = serviceName(server)
         if lost {
             logger.info("Lost quorum \(quorum)-\(hysteresis)=\(quorum - hysteresis) > \(live) for VS \(name)")
@@ -297,6 +300,12 @@ public final class IPVSRuntime: @unchecked Sendable {
         apply(IPVSDiff.operations(from: current, to: IPVSTable(), managed: managed), detail: .debug)
         managed = []
         applied = IPVSTable()
+    }
+
+    /// Whether the virtual server at `index` of the configuration has its quorum now.
+    public func hasQuorum(_ index: Int) -> Bool {
+        guard configuration.virtualServers.indices.contains(index) else { return false }
+        return quorumLost[VirtualServerName(configuration.virtualServers[index])] == false
     }
 
     /// Netlink requests sent so far.

@@ -37,11 +37,17 @@ extension IPVSKernelTests {
 extension IPVSKernelTests {
     /// Runs Scripts/seed-experiments; its RESULT lines by experiment, and everything it printed.
     func seedResults(daemon: String, experiments: String, quiet: Bool = true) throws -> (results: [String: [String: String]], output: String) {
+        try labResults("Scripts/seed-experiments", (quiet ? ["--quiet"] : []) + ["--daemon", daemon, "--experiment", experiments])
+    }
+
+    /// Runs one of the lab scripts under Scripts/ with the daemon just built; the key=value pairs
+    /// of its `RESULT <experiment> …` lines by experiment, and everything it printed.
+    func labResults(_ script: String, _ arguments: [String]) throws -> (results: [String: [String: String]], output: String) {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
         let process = Process()
-        process.executableURL = repository.appendingPathComponent("Scripts/seed-experiments")
-        process.arguments = (quiet ? ["--quiet"] : []) + ["--daemon", daemon, "--experiment", experiments]
+        process.executableURL = repository.appendingPathComponent(script)
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTKEEPALIVED": binary.path]) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -54,7 +60,8 @@ extension IPVSKernelTests {
         for line in output.split(separator: "\n") where line.hasPrefix("RESULT ") {
             let words = line.split(separator: " ")
             guard words.count > 2 else { continue }
-            results[String(words[1])] = Dictionary(words.dropFirst(3).compactMap { pair -> (String, String)? in
+            // Words without "=" (the daemon's name in seed-experiments) are not pairs.
+            results[String(words[1]), default: [:]].merge(words.dropFirst(2).compactMap { pair -> (String, String)? in
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
             }, uniquingKeysWith: { $1 })

@@ -10,6 +10,12 @@ extension GlobalDefinitions {
         "lvs_timeouts": .values(2, 6) { defs, statement, context in
             defs.lvsTimeouts = context.lvsTimeouts(statement) ?? defs.lvsTimeouts
         },
+        "announce_maintenance_file": .values(1, 1) { defs, statement, context in
+            guard statement.arguments[0].hasPrefix("/") else {
+                return context.error(statement.location, "announce_maintenance_file needs an absolute path, not '\(statement.arguments[0])'")
+            }
+            defs.announceMaintenanceFile = statement.arguments[0]
+        },
         "lvs_flush": .values(0, 1) { defs, statement, context in defs.lvsFlush = context.boolean(statement) },
         "lvs_flush_on_stop": .values(0, 1) { defs, statement, context in
             switch statement.arguments.first {

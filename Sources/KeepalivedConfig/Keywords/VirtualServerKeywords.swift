@@ -100,6 +100,15 @@ extension VirtualServer {
             server.sorryServerForwardingMethod = LVSForwardingMethod.parse(statement, &context) ?? server.sorryServerForwardingMethod
         },
         "inhibit_on_failure": .values(0, 1) { server, statement, context in server.inhibitOnFailure = context.boolean(statement) },
+        "announce_route": .block(once: true) { server, statement, context in
+            guard statement.arguments.isEmpty else {
+                context.error(statement.location, "announce_route takes no value; its settings go in its block")
+                return context.skipBlock()
+            }
+            var announcement = RouteAnnouncement(location: statement.location)
+            context.parseBlock(opener: statement, into: &announcement, table: RouteAnnouncement.keywords)
+            server.announcement = announcement
+        },
         "real_server": .block { server, statement, context in
             guard let (address, port) = context.serverAddress(statement) else {
                 context.skipBlock()

@@ -48,6 +48,8 @@ public struct GlobalDefinitions: Sendable {
     /// `lvs_flush`: empty the whole IPVS table at start (not at a reload).
     public var lvsFlush: Bool?
     public var lvsFlushOnStop: LVSFlushOnStop?
+    /// swiftkeepalived: while this file exists, every `announce_route` is withdrawn (maintenance).
+    public var announceMaintenanceFile: String?
     /// Namespace, umask, start-up and shutdown scripts, notify FIFOs.
     public var process = ProcessSettings()
 

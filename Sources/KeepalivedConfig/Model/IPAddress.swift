@@ -109,6 +109,17 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
             + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
     }
 
+    /// The address with every bit past the first `length` cleared (the network of a prefix).
+    public func masked(to length: Int) -> IPAddress {
+        switch self {
+        case .v4(let value):
+            return .v4(length <= 0 ? 0 : length >= 32 ? value : value & ~(UInt32.max >> UInt32(length)))
+        case .v6(let high, let low):
+            func keep(_ half: UInt64, _ bits: Int) -> UInt64 { bits <= 0 ? 0 : bits >= 64 ? half : half & ~(UInt64.max >> UInt64(bits)) }
+            return .v6(keep(high, length), keep(low, length - 64))
+        }
+    }
+
     /// The address `offset` further on, or nil past the end of the address space.
     public func advanced(by offset: UInt64) -> IPAddress? {
         switch self {

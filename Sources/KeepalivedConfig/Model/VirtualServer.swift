@@ -158,6 +158,8 @@ public struct VirtualServer: Sendable {
     public var inhibitOnFailure: Bool?
     public var timing = CheckTiming()
     public var realServers: [RealServer] = []
+    /// swiftkeepalived's `announce_route` (nil: the virtual server announces nothing).
+    public var announcement: RouteAnnouncement?
 
     public static let defaultScheduler = LVSScheduler.wlc
     public static let defaultForwardingMethod = LVSForwardingMethod.nat

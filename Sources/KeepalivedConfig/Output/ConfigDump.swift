@@ -127,6 +127,7 @@ struct DumpWriter {
             if !words.isEmpty { line("lvs_timeouts " + words.joined(separator: " ")) }
         }
         optional("lvs_flush", defs.lvsFlush.map { $0 ? "on" : "off" })
+        optional("announce_maintenance_file", defs.announceMaintenanceFile)
         switch defs.lvsFlushOnStop {
         case .wholeTable?: line("lvs_flush_on_stop")
         case .virtualServers?: line("lvs_flush_on_stop VS")
@@ -429,7 +430,20 @@ struct DumpWriter {
             w.optional("sorry_server_lvs_method", server.sorryServerForwardingMethod?.rawValue)
             w.optional("inhibit_on_failure", server.inhibitOnFailure.map { $0 ? "on" : "off" })
             w.timing(server.timing)
+            if let announcement = server.announcement { w.announcement(announcement) }
             for real in server.realServers { w.realServer(real, in: server) }
+        }
+    }
+
+    mutating func announcement(_ announcement: RouteAnnouncement) {
+        block("announce_route") { w in
+            w.value("table", announcement.table.map(String.init), default: String(RouteAnnouncement.defaultTable))
+            w.value("protocol", announcement.protocolNumber.map(String.init), default: String(RouteAnnouncement.defaultProtocol))
+            w.value("device", announcement.device, default: RouteAnnouncement.defaultDevice)
+            w.flag("hold_address", announcement.holdAddress)
+            w.optional("vrrp_instance", announcement.vrrpInstance)
+            w.value("up_delay", announcement.upDelay.map(formatSeconds), default: formatSeconds(RouteAnnouncement.defaultUpDelay))
+            for prefix in announcement.prefixes { w.line("prefix \(prefix)") }
         }
     }
 

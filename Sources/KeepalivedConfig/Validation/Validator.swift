@@ -330,6 +330,19 @@ struct Validator {
                 diagnostics.error(server.location, "\(label): sorry_server \(sorry.address) is not of the service's address family")
             }
             checkRealServers(of: server, family: family, label: label)
+            checkAnnouncement(of: server, groups: groups, label: label)
+        }
+    }
+
+    private mutating func checkAnnouncement(of server: VirtualServer, groups: [String: VirtualServerGroup], label: String) {
+        guard let announcement = server.announcement else { return }
+        if let name = announcement.vrrpInstance, !configuration.vrrpInstances.contains(where: { $0.name == name }) {
+            diagnostics.error(announcement.location, "\(label): announce_route names vrrp_instance \(name), which is not defined")
+        }
+        var groupMissing = false
+        if case .group(let name) = server.key { groupMissing = groups[name] == nil }
+        if !groupMissing && server.announcedPrefixes(groups: groups).isEmpty {
+            diagnostics.error(announcement.location, "\(label): announce_route has nothing to announce (a fwmark service has no address); add 'prefix ADDRESS/LENGTH' lines")
         }
     }
 

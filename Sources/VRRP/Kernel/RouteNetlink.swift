@@ -169,6 +169,33 @@ public final class RouteNetlink: @unchecked Sendable {
         try send(route, add: add, what: "route \(model.destination)")
     }
 
+    /// Removes every route of `table` that carries route protocol `protocolNumber` (IPv4 and
+    /// IPv6) and returns each as `ip route` prints its destination: what a killed predecessor left.
+    public func removeRoutes(table: Int, protocolNumber: Int) throws -> [String] {
+        var cache: OpaquePointer?
+        let result = rtnl_route_alloc_cache(socket, AF_UNSPEC, 0, &cache)
+        guard result >= 0, let cache else { throw Self.error("dump routes", result) }
+        defer { nl_cache_free(cache) }
+        var removed: [String] = []
+        var object = nl_cache_get_first(cache)
+        while let route = object {
+            object = nl_cache_get_next(route)
+            guard rtnl_route_get_table(route) == UInt32(table), Int(rtnl_route_get_protocol(route)) == protocolNumber else { continue }
+            let destination = Self.text(rtnl_route_get_dst(route))
+            let deleted = rtnl_route_delete(socket, route, 0)
+            guard deleted >= 0 else { throw Self.error("delete route \(destination)", deleted) }
+            removed.append(destination)
+        }
+        return removed
+    }
+
+    /// `10.0.0.1/32`, as libnl prints an address with its prefix length.
+    private static func text(_ address: OpaquePointer?) -> String {
+        guard let address else { return "?" }
+        var buffer = [CChar](repeating: 0, count: 128)
+        return buffer.withUnsafeMutableBufferPointer { String(cString: nl_addr2str(address, $0.baseAddress, $0.count)) }
+    }
+
     private func send(_ route: OpaquePointer, add: Bool, what: String) throws {
         let result = add ? rtnl_route_add(socket, route, NLM_F_CREATE) : rtnl_route_delete(socket, route, 0)
         guard result >= 0 else { throw Self.error(add ? "add \(what)" : "delete \(what)", result) }

@@ -1,0 +1,287 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import DaemonCore
+import KeepalivedConfig
+import Logging
+import VRRP
+
+/// Keeps the kernel routes of `announce_route` as `AnnouncementPlan` decides, for BIRD or FRR to
+/// announce: removes what a killed predecessor left at start, follows quorum, VRRP and the
+/// maintenance file, and withdraws everything at stop. Call every method on the event loop.
+public final class RouteAnnouncer: @unchecked Sendable {
+    private let loop: EventLoop
+    private let logger: Logger
+    private let netlink: RouteNetlink
+    private var plan: AnnouncementPlan
+    /// Per server of the plan: its index among the configuration's virtual servers, and the VRRP
+    /// instance it is tied to.
+    private var serverIndices: [Int] = []
+    private var ties: [String?] = []
+    /// The routes the kernel holds for us (the plan's, less those the kernel refused, retried).
+    private var installed: Set<AnnouncedRoute> = []
+    /// `hold_address` addresses on their devices, from start to stop.
+    private var held: [HeldAddress: VirtualIPAddress] = [:]
+    private var maintenanceFile: String?
+    public private(set) var inMaintenance = false
+    private var watcher: FileWatcher?
+    private var timer: DispatchSourceTimer?
+    private var stopping = false
+    /// Whether the virtual server at this index of the configuration has its quorum.
+    public var quorumHeld: (Int) -> Bool = { _ in false }
+    /// Whether the named VRRP instance is MASTER.
+    public var instanceIsMaster: (String) -> Bool = { _ in false }
+
+    public init(configuration: KeepalivedConfiguration, loop: EventLoop, logger: Logger) throws {
+        self.loop = loop
+        self.logger = logger
+        netlink = try RouteNetlink()
+        plan = AnnouncementPlan(servers: [])
+        configure(configuration)
+    }
+
+    /// True when the configuration announces anything.
+    public static func isNeeded(by configuration: KeepalivedConfiguration) -> Bool {
+        configuration.virtualServers.contains { $0.announcement != nil }
+    }
+
+    private func configure(_ configuration: KeepalivedConfiguration) {
+        let groups = configuration.virtualServerGroupsByName
+        var servers: [AnnouncementPlan.Server] = []
+        serverIndices = []
+        ties = []
+        for (index, server) in configuration.virtualServers.enumerated() {
+            guard let announcement = server.announcement else { continue }
+            let routes = server.announcedPrefixes(groups: groups).map {
+                AnnouncedRoute(prefix: $0, table: announcement.effectiveTable, protocolNumber: announcement.effectiveProtocol,
+                               device: announcement.effectiveDevice)
+            }
+            servers.append(.init(name: "\(server.key)", routes: routes, upDelay: announcement.effectiveUpDelay))
+            serverIndices.append(index)
+            ties.append(announcement.vrrpInstance)
+        }
+        plan.replaceServers(servers)
+        watchMaintenanceFile(configuration.globalDefs.announceMaintenanceFile)
+        holdAddresses(configuration)
+    }
+
+    /// Removes the routes a previous run left in the tables and protocols we use, then decides.
+    public func start() {
+        let owners = Set(plan.routes.map { TableAndProtocol(table: $0.table, protocolNumber: $0.protocolNumber) })
+        for owner in owners.sorted(by: { ($0.table, $0.protocolNumber) < ($1.table, $1.protocolNumber) }) {
+            do {
+                for destination in try netlink.removeRoutes(table: owner.table, protocolNumber: owner.protocolNumber) {
+                    logger.info("Removing route \(destination) table \(owner.table) proto \(owner.protocolNumber) left by a previous run")
+                }
+            } catch {
+                logger.error("announce_route: cannot clear table \(owner.table) proto \(owner.protocolNumber): \(error)")
+            }
+        }
+        update()
+    }
+
+    public func reload(_ configuration: KeepalivedConfiguration) {
+        configure(configuration)
+        update()
+    }
+
+    /// Decides again: call when a quorum or a VRRP state changed.
+    public func update() {
+        let (changes, next) = plan.evaluate(now: loop.now()) { [self] index in whyNotServing(index) }
+        for change in changes {
+            switch change {
+            case .announce(let route):
+                let names = plan.owners(of: route).map { plan.servers[$0].name }.joined(separator: ", ")
+                logger.info("Announcing route \(route) (VS \(names) can serve)")
+            case .withdraw(let route, let reason):
+                logger.info("Withdrawing route \(route): \(reason)")
+                remove(route)
+            }
+        }
+        for route in plan.announced.subtracting(installed).sorted() { install(route) }
+        schedule(next)
+    }
+
+    private func whyNotServing(_ index: Int) -> NotServing? {
+        if stopping { return .stopping }
+        if inMaintenance { return .maintenance }
+        if !quorumHeld(serverIndices[index]) { return .quorumLost }
+        if let name = ties[index], !instanceIsMaster(name) { return .instanceNotMaster(name) }
+        return nil
+    }
+
+    private func install(_ route: AnnouncedRoute) {
+        do {
+            try netlink.addRoute(route.kernelRoute, interfaceIndex: nil)
+            installed.insert(route)
+        } catch where RouteNetlink.isExists(error) {
+            installed.insert(route)
+        } catch {
+            // Tried again at the next decision (a device that appears later, say).
+            logger.error("announce_route: cannot add route \(route): \(error)")
+        }
+    }
+
+    private func remove(_ route: AnnouncedRoute) {
+        guard installed.remove(route) != nil else { return }
+        do {
+            try netlink.removeRoute(route.kernelRoute, interfaceIndex: nil)
+        } catch where RouteNetlink.isMissing(error) {
+        } catch {
+            logger.error("announce_route: cannot remove route \(route): \(error)")
+        }
+    }
+
+    private func schedule(_ deadline: Instant?) {
+        timer?.cancel()
+        timer = deadline.map { loop.timer(at: $0) { [weak self] in self?.update() } }
+    }
+
+    /// Withdraws every route and takes the held addresses away.
+    public func stop() {
+        stopping = true
+        update()
+        timer?.cancel()
+        timer = nil
+        for (key, address) in held.sorted(by: { $0.key < $1.key }) { release(address, key: key) }
+        held = [:]
+    }
+
+    // MARK: Maintenance
+
+    private func watchMaintenanceFile(_ path: String?) {
+        guard path != maintenanceFile else { return }
+        maintenanceFile = path
+        watcher = nil
+        if let path {
+            do {
+                let watcher = try FileWatcher(loop: loop) { [weak self] changed in
+                    guard let self, changed == self.maintenanceFile else { return }
+                    self.checkMaintenance()
+                    self.update()
+                }
+                try watcher.watch(fileAt: path)
+                self.watcher = watcher
+            } catch {
+                logger.error("announce_maintenance_file: cannot watch \(path): \(error); it is read at start and at reloads only")
+            }
+        }
+        checkMaintenance()
+    }
+
+    private func checkMaintenance() {
+        let present = maintenanceFile.map { access($0, F_OK) == 0 } ?? false
+        guard present != inMaintenance else { return }
+        inMaintenance = present
+        if present {
+            logger.info("Entering maintenance (\(maintenanceFile ?? "")): withdrawing every announced route")
+        } else {
+            logger.info("Leaving maintenance: announcing again what can serve")
+        }
+    }
+
+    // MARK: Held addresses
+
+    private func holdAddresses(_ configuration: KeepalivedConfiguration) {
+        let groups = configuration.virtualServerGroupsByName
+        var wanted: [HeldAddress: VirtualIPAddress] = [:]
+        for server in configuration.virtualServers {
+            guard let announcement = server.announcement else { continue }
+            for prefix in server.announcedPrefixes(groups: groups) {
+                guard let address = announcement.heldAddress(for: prefix) else { continue }
+                wanted[HeldAddress(address: prefix.address, device: announcement.effectiveDevice)] = address
+            }
+        }
+        for (key, address) in held where wanted[key] == nil { release(address, key: key) }
+        for (key, address) in wanted.sorted(by: { $0.key < $1.key }) where held[key] == nil {
+            do {
+                try netlink.addAddress(address, interfaceIndex: try Self.interfaceIndex(key.device))
+                logger.info("Holding \(key.address) on \(key.device) for announce_route")
+            } catch where RouteNetlink.isExists(error) {
+            } catch {
+                logger.error("announce_route: cannot add \(key.address) to \(key.device): \(error)")
+            }
+        }
+        held = wanted
+    }
+
+    private func release(_ address: VirtualIPAddress, key: HeldAddress) {
+        do {
+            try netlink.removeAddress(address, interfaceIndex: try Self.interfaceIndex(key.device))
+        } catch where RouteNetlink.isMissing(error) {
+        } catch {
+            logger.error("announce_route: cannot remove \(key.address) from \(key.device): \(error)")
+        }
+    }
+
+    private static func interfaceIndex(_ name: String) throws -> Int32 {
+        let index = if_nametoindex(name)
+        guard index != 0 else { throw SystemError("if_nametoindex(\(name))", errno: errno) }
+        return Int32(index)
+    }
+}
+
+extension RouteAnnouncer {
+    /// Every route of the configuration and whether the kernel holds it now.
+    public var report: RouteAnnouncementReport {
+        RouteAnnouncementReport(maintenance: inMaintenance, routes: plan.routes.map { route in
+            .init(prefix: "\(route.prefix)", table: route.table, protocolNumber: route.protocolNumber, device: route.device,
+                  announced: installed.contains(route), virtualServers: plan.owners(of: route).map { plan.servers[$0].name })
+        })
+    }
+}
+
+/// What the dumps and /metrics show of the announcements.
+public struct RouteAnnouncementReport: Sendable, Codable, Equatable {
+    public struct Route: Sendable, Codable, Equatable {
+        public let prefix: String
+        public let table: Int
+        public let protocolNumber: Int
+        public let device: String
+        public let announced: Bool
+        public let virtualServers: [String]
+    }
+
+    public var maintenance: Bool
+    public var routes: [Route]
+
+    public init(maintenance: Bool = false, routes: [Route] = []) {
+        self.maintenance = maintenance
+        self.routes = routes
+    }
+
+    /// keepalived_check.data's section (SIGUSR1), in the file's indented layout.
+    public var dataLines: [String] {
+        guard !routes.isEmpty else { return [] }
+        var lines = ["------< Announced routes (swiftkeepalived) >------", " Maintenance = \(maintenance ? "yes" : "no")"]
+        for route in routes {
+            lines.append(" Route = \(route.prefix) dev \(route.device) table \(route.table) proto \(route.protocolNumber)")
+            lines.append("   State = \(route.announced ? "announced" : "withdrawn")")
+            lines.append("   Virtual servers = \(route.virtualServers.joined(separator: ", "))")
+        }
+        return lines
+    }
+}
+
+private struct TableAndProtocol: Hashable {
+    let table: Int
+    let protocolNumber: Int
+}
+
+private struct HeldAddress: Hashable, Comparable {
+    let address: IPAddress
+    let device: String
+
+    static func < (lhs: HeldAddress, rhs: HeldAddress) -> Bool { (lhs.address, lhs.device) < (rhs.address, rhs.device) }
+}
+
+extension AnnouncedRoute {
+    var kernelRoute: VirtualRoute {
+        var announcement = RouteAnnouncement(location: SourceLocation(file: "announce_route", line: 0))
+        announcement.table = table
+        announcement.protocolNumber = protocolNumber
+        announcement.device = device
+        return announcement.route(for: prefix)
+    }
+}

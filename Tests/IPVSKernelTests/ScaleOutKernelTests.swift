@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// announce_route with real BIRD 2: three directors announce the VIP by BGP to a router that
+/// spreads new connections over them by ECMP (Scripts/scaleout-lab test; the lab is described there).
+extension IPVSKernelTests {
+    func testScaleOutThroughBIRD() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/sbin/bird"), "BIRD 2 is not installed (Scripts/setup installs bird2)")
+        let (results, output) = try labResults("Scripts/scaleout-lab", ["--experiment", "test"])
+
+        let spread = try XCTUnwrap(results["spread"], output)
+        XCTAssertEqual(spread["nexthops"], "d1,d2,d3", output)
+        XCTAssertEqual(spread["failed"], "0", output)
+        let connections = (spread["conns"] ?? "").split(separator: ",").compactMap { Int($0.split(separator: ":").last ?? "") }
+        XCTAssertEqual(connections.count, 3, output)
+        for count in connections {
+            XCTAssertGreaterThan(count, (Int(spread["requests"] ?? "") ?? 0) / 10, "every director carries its share of new connections\n\(output)")
+        }
+
+        // delay_loop 1, retry 1: the route leaves the router within delay_loop x (retry + 1) + 1 s.
+        let fail = try XCTUnwrap(results["fail"], output)
+        let withdrawn = try XCTUnwrap(Double(fail["withdrawn_after"] ?? ""), "d1's route never left the router\n\(output)")
+        XCTAssertLessThanOrEqual(withdrawn, 3.0, output)
+        XCTAssertEqual(fail["failed_after_withdrawal"], "0", "no request started after the withdrawal fails\n\(output)")
+        XCTAssertGreaterThan(Int(fail["served"] ?? "") ?? 0, 20, output)
+        XCTAssertEqual(fail["d1_routes"], "none", output)
+        XCTAssertNotNil(Double(results["fail-recovered"]?["announced_after"] ?? ""), "d1 comes back once its real servers do\n\(output)")
+
+        let drain = try XCTUnwrap(results["drain"], output)
+        XCTAssertNotNil(Double(drain["withdrawn_after"] ?? ""), output)
+        XCTAssertNotNil(Double(drain["back_after"] ?? ""), output)
+        XCTAssertEqual(drain["failed"], "0", "a drained director loses no request\n\(output)")
+        XCTAssertGreaterThan(Int(drain["served"] ?? "") ?? 0, 20, output)
+        XCTAssertEqual(drain["logged"], "1", output)
+
+        let sigterm = try XCTUnwrap(results["sigterm"], output)
+        XCTAssertNotNil(Double(sigterm["withdrawn_after"] ?? ""), "SIGTERM withdraws the route\n\(output)")
+        XCTAssertEqual(sigterm["d3_routes"], "none", output)
+        XCTAssertEqual(sigterm["d3_held"], "0", output)
+        XCTAssertEqual(sigterm["d3_ipvs"], "0", output)
+        XCTAssertEqual(sigterm["logged"], "1", output)
+
+        // A SIGKILL leaves the route (the test could not fail otherwise); the next start removes it.
+        let sigkill = try XCTUnwrap(results["sigkill"], output)
+        XCTAssertEqual(sigkill["left_routes"], "10.60.0.100", output)
+        XCTAssertEqual(sigkill["left_nexthops"], "d1,d2", output)
+        XCTAssertNotNil(Double(sigkill["withdrawn_after"] ?? ""), output)
+        XCTAssertEqual(sigkill["routes_after_start"], "none", output)
+        XCTAssertEqual(sigkill["cleanup_logged"], "1", output)
+        XCTAssertNotNil(Double(sigkill["back_after"] ?? ""), output)
+        XCTAssertEqual(sigkill["d2_routes"], "10.60.0.100", output)
+        XCTAssertEqual(results["cleanup-test"]?["namespaces_left"], "0", output)
+    }
+}
