@@ -21,8 +21,8 @@ public final class RouteAnnouncer: @unchecked Sendable {
     private var ties: [String?] = []
     /// The routes the kernel holds for us (the plan's, less those the kernel refused, retried).
     private var installed: Set<AnnouncedRoute> = []
-    /// `hold_address` addresses on their devices, from start to stop.
-    private var held: [HeldAddress: VirtualIPAddress] = [:]
+    /// `hold_address` addresses made local, from start to stop.
+    private var held: Set<HeldAddress> = []
     private var maintenanceFile: String?
     public private(set) var inMaintenance = false
     private var watcher: FileWatcher?
@@ -63,12 +63,17 @@ public final class RouteAnnouncer: @unchecked Sendable {
         }
         plan.replaceServers(servers)
         watchMaintenanceFile(configuration.globalDefs.announceMaintenanceFile)
-        holdAddresses(configuration)
+        wantedHeld = Self.held(configuration)
     }
 
-    /// Removes the routes a previous run left in the tables and protocols we use, then decides.
+    /// What `hold_address` asks for in the configuration in force.
+    private var wantedHeld: Set<HeldAddress> = []
+
+    /// Removes the routes a previous run left in the tables and protocols we use (its local
+    /// routes of `hold_address` too), then holds the addresses and decides.
     public func start() {
-        let owners = Set(plan.routes.map { TableAndProtocol(table: $0.table, protocolNumber: $0.protocolNumber) })
+        var owners = Set(plan.routes.map { TableAndProtocol(table: $0.table, protocolNumber: $0.protocolNumber) })
+        for address in wantedHeld { owners.insert(TableAndProtocol(table: Self.localTable, protocolNumber: address.protocolNumber)) }
         for owner in owners.sorted(by: { ($0.table, $0.protocolNumber) < ($1.table, $1.protocolNumber) }) {
             do {
                 for destination in try netlink.removeRoutes(table: owner.table, protocolNumber: owner.protocolNumber) {
@@ -78,13 +83,17 @@ public final class RouteAnnouncer: @unchecked Sendable {
                 logger.error("announce_route: cannot clear table \(owner.table) proto \(owner.protocolNumber): \(error)")
             }
         }
+        holdAddresses()
         update()
     }
 
     public func reload(_ configuration: KeepalivedConfiguration) {
         configure(configuration)
+        holdAddresses()
         update()
     }
+
+    private static let localTable = 255
 
     /// Decides again: call when a quorum or a VRRP state changed.
     public func update() {
@@ -144,8 +153,8 @@ public final class RouteAnnouncer: @unchecked Sendable {
         update()
         timer?.cancel()
         timer = nil
-        for (key, address) in held.sorted(by: { $0.key < $1.key }) { release(address, key: key) }
-        held = [:]
+        for address in held.sorted() { setLocal(address, false) }
+        held = []
     }
 
     // MARK: Maintenance
@@ -183,35 +192,31 @@ public final class RouteAnnouncer: @unchecked Sendable {
 
     // MARK: Held addresses
 
-    private func holdAddresses(_ configuration: KeepalivedConfiguration) {
+    private static func held(_ configuration: KeepalivedConfiguration) -> Set<HeldAddress> {
         let groups = configuration.virtualServerGroupsByName
-        var wanted: [HeldAddress: VirtualIPAddress] = [:]
+        var wanted: Set<HeldAddress> = []
         for server in configuration.virtualServers {
             guard let announcement = server.announcement else { continue }
-            for prefix in server.announcedPrefixes(groups: groups) {
-                guard let address = announcement.heldAddress(for: prefix) else { continue }
-                wanted[HeldAddress(address: prefix.address, device: announcement.effectiveDevice)] = address
+            for prefix in server.announcedPrefixes(groups: groups) where announcement.holdsLocally(prefix) {
+                wanted.insert(HeldAddress(address: prefix.address, device: announcement.effectiveDevice, protocolNumber: announcement.effectiveProtocol))
             }
         }
-        for (key, address) in held where wanted[key] == nil { release(address, key: key) }
-        for (key, address) in wanted.sorted(by: { $0.key < $1.key }) where held[key] == nil {
-            do {
-                try netlink.addAddress(address, interfaceIndex: try Self.interfaceIndex(key.device))
-                logger.info("Holding \(key.address) on \(key.device) for announce_route")
-            } catch where RouteNetlink.isExists(error) {
-            } catch {
-                logger.error("announce_route: cannot add \(key.address) to \(key.device): \(error)")
-            }
-        }
-        held = wanted
+        return wanted
     }
 
-    private func release(_ address: VirtualIPAddress, key: HeldAddress) {
+    private func holdAddresses() {
+        for address in held.subtracting(wantedHeld).sorted() { setLocal(address, false) }
+        for address in wantedHeld.subtracting(held).sorted() { setLocal(address, true) }
+        held = wantedHeld
+    }
+
+    private func setLocal(_ held: HeldAddress, _ present: Bool) {
         do {
-            try netlink.removeAddress(address, interfaceIndex: try Self.interfaceIndex(key.device))
-        } catch where RouteNetlink.isMissing(error) {
+            try netlink.setLocalRoute(held.address, interfaceIndex: try Self.interfaceIndex(held.device), protocolNumber: held.protocolNumber, present: present)
+            if present { logger.info("Holding \(held.address) as local on \(held.device) for announce_route") }
+        } catch where present ? RouteNetlink.isExists(error) : RouteNetlink.isMissing(error) {
         } catch {
-            logger.error("announce_route: cannot remove \(key.address) from \(key.device): \(error)")
+            logger.error("announce_route: cannot \(present ? "add" : "remove") local route \(held.address) dev \(held.device): \(error)")
         }
     }
 
@@ -272,8 +277,11 @@ private struct TableAndProtocol: Hashable {
 private struct HeldAddress: Hashable, Comparable {
     let address: IPAddress
     let device: String
+    let protocolNumber: Int
 
-    static func < (lhs: HeldAddress, rhs: HeldAddress) -> Bool { (lhs.address, lhs.device) < (rhs.address, rhs.device) }
+    static func < (lhs: HeldAddress, rhs: HeldAddress) -> Bool {
+        (lhs.address, lhs.device, lhs.protocolNumber) < (rhs.address, rhs.device, rhs.protocolNumber)
+    }
 }
 
 extension AnnouncedRoute {

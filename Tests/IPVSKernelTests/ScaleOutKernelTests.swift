@@ -1,15 +1,18 @@
 import Foundation
 import XCTest
 
-/// announce_route with real BIRD 2: three directors announce the VIP by BGP to a router that
-/// spreads new connections over them by ECMP (Scripts/scaleout-lab test; the lab is described there).
+/// announce_route with real routing daemons: three directors (two with BIRD 2, one with FRR)
+/// announce the VIP by BGP to a router (BIRD) that spreads new connections over them by ECMP
+/// (Scripts/scaleout-lab test; the lab is described there).
 extension IPVSKernelTests {
     func testScaleOutThroughBIRD() throws {
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/sbin/bird"), "BIRD 2 is not installed (Scripts/setup installs bird2)")
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/lib/frr/bgpd"), "FRR is not installed (Scripts/setup installs frr)")
         let (results, output) = try labResults("Scripts/scaleout-lab", ["--experiment", "test"])
 
         let spread = try XCTUnwrap(results["spread"], output)
         XCTAssertEqual(spread["nexthops"], "d1,d2,d3", output)
+        XCTAssertEqual(spread["routing"], "d1:bird,d2:bird,d3:frr", "both routing daemons' examples announce\n\(output)")
         XCTAssertEqual(spread["failed"], "0", output)
         let connections = (spread["conns"] ?? "").split(separator: ",").compactMap { Int($0.split(separator: ":").last ?? "") }
         XCTAssertEqual(connections.count, 3, output)
@@ -43,10 +46,11 @@ extension IPVSKernelTests {
         // A SIGKILL leaves the route (the test could not fail otherwise); the next start removes it.
         let sigkill = try XCTUnwrap(results["sigkill"], output)
         XCTAssertEqual(sigkill["left_routes"], "10.60.0.100", output)
+        XCTAssertEqual(sigkill["left_local"], "1", "hold_address's local route is left too\n\(output)")
         XCTAssertEqual(sigkill["left_nexthops"], "d1,d2", output)
         XCTAssertNotNil(Double(sigkill["withdrawn_after"] ?? ""), output)
         XCTAssertEqual(sigkill["routes_after_start"], "none", output)
-        XCTAssertEqual(sigkill["cleanup_logged"], "1", output)
+        XCTAssertEqual(sigkill["cleanup_logged"], "2", "the route and the local route removed at start\n\(output)")
         XCTAssertNotNil(Double(sigkill["back_after"] ?? ""), output)
         XCTAssertEqual(sigkill["d2_routes"], "10.60.0.100", output)
         XCTAssertEqual(results["cleanup-test"]?["namespaces_left"], "0", output)

@@ -43,7 +43,7 @@ final class RouteAnnouncementKeywordTests: XCTestCase {
         XCTAssertEqual(defaults?.effectiveDevice, "lo")
         XCTAssertEqual(defaults?.effectiveUpDelay, 3)
         XCTAssertEqual(config.virtualServers[1].announcedPrefixes(groups: [:]).map(\.description), ["10.0.0.101/32"])
-        XCTAssertNil(defaults?.heldAddress(for: IPPrefix(address: IPAddress("10.0.0.101")!, length: 32)), "hold_address is off by default")
+        XCTAssertEqual(defaults?.holdsLocally(IPPrefix(address: IPAddress("10.0.0.101")!, length: 32)), false, "hold_address is off by default")
         let route = defaults?.route(for: IPPrefix(address: IPAddress("10.0.0.101")!, length: 32))
         XCTAssertEqual(route?.effectiveProtocol, 250, "the announcement's protocol, not VRRP's 18")
         XCTAssertEqual(route?.device, "lo")
@@ -73,9 +73,9 @@ final class RouteAnnouncementKeywordTests: XCTestCase {
         XCTAssertEqual(config.virtualServers[0].announcedPrefixes(groups: groups).map(\.description),
                        ["10.0.0.100/32", "10.0.0.101/32", "10.0.0.102/32"])
         XCTAssertEqual(config.virtualServers[1].announcedPrefixes(groups: groups).map(\.description), ["10.9.0.0/24", "2001:db8::1/128"])
-        let wide = config.virtualServers[1].announcement
-        XCTAssertNil(wide?.heldAddress(for: IPPrefix(address: IPAddress("10.9.0.0")!, length: 24)), "hold_address is off here")
-        XCTAssertEqual(config.virtualServers[0].announcement?.heldAddress(for: IPPrefix(address: IPAddress("10.0.0.100")!, length: 32))?.device, "lo")
+        let held = config.virtualServers[0].announcement
+        XCTAssertEqual(held?.holdsLocally(IPPrefix(address: IPAddress("10.0.0.100")!, length: 32)), true)
+        XCTAssertEqual(held?.holdsLocally(IPPrefix(address: IPAddress("10.0.0.0")!, length: 24)), false, "a network is not held")
     }
 
     func testErrorsAtTheirLines() {

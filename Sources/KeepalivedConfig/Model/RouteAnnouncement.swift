@@ -11,7 +11,9 @@ public struct RouteAnnouncement: Sendable, Hashable {
     public var protocolNumber: Int?
     /// The routes' interface; `lo` unless named (a dummy interface is the other usual choice).
     public var device: String?
-    /// Also hold each address on `device` while the daemon runs (DR and NAT need the VIP local).
+    /// Also make each address local from start to stop (IPVS needs the VIP local, in DR and NAT):
+    /// a `local` route in the local table on `device`, not an interface address, so the director
+    /// answers no ARP for it and routing daemons do not see it as a connected route.
     public var holdAddress = false
     /// Announce only while this VRRP instance is MASTER.
     public var vrrpInstance: String?
@@ -72,12 +74,9 @@ extension RouteAnnouncement {
         return route
     }
 
-    /// The address `hold_address` keeps on the device for a host prefix (nil for a wider one,
-    /// which names a network, not an address the director answers on).
-    public func heldAddress(for prefix: IPPrefix) -> VirtualIPAddress? {
-        guard holdAddress, prefix.length == prefix.address.maximumPrefixLength else { return nil }
-        var address = VirtualIPAddress(address: prefix.address, prefixLength: prefix.length, location: location)
-        address.device = effectiveDevice
-        return address
+    /// Whether `hold_address` makes `prefix` local: host prefixes only (a wider one names a
+    /// network, not an address the director answers on).
+    public func holdsLocally(_ prefix: IPPrefix) -> Bool {
+        holdAddress && prefix.length == prefix.address.maximumPrefixLength
     }
 }

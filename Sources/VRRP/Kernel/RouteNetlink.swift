@@ -169,6 +169,27 @@ public final class RouteNetlink: @unchecked Sendable {
         try send(route, add: add, what: "route \(model.destination)")
     }
 
+    /// Makes `address` local (or stops doing so) without putting it on an interface: a `local`
+    /// route in the local table, as `ip route add local ADDRESS dev DEVICE table local proto P`.
+    public func setLocalRoute(_ address: IPAddress, interfaceIndex: Int32, protocolNumber: Int, present: Bool) throws {
+        guard let route = rtnl_route_alloc() else { throw SystemError("rtnl_route_alloc", errno: ENOMEM) }
+        defer { rtnl_route_put(route) }
+        guard let destination = Self.netlinkAddress(address, prefixLength: address.maximumPrefixLength) else {
+            throw SystemError("nl_addr_build(\(address))", errno: EINVAL)
+        }
+        defer { nl_addr_put(destination) }
+        _ = rtnl_route_set_family(route, UInt8(address.family == .inet ? AF_INET : AF_INET6))
+        _ = rtnl_route_set_dst(route, destination)
+        rtnl_route_set_table(route, UInt32(RT_TABLE_LOCAL.rawValue))
+        rtnl_route_set_protocol(route, UInt8(protocolNumber))
+        _ = rtnl_route_set_type(route, UInt8(RTN_LOCAL))
+        rtnl_route_set_scope(route, UInt8(RT_SCOPE_HOST.rawValue))
+        guard let next = rtnl_route_nh_alloc() else { throw SystemError("rtnl_route_nh_alloc", errno: ENOMEM) }
+        rtnl_route_add_nexthop(route, next)
+        rtnl_route_nh_set_ifindex(next, interfaceIndex)
+        try send(route, add: present, what: "local route \(address)")
+    }
+
     /// Removes every route of `table` that carries route protocol `protocolNumber` (IPv4 and
     /// IPv6) and returns each as `ip route` prints its destination: what a killed predecessor left.
     public func removeRoutes(table: Int, protocolNumber: Int) throws -> [String] {
