@@ -61,6 +61,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Scripts/fuzz builds it with libFuzzer and the address sanitizer; plainly built, it replays inputs.
+        .executableTarget(name: "swiftkeepalived-fuzz", dependencies: ["KeepalivedConfig", "VRRP"], path: "Sources/Fuzz"),
         .executableTarget(
             name: "genhash",
             dependencies: [

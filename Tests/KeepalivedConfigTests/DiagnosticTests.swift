@@ -23,7 +23,7 @@ final class DiagnosticTests: XCTestCase {
                          line: 4, contains: "real_server weight 70000 is out of range 0-65535")
         assertDiagnostic(parse("vrrp_script s {\n script /bin/true\n weight 300\n}\n"), .error, line: 3,
                          contains: "vrrp_script weight 300 is out of range -253-253")
-        assertDiagnostic(parse(instance("advert_int 0.5")), .error, line: 1, contains: "advert_int 0.5 is not a whole number of seconds")
+        assertDiagnostic(parse(instance("advert_int 0.5")), .error, line: 4, contains: "advert_int 0.5 is not a whole number of seconds")
         assertDiagnostic(parse(instance("priority high")), .error, line: 4, contains: "priority must be a whole number in 1-255, not 'high'")
     }
 

@@ -145,7 +145,9 @@ final class HealthCheckLabTests: LabTestCase {
             "SSL_GET {\n url {\n \(url)\n }\n connect_timeout 1\n retry 0\n \(extra)\n }"
         }
         let servers = [
-            realServer(8443, ssl("path /health\n digest \(okDigest)", "enable_sni\n virtualhost secure.lab.test")),
+            // alpha: the server starts down, so its first good check is logged (success is seen, not
+            // inferred from a missing failure line).
+            realServer(8443, ssl("path /health\n digest \(okDigest)", "enable_sni\n virtualhost secure.lab.test"), extra: "alpha"),
             realServer(8444, ssl("path /", "")),
             realServer(8445, ssl("path /", "")),
         ].joined()
@@ -158,6 +160,7 @@ final class HealthCheckLabTests: LabTestCase {
         lab.wait(upTo: 5, for: "an SNI request in the access log") {
             ((try? String(contentsOfFile: accessLog, encoding: .utf8)) ?? "").contains("GET /health secure.lab.test:8443 sni=secure.lab.test")
         }
+        waitForLog(daemon, "Remote Web server \(prefix)8443 succeed on service.")
         XCTAssertFalse(daemon.log.contains("\(prefix)8443 url"), daemon.log)
         XCTAssertFalse(daemon.log.contains("\(prefix)8443 failed"), daemon.log)
     }

@@ -75,7 +75,9 @@ final class ReloadLabTests: LabTestCase {
         let server = lab.address("s1")
         _ = try lab.spawn("s1", ["python3", Lab.repository.appendingPathComponent("Tests/LabTests/check_servers.py").path,
                                  "\(server):80=tcp", "\(server):81=tcp"], log: "servers.log")
-        let master = try lab.start(.ours, on: "d1", config: config("A", realServer: server), part: .both)
+        let dumps = lab.directory.appendingPathComponent("d1-tmp").path
+        try FileManager.default.createDirectory(atPath: dumps, withIntermediateDirectories: true)
+        let master = try lab.start(.ours, on: "d1", config: config("A", realServer: server), part: .both, environment: ["TMPDIR": dumps])
         let peer = try lab.start(.ours, on: "d2", config: backup)
         lab.wait(upTo: 8, for: "d1 to become master with both VIPs") {
             Set(lab.addresses("d1")).isSuperset(of: ["192.0.2.200", "192.0.2.201"])
@@ -95,6 +97,7 @@ final class ReloadLabTests: LabTestCase {
         let peerLogBefore = peer.log
 
         // 50 reloads, alternating B, A, B, ... : the last one (the 50th) is A again.
+        let stormStarted = Date()
         for round in 1...50 {
             try config(round % 2 == 1 ? "B" : "A", realServer: server).write(toFile: master.configPath, atomically: true, encoding: .utf8)
             master.kill(SIGHUP)
@@ -122,7 +125,31 @@ final class ReloadLabTests: LabTestCase {
                        "the backup saw the master's adverts stop:\n\(peer.log)")
         XCTAssertTrue(master.isRunning)
 
-        // The daemon's counters agree: VI_1 is still master and still holds what config A says.
+        // The daemon's counters agree (keepalived.json, SIGJSON): VI_1 is still master, became
+        // master once, and kept sending adverts through the storm.
+        let json = "\(dumps)/keepalived.json"
+        func instances() -> [[String: Any]] {
+            guard let data = FileManager.default.contents(atPath: json) else { return [] }
+            return (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] ?? []
+        }
+        func first(_ name: String) -> (data: [String: Any], stats: [String: Any])? {
+            instances().lazy.compactMap { entry -> (data: [String: Any], stats: [String: Any])? in
+                guard let data = entry["data"] as? [String: Any], data["iname"] as? String == name,
+                      let stats = entry["stats"] as? [String: Any] else { return nil }
+                return (data, stats)
+            }.first
+        }
+        let stormSeconds = Date().timeIntervalSince(stormStarted)
+        master.kill(StateFileLabTests.jsonSignal)
+        lab.wait(upTo: 5, for: "keepalived.json with VI_1") { first("VI_1") != nil }
+        let vi1 = try XCTUnwrap(first("VI_1"), "no VI_1 in \(json)")
+        XCTAssertEqual(vi1.data["state"] as? Int, 2, "VI_1 is MASTER (keepalived's 2): \(vi1.data)")
+        XCTAssertEqual(vi1.stats["become_master"] as? Int, 1, "VI_1 became master once, before the storm: \(vi1.stats)")
+        XCTAssertEqual(vi1.stats["release_master"] as? Int, 0, "\(vi1.stats)")
+        // One a second from before the storm to now, less the one that may be due this instant.
+        XCTAssertGreaterThanOrEqual(vi1.stats["advert_sent"] as? Int ?? 0, Int(stormSeconds) - 1, "adverts went on through \(stormSeconds) s of storm: \(vi1.stats)")
+        let vips = (vi1.data["vips"] as? [String] ?? []).map { String($0.prefix { $0 != "/" && $0 != " " }) }.sorted()
+        XCTAssertEqual(vips, ["192.0.2.200", "192.0.2.201"], "config A's addresses: \(vi1.data)")
         master.kill(SIGTERM)
         XCTAssertTrue(master.waitForExit(timeout: 2))
         XCTAssertEqual(lab.addresses("d1").filter { $0.hasPrefix("192.0.2.2") }, [], "SIGTERM removes every VIP")

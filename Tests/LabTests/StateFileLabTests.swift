@@ -80,7 +80,8 @@ final class StateFileLabTests: LabTestCase {
         var stats: String
     }
 
-    private static let jsonSignal = Int32(36)
+    /// keepalived's SIGJSON (SIGRTMIN+2).
+    static let jsonSignal = Int32(36)
     private static let statsClearSignal = Int32(63)
 
     /// Runs `kind` on d1 with its dump folder in the lab, waits for VI_1 to be master and VI_2

@@ -25,6 +25,8 @@ final class VRRPLabTests: LabTestCase {
         let takeover = lab.wait(upTo: 6, for: "d2 to take over after SIGKILL of the master") { holders(["d2"]) == ["d2"] }
         // Master_Down_Interval (3.61 s) runs from the last advert, up to a second before the kill.
         XCTAssertGreaterThan(takeover ?? 0, 2.55, "a backup must wait Master_Down_Interval")
+        // …and no longer: 3.61 s from an advert at most a second before the kill, plus polling.
+        XCTAssertLessThan(takeover ?? 99, 4.2, "the backup takes over once Master_Down_Interval has passed")
         XCTAssertTrue(lab.daemons[1].log.contains("(VI_1) Receive advertisement timeout"))
 
         // The old master comes back with its higher priority and preempts; it first clears the VIP

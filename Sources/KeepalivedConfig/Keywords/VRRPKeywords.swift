@@ -112,6 +112,7 @@ extension VRRPInstance {
         },
         "advert_int": .values(1, 1) { instance, statement, context in
             instance.advertInterval = context.seconds(statement, in: 0.01...255) ?? instance.advertInterval
+            instance.advertIntervalLocation = statement.location
         },
         "version": .values(1, 1) { instance, statement, context in
             instance.version = context.integer(statement, in: 2...3) ?? instance.version

@@ -167,6 +167,8 @@ public struct VRRPInstance: Sendable, Hashable {
     public var virtualRouterID: Int?
     public var priority: Int?
     public var advertInterval: Double?
+    /// Where `advert_int` was written, for errors about its value that need the whole instance.
+    public var advertIntervalLocation: SourceLocation?
     public var version: Int?
     public var authentication: VRRPAuthentication?
     public var virtualIPAddresses: [VirtualIPAddress] = []

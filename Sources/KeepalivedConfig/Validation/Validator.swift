@@ -141,7 +141,7 @@ struct Validator {
             checkStrictMode(instance, label: label)
             checkAddresses(instance, label: label)
             if let interval = instance.advertInterval, effectiveVersion(instance) == 2, interval != interval.rounded() || interval < 1 {
-                diagnostics.error(instance.location, "\(label): advert_int \(formatSeconds(interval)) is not a whole number of seconds, which VRRPv2 adverts cannot carry (use 'version 3' for fractions)")
+                diagnostics.error(instance.advertIntervalLocation ?? instance.location, "\(label): advert_int \(formatSeconds(interval)) is not a whole number of seconds, which VRRPv2 adverts cannot carry (use 'version 3' for fractions)")
             }
             if instance.virtualIPAddresses.isEmpty && instance.excludedIPAddresses.isEmpty && !instance.allowsNoVirtualAddresses {
                 diagnostics.warning(instance.location, "\(label) has no virtual_ipaddress: it will elect a master but move no address")
