@@ -83,7 +83,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "KeepalivedConfig"]),
-        .testTarget(name: "DaemonMetricsTests", dependencies: ["DaemonMetrics", "VRRP", "IPVS", "HealthCheck", "DaemonCore", "CZlib"]),
+        .testTarget(name: "DaemonMetricsTests", dependencies: ["DaemonMetrics", "VRRP", "IPVS", "HealthCheck", "RouteAnnounce", "DaemonCore", "CZlib"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "KeepalivedConfig", "DaemonCore"]),
         .testTarget(name: "LabTests", exclude: ["check_servers.py", "advert_fuzzer.py"]),
         .testTarget(

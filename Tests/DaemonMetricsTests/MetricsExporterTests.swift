@@ -4,6 +4,7 @@ import XCTest
 @testable import HealthCheck
 @testable import IPVS
 @testable import VRRP
+@testable import RouteAnnounce
 import CZlib
 import KeepalivedConfig
 
@@ -107,6 +108,24 @@ final class MetricsExporterTests: XCTestCase {
             key: .address(.tcp, IPAddress("192.0.2.10")!, port: 80), counters: counters,
             destinations: [.init(key: IPVSDestinationKey(address: IPAddress("198.51.100.1")!, port: 80), counters: counters,
                                  activeConnections: 4, inactiveConnections: 1)])])
+    }
+
+    func testAnnouncedRoutesAndMaintenance() {
+        var snapshot = MetricsSnapshot()
+        snapshot.announcements = RouteAnnouncementReport(maintenance: false, routes: [
+            .init(prefix: "10.60.0.100/32", table: 254, protocolNumber: 250, device: "lo", announced: true, virtualServers: ["10.60.0.100:80"]),
+            .init(prefix: "10.60.0.101/32", table: 254, protocolNumber: 250, device: "lo", announced: false, virtualServers: ["10.60.0.101:80"]),
+        ])
+        let exposition = Exposition(MetricsExporter(version: "1", startTime: 0).render(snapshot).text)
+        XCTAssertEqual(exposition.types["keepalived_route_announced"], "gauge")
+        XCTAssertEqual(exposition.samples.filter { $0.name == "keepalived_route_announced" }, [
+            Sample(name: "keepalived_route_announced", labels: ["prefix": "10.60.0.100/32", "table": "254", "protocol": "250", "device": "lo"], value: 1),
+            Sample(name: "keepalived_route_announced", labels: ["prefix": "10.60.0.101/32", "table": "254", "protocol": "250", "device": "lo"], value: 0),
+        ])
+        XCTAssertEqual(exposition.samples.first { $0.name == "keepalived_announce_maintenance" }?.value, 0)
+        let without = Exposition(MetricsExporter(version: "1", startTime: 0).render(MetricsSnapshot()).text)
+        XCTAssertFalse(without.samples.contains { $0.name.hasPrefix("keepalived_route_") || $0.name == "keepalived_announce_maintenance" },
+                       "nothing about announcements without announce_route")
     }
 
     func testTheExportersMetricsKeepItsNamesLabelsAndTypes() {

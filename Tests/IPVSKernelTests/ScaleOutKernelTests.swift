@@ -20,6 +20,10 @@ extension IPVSKernelTests {
             XCTAssertGreaterThan(count, (Int(spread["requests"] ?? "") ?? 0) / 10, "every director carries its share of new connections\n\(output)")
         }
 
+        // The state in keepalived_check.data (SIGUSR1) and /metrics.
+        XCTAssertEqual(results["state"]?["dump_announced"], "1", output)
+        XCTAssertEqual(results["state"]?["metric_announced"], "1", output)
+
         // delay_loop 1, retry 1: the route leaves the router within delay_loop x (retry + 1) + 1 s.
         let fail = try XCTUnwrap(results["fail"], output)
         let withdrawn = try XCTUnwrap(Double(fail["withdrawn_after"] ?? ""), "d1's route never left the router\n\(output)")
