@@ -57,6 +57,14 @@ extension IPVSKernelTests {
         XCTAssertEqual(sigkill["cleanup_logged"], "2", "the route and the local route removed at start\n\(output)")
         XCTAssertNotNil(Double(sigkill["back_after"] ?? ""), output)
         XCTAssertEqual(sigkill["d2_routes"], "10.60.0.100", output)
+        // Tied to a VRRP instance (added by a reload): it follows the instance's mastership.
+        let tie = try XCTUnwrap(results["tie"], output)
+        XCTAssertNotNil(Double(tie["withdrawn_after"] ?? ""), "the reload's instance is not MASTER yet: withdrawn\n\(output)")
+        XCTAssertGreaterThanOrEqual(Double(tie["back_after"] ?? "") ?? 0, 3.0, "announced up_delay after MASTER, not before\n\(output)")
+        XCTAssertNotNil(Double(tie["fault_withdrawn_after"] ?? ""), "FAULT withdraws\n\(output)")
+        XCTAssertEqual(tie["master_logged"], "1", output)
+        XCTAssertEqual(tie["fault_logged"], "1", output)
+        XCTAssertEqual(tie["logged"], "2", "withdrawn twice for the instance, with its reason\n\(output)")
         XCTAssertEqual(results["cleanup-test"]?["namespaces_left"], "0", output)
     }
 }
