@@ -212,7 +212,7 @@ public final class RouteAnnouncer: @unchecked Sendable {
 
     private func setLocal(_ held: HeldAddress, _ present: Bool) {
         do {
-            try netlink.setLocalRoute(held.address, interfaceIndex: try Self.interfaceIndex(held.device), protocolNumber: held.protocolNumber, present: present)
+            try netlink.setLocalRoute(held.address, interfaceIndex: try RouteNetlink.interfaceIndex(held.device), protocolNumber: held.protocolNumber, present: present)
             if present { logger.info("Holding \(held.address) as local on \(held.device) for announce_route") }
         } catch where present ? RouteNetlink.isExists(error) : RouteNetlink.isMissing(error) {
         } catch {
@@ -220,11 +220,6 @@ public final class RouteAnnouncer: @unchecked Sendable {
         }
     }
 
-    private static func interfaceIndex(_ name: String) throws -> Int32 {
-        let index = if_nametoindex(name)
-        guard index != 0 else { throw SystemError("if_nametoindex(\(name))", errno: errno) }
-        return Int32(index)
-    }
 }
 
 extension RouteAnnouncer {
@@ -285,8 +280,12 @@ private struct HeldAddress: Hashable, Comparable {
 }
 
 extension AnnouncedRoute {
+    /// Routes are matched by the kernel on their fields; the model's location is only for
+    /// messages, so one stands for all (registered once, not per route added or removed).
+    private static let location = SourceLocation(file: "announce_route", line: 0)
+
     var kernelRoute: VirtualRoute {
-        var announcement = RouteAnnouncement(location: SourceLocation(file: "announce_route", line: 0))
+        var announcement = RouteAnnouncement(location: Self.location)
         announcement.table = table
         announcement.protocolNumber = protocolNumber
         announcement.device = device

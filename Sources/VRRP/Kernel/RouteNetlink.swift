@@ -106,7 +106,8 @@ public final class RouteNetlink: @unchecked Sendable {
         try changeRoute(route, interfaceIndex: interfaceIndex, add: false)
     }
 
-    private static func interfaceIndex(_ name: String) throws -> Int32 {
+    /// The kernel's index of interface `name`.
+    public static func interfaceIndex(_ name: String) throws -> Int32 {
         let index = if_nametoindex(name)
         guard index != 0 else { throw SystemError("if_nametoindex(\(name))", errno: errno) }
         return Int32(index)
