@@ -12,7 +12,8 @@
   scaleout_client.py route-change --monitor FILE --prefix P --after T --want d1,d2|none
       Reads `ip -ts monitor route` output and prints how long after T (seconds since the epoch)
       the route to P first had exactly the wanted directors as next hops (10.51.0.1N is dN), to
-      the kernel's notification rather than to a polling loop's wake-up; "none" if it never did.
+      the kernel's notification rather than to a polling loop's wake-up; "none" if it never did
+      (waiting --wait seconds, default 3, for the monitor to write its line).
 """
 
 import argparse
@@ -69,31 +70,42 @@ def cmd_rate(a):
     return 0
 
 
-def route_change(a):
+def route_changes(monitor, prefix):
+    """The route's next-hop sets in `ip -ts monitor route` output: [(time, set of directors)]."""
     import datetime
     import re
-    events = []  # (time, set of directors, or None for deleted)
+    events = []  # (time, set of directors; empty when deleted)
     current = None
-    for line in open(a.monitor, errors="replace"):
+    for line in open(monitor, errors="replace"):
         m = re.match(r"\[(\S+)\]\s+(Deleted\s+)?(\S+)(.*)", line)
         if m:
             if current:
                 events.append(current)
             t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
             current = None
-            if m.group(3) == a.prefix:
+            if m.group(3) == prefix:
                 current = [t, set() if m.group(2) else set(re.findall(r"via 10\.51\.0\.1(\d)", m.group(4)))]
         elif current is not None:
             current[1].update(re.findall(r"via 10\.51\.0\.1(\d)", line))
     if current:
         events.append(current)
+    return events
+
+
+def route_change(a):
     want = set() if a.want == "none" else {d.lstrip("d") for d in a.want.split(",")}
-    for t, hops in events:
-        if t >= a.after and hops == want:
-            print("%.3f" % (t - a.after))
+    # The monitor writes its line a moment after the kernel changed the route, later still in a
+    # slow VM: read again for a while rather than report a change that happened as missing.
+    deadline = time.monotonic() + a.wait
+    while True:
+        for t, hops in route_changes(a.monitor, a.prefix):
+            if t >= a.after and hops == want:
+                print("%.3f" % (t - a.after))
+                return 0
+        if time.monotonic() >= deadline:
+            print("none")
             return 0
-    print("none")
-    return 0
+        time.sleep(0.1)
 
 
 def main():
@@ -115,6 +127,7 @@ def main():
     c.add_argument("--prefix", required=True)
     c.add_argument("--after", type=float, required=True)
     c.add_argument("--want", required=True)
+    c.add_argument("--wait", type=float, default=3.0, help="seconds to wait for the monitor's line")
     a = p.parse_args()
     return {"log": cmd_log, "rate": cmd_rate, "route-change": route_change}[a.cmd](a)
 
