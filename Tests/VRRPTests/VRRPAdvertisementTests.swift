@@ -58,9 +58,9 @@ final class VRRPAdvertisementTests: XCTestCase {
     func testMalformedPacketsAreRefusedWithAReason() {
         let good = seedAdvertWithChecksum
         XCTAssertEqual(decodeError(Array(good.prefix(10))), .tooShort(length: 10))
-        var version3 = good
-        version3[0] = 0x31
-        XCTAssertEqual(decodeError(version3), .badVersion(3))
+        var version4 = good
+        version4[0] = 0x41
+        XCTAssertEqual(decodeError(version4), .badVersion(4))
         var type2 = good
         type2[0] = 0x22
         XCTAssertEqual(decodeError(type2), .badType(2))

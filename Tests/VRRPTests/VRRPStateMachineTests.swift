@@ -201,3 +201,57 @@ extension VRRPStateMachineTests {
         XCTAssertEqual(faulty.syncToMaster(now: at(1)), [])
     }
 }
+
+/// RFC 5798's timers: Skew_Time scales with Master_Adver_Interval, which a backup learns from
+/// the master's adverts.
+final class VRRPv3StateMachineTests: XCTestCase {
+    private let ours = IPAddress("192.0.2.11")!
+    private let peer = IPAddress("192.0.2.12")!
+
+    private func machine(priority: Int = 100, interval: Double = 0.1, downTimerAdverts: Int = 3) -> VRRPStateMachine {
+        VRRPStateMachine(settings: .init(name: "VI_3", priority: priority, advertInterval: interval, primaryAddress: ours,
+                                         version: 3, downTimerAdverts: downTimerAdverts))
+    }
+
+    private func at(_ seconds: Double) -> Instant { Instant(seconds: seconds) }
+
+    func testMasterDownIntervalInCentiseconds() {
+        let backup = machine(priority: 100)
+        XCTAssertEqual(backup.skewTime, 156 * 0.1 / 256, accuracy: 1e-12)
+        XCTAssertEqual(backup.masterDownInterval, 0.3 + 156 * 0.1 / 256, accuracy: 1e-12)
+        XCTAssertEqual(machine(priority: 100, downTimerAdverts: 5).masterDownInterval, 0.5 + 156 * 0.1 / 256, accuracy: 1e-12)
+    }
+
+    func testBackupLearnsTheMastersIntervalAndForgetsItWhenMaster() {
+        var vrrp = machine(priority: 100, interval: 0.1)
+        _ = vrrp.start(now: at(0), faulty: false)
+        XCTAssertEqual(vrrp.advertisementReceived(priority: 150, from: peer, interval: 0.5, now: at(0.2)), [])
+        XCTAssertEqual(vrrp.masterAdvertInterval, 0.5)
+        XCTAssertEqual(vrrp.masterDownInterval, 1.5 + 156 * 0.5 / 256, accuracy: 1e-12)
+        XCTAssertEqual(vrrp.nextDeadline, at(0.2).adding(seconds: 1.5 + 156 * 0.5 / 256))
+        // The master stops: we take over and advertise at our own interval.
+        let deadline = vrrp.nextDeadline!
+        XCTAssertEqual(vrrp.timerFired(now: deadline).prefix(2), [.log("(VI_3) Receive advertisement timeout"), .log("(VI_3) Entering MASTER STATE")])
+        XCTAssertEqual(vrrp.nextDeadline, deadline.adding(seconds: 0.1))
+        // A higher master's advert sends us back, following its interval.
+        _ = vrrp.advertisementReceived(priority: 200, from: peer, interval: 0.3, now: at(5))
+        XCTAssertEqual(vrrp.state, .backup)
+        XCTAssertEqual(vrrp.masterAdvertInterval, 0.3)
+        XCTAssertEqual(vrrp.nextDeadline, at(5).adding(seconds: 0.9 + 156 * 0.3 / 256))
+    }
+
+    func testLowerPriorityAdvertsDoNotTeachAPreemptingBackup() {
+        var vrrp = machine(priority: 100, interval: 0.1)
+        _ = vrrp.start(now: at(0), faulty: false)
+        _ = vrrp.advertisementReceived(priority: 50, from: peer, interval: 2, now: at(0.1))
+        XCTAssertEqual(vrrp.masterAdvertInterval, 0.1)
+    }
+
+    func testVersion2NeverLearns() {
+        var vrrp = VRRPStateMachine(settings: .init(name: "VI_2", priority: 100, advertInterval: 1, primaryAddress: ours))
+        _ = vrrp.start(now: at(0), faulty: false)
+        _ = vrrp.advertisementReceived(priority: 150, from: peer, interval: 3, now: at(0.5))
+        XCTAssertEqual(vrrp.masterAdvertInterval, 1)
+        XCTAssertEqual(vrrp.skewTime, 156.0 / 256, accuracy: 1e-12)
+    }
+}

@@ -58,6 +58,10 @@ extension GlobalDefinitions {
             defs.vrrpGarpMasterDelay = defs.vrrpGarpMasterDelay ?? 0
             defs.vrrpGarpMasterRefresh = defs.vrrpGarpMasterRefresh ?? 0
         },
+        "v3_checksum_as_v2": .values(0, 1) { defs, statement, context in defs.vrrpChecksumAsV2 = context.boolean(statement) },
+        "vrrp_down_timer_adverts": .values(1, 1) { defs, statement, context in
+            defs.vrrpDownTimerAdverts = context.integer(statement, in: 1...100) ?? defs.vrrpDownTimerAdverts
+        },
         "vrrp_version": .values(1, 1) { defs, statement, context in
             defs.vrrpVersion = context.integer(statement, in: 2...3) ?? defs.vrrpVersion
         },

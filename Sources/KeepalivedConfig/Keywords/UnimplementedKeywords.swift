@@ -8,14 +8,12 @@ extension UnimplementedKeyword {
     static let vmac = notSupportedYet("VMAC and ipvlan interfaces")
     static let firewall = notSupportedYet("firewall rules for virtual addresses: iptables, ipsets, nftables")
     static let linkPolling = notSupportedYet("link state by polling; it comes from netlink")
-    static let checksumAsV2 = notSupportedYet("VRRPv3 checksums without the pseudo-header")
     static let email = notSupportedYet("turning off some e-mail alerts")
     static let garpExtras = notSupportedYet("gratuitous ARPs on extra interfaces")
     static let silentOnLowerPriority = notSupportedYet("no advert in answer to one of lower priority")
     static let advertBeforeYielding = notSupportedYet("an advert before yielding to a higher priority")
     static let ownerIgnoresAdverts = notSupportedYet("an address owner ignoring adverts")
     static let priorityNotifications = notSupportedYet("notifications of priority changes")
-    static let downTimer = notSupportedYet("a custom number of missed adverts before taking over")
 }
 
 extension KeepalivedConfiguration {
@@ -59,8 +57,6 @@ extension GlobalDefinitions {
         .email: ["no_email_faults", "no_checker_emails"],
         .notSupportedYet("a default interface for VRRP instances"): ["default_interface"],
         .notSupportedYet("turning off IGMP reports"): ["disable_local_igmp"],
-        .checksumAsV2: ["v3_checksum_as_v2"],
-        .downTimer: ["vrrp_down_timer_adverts"],
         .garpExtras: ["vrrp_garp_extra_if", "vrrp_vmac_garp_intvl"],
         .silentOnLowerPriority: ["vrrp_lower_prio_no_advert"],
         .advertBeforeYielding: ["vrrp_higher_prio_send_advert"],
@@ -113,12 +109,10 @@ extension VRRPInstance {
         .notSupportedYet("the TTL of unicast adverts"): ["unicast_ttl"],
         .notSupportedYet("setting promote_secondaries on the interface"): ["promote_secondaries"],
         .linkPolling: ["linkbeat_use_polling"],
-        .checksumAsV2: ["v3_checksum_as_v2"],
         .noEffect("keepalived only shows it in its data dump"): ["debug"],
         .notSupportedYet("notify scripts for deleted instances"): ["notify_deleted"],
         .notSupportedYet("notify scripts for adverts of lower priority"): ["notify_master_rx_lower_pri"],
         .priorityNotifications: ["notify_priority_changes"],
-        .downTimer: ["down_timer_adverts"],
         .notSupportedYet("going to BACKUP after a late timer under nopreempt"): ["timer_expired_backup", "thread_timer_expired"],
         .garpExtras: ["garp_extra_if", "vmac_garp_intvl"],
         .silentOnLowerPriority: ["lower_prio_no_advert"],

@@ -117,6 +117,10 @@ extension VRRPInstance {
         "version": .values(1, 1) { instance, statement, context in
             instance.version = context.integer(statement, in: 2...3) ?? instance.version
         },
+        "v3_checksum_as_v2": .values(0, 1) { instance, statement, context in instance.checksumAsV2 = context.boolean(statement) },
+        "down_timer_adverts": .values(1, 1) { instance, statement, context in
+            instance.downTimerAdverts = context.integer(statement, in: 1...100) ?? instance.downTimerAdverts
+        },
         "authentication": .block(once: true) { instance, statement, context in
             var authentication = instance.authentication ?? VRRPAuthentication(location: statement.location)
             context.parseBlock(opener: statement, into: &authentication, table: VRRPAuthentication.keywords)

@@ -34,6 +34,10 @@ public struct GlobalDefinitions: Sendable {
     public var vrrpGarpLowerPrioDelay: Double?
     public var vrrpGarpLowerPrioRepeat: Int?
     public var vrrpVersion: Int?
+    /// `v3_checksum_as_v2`: every VRRPv3 IPv4 instance's default.
+    public var vrrpChecksumAsV2: Bool?
+    /// `vrrp_down_timer_adverts`: every instance's default; 3 when unset.
+    public var vrrpDownTimerAdverts: Int?
     public var vrrpMcastGroup4: IPAddress?
     public var vrrpMcastGroup6: IPAddress?
     public var enableScriptSecurity: Bool?

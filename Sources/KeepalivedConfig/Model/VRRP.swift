@@ -170,6 +170,10 @@ public struct VRRPInstance: Sendable, Hashable {
     /// Where `advert_int` was written, for errors about its value that need the whole instance.
     public var advertIntervalLocation: SourceLocation?
     public var version: Int?
+    /// `v3_checksum_as_v2`: VRRPv3 IPv4 checksums without the pseudo-header.
+    public var checksumAsV2: Bool?
+    /// `down_timer_adverts`: adverts missed before a backup takes over.
+    public var downTimerAdverts: Int?
     public var authentication: VRRPAuthentication?
     public var virtualIPAddresses: [VirtualIPAddress] = []
     public var excludedIPAddresses: [VirtualIPAddress] = []
@@ -214,6 +218,12 @@ public struct VRRPInstance: Sendable, Hashable {
 
     public var effectivePriority: Int { priority ?? Self.defaultPriority }
     public var effectiveAdvertInterval: Double { advertInterval ?? Self.defaultAdvertInterval }
+
+    /// The VRRP version spoken: always 3 for IPv6, else the instance's, the global one, or 2.
+    public func effectiveVersion(_ globals: GlobalDefinitions) -> Int {
+        if family == .inet6 { return 3 }
+        return version ?? globals.vrrpVersion ?? GlobalDefinitions.defaultVRRPVersion
+    }
 
     /// The family the instance speaks, decided by its first virtual address (keepalived's rule),
     /// then by its unicast source, IPv4 otherwise.

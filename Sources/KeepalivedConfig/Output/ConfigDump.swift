@@ -100,6 +100,8 @@ struct DumpWriter {
             w.optional("vrrp_garp_lower_prio_delay", defs.vrrpGarpLowerPrioDelay.map(formatSeconds))
             w.optional("vrrp_garp_lower_prio_repeat", defs.vrrpGarpLowerPrioRepeat.map(String.init))
             w.value("vrrp_version", defs.vrrpVersion.map(String.init), default: String(GlobalDefinitions.defaultVRRPVersion))
+            w.optional("v3_checksum_as_v2", defs.vrrpChecksumAsV2.map { $0 ? "on" : "off" })
+            w.optional("vrrp_down_timer_adverts", defs.vrrpDownTimerAdverts.map(String.init))
             w.value("vrrp_mcast_group4", defs.vrrpMcastGroup4.map(\.description), default: GlobalDefinitions.defaultMcastGroup4.description)
             w.value("vrrp_mcast_group6", defs.vrrpMcastGroup6.map(\.description), default: GlobalDefinitions.defaultMcastGroup6.description)
             w.boolean("enable_script_security", defs.enableScriptSecurity, default: false)
@@ -317,7 +319,9 @@ struct DumpWriter {
             w.optional("virtual_router_id", instance.virtualRouterID.map(String.init))
             w.value("priority", instance.priority.map(String.init), default: String(VRRPInstance.defaultPriority))
             w.value("advert_int", instance.advertInterval.map(formatSeconds), default: formatSeconds(VRRPInstance.defaultAdvertInterval))
-            w.value("version", instance.version.map(String.init), default: String(defs.vrrpVersion ?? GlobalDefinitions.defaultVRRPVersion))
+            w.value("version", instance.version.map(String.init), default: String(instance.effectiveVersion(defs)))
+            w.optional("v3_checksum_as_v2", instance.checksumAsV2.map { $0 ? "on" : "off" })
+            w.optional("down_timer_adverts", instance.downTimerAdverts.map(String.init))
             if let auth = instance.authentication {
                 w.block("authentication") { w in
                     w.optional("auth_type", auth.type?.rawValue)

@@ -143,6 +143,14 @@ struct Validator {
             if let interval = instance.advertInterval, effectiveVersion(instance) == 2, interval != interval.rounded() || interval < 1 {
                 diagnostics.error(instance.advertIntervalLocation ?? instance.location, "\(label): advert_int \(formatSeconds(interval)) is not a whole number of seconds, which VRRPv2 adverts cannot carry (use 'version 3' for fractions)")
             }
+            if let interval = instance.advertInterval, effectiveVersion(instance) == 3 {
+                let location = instance.advertIntervalLocation ?? instance.location
+                if interval > 40.95 {
+                    diagnostics.error(location, "\(label): advert_int \(formatSeconds(interval)) is longer than the 40.95 s VRRPv3 adverts can carry")
+                } else if abs((interval * 100).rounded() - interval * 100) > 1e-6 {
+                    diagnostics.warning(location, "\(label): advert_int \(formatSeconds(interval)) is sent as \(formatSeconds((interval * 100).rounded() / 100)): VRRPv3 carries centiseconds")
+                }
+            }
             if instance.virtualIPAddresses.isEmpty && instance.excludedIPAddresses.isEmpty && !instance.allowsNoVirtualAddresses {
                 diagnostics.warning(instance.location, "\(label) has no virtual_ipaddress: it will elect a master but move no address")
             }
@@ -172,8 +180,7 @@ struct Validator {
     }
 
     private func effectiveVersion(_ instance: VRRPInstance) -> Int {
-        if instance.family == .inet6 { return 3 }
-        return instance.version ?? configuration.globalDefs.vrrpVersion ?? GlobalDefinitions.defaultVRRPVersion
+        instance.effectiveVersion(configuration.globalDefs)
     }
 
     /// Two instances on one interface can share a VRID only when both are unicast to different peers.

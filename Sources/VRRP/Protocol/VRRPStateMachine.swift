@@ -22,8 +22,8 @@ public enum VRRPAction: Sendable, Equatable {
     case notify(VRRPState)
 }
 
-/// One VRRP instance's protocol logic (RFC 3768 section 6.4, with keepalived's FAULT state,
-/// preempt_delay and nopreempt): events and instants in, actions out. It owns two deadlines, the
+/// One VRRP instance's protocol logic (RFC 3768 section 6.4 and RFC 5798 section 6.4, with
+/// keepalived's FAULT state, preempt_delay and nopreempt): events and instants in, actions out. It owns two deadlines, the
 /// advert timer and the master-down timer; the runtime arms one timer at `nextDeadline`.
 public struct VRRPStateMachine: Sendable {
     public struct Settings: Sendable {
@@ -38,9 +38,15 @@ public struct VRRPStateMachine: Sendable {
         public var startsAsMaster: Bool
         /// Our address on the instance's network; it breaks ties between equal priorities.
         public var primaryAddress: IPAddress
+        /// 2 or 3: version 3 learns the master's interval and scales Skew_Time by it.
+        public var version: Int
+        /// Adverts missed before a backup takes over (keepalived's down_timer_adverts; RFC: 3).
+        public var downTimerAdverts: Int
 
         public init(name: String, priority: Int, advertInterval: Double, preempt: Bool = true, preemptDelay: Double = 0,
-                    startsAsMaster: Bool = false, primaryAddress: IPAddress) {
+                    startsAsMaster: Bool = false, primaryAddress: IPAddress, version: Int = 2, downTimerAdverts: Int = 3) {
+            self.version = version
+            self.downTimerAdverts = downTimerAdverts
             self.name = name
             self.priority = priority
             self.advertInterval = advertInterval
@@ -59,16 +65,23 @@ public struct VRRPStateMachine: Sendable {
     public private(set) var masterDownDeadline: Instant?
     /// Until then a lower-priority master is still obeyed (preempt_delay).
     private var preemptAllowedAt: Instant?
+    /// Master_Adver_Interval of RFC 5798: the interval the master's adverts carry, learned by a
+    /// backup (version 3); our own otherwise.
+    public private(set) var masterAdvertInterval: Double
 
     public init(settings: Settings) {
         self.settings = settings
         self.priority = settings.priority
+        masterAdvertInterval = settings.advertInterval
     }
 
-    /// Skew_Time of RFC 3768: (256 - Priority) / 256 seconds.
-    public var skewTime: Double { Double(256 - priority) / 256 }
-    /// Master_Down_Interval: 3 x Advertisement_Interval + Skew_Time.
-    public var masterDownInterval: Double { 3 * settings.advertInterval + skewTime }
+    /// Skew_Time: (256 - Priority) / 256 seconds in RFC 3768; that fraction of
+    /// Master_Adver_Interval in RFC 5798.
+    public var skewTime: Double {
+        settings.version == 3 ? Double(256 - priority) * masterAdvertInterval / 256 : Double(256 - priority) / 256
+    }
+    /// Master_Down_Interval: 3 (down_timer_adverts) x Master_Adver_Interval + Skew_Time.
+    public var masterDownInterval: Double { Double(settings.downTimerAdverts) * masterAdvertInterval + skewTime }
     public var nextDeadline: Instant? {
         switch (advertDeadline, masterDownDeadline) {
         case (let advert?, let down?): return min(advert, down)
@@ -88,6 +101,7 @@ public struct VRRPStateMachine: Sendable {
         if priority == 255 && settings.startsAsMaster { return becomeMaster(now: now) }
         var actions: [VRRPAction] = [.log("\(label) Entering BACKUP STATE (init)")]
         state = .backup
+        masterAdvertInterval = settings.advertInterval
         let delay = settings.preempt ? settings.preemptDelay : 0
         preemptAllowedAt = now.adding(seconds: delay)
         masterDownDeadline = now.adding(seconds: masterDownInterval + delay)
@@ -110,8 +124,10 @@ public struct VRRPStateMachine: Sendable {
         return []
     }
 
-    /// An advert that passed the packet and instance checks.
-    public mutating func advertisementReceived(priority theirs: Int, from source: IPAddress, now: Instant) -> [VRRPAction] {
+    /// An advert that passed the packet and instance checks; `interval` is the one it carries, in
+    /// seconds (version 3 learns it).
+    public mutating func advertisementReceived(priority theirs: Int, from source: IPAddress, interval: Double? = nil,
+                                               now: Instant) -> [VRRPAction] {
         switch state {
         case .backup:
             if theirs == 0 {
@@ -120,6 +136,7 @@ public struct VRRPStateMachine: Sendable {
             }
             let stillDeferring = preemptAllowedAt.map { now < $0 } ?? false
             if !settings.preempt || theirs >= priority || stillDeferring {
+                if settings.version == 3, let interval, interval > 0 { masterAdvertInterval = interval }
                 masterDownDeadline = now.adding(seconds: masterDownInterval)
             }
             return []
@@ -130,11 +147,11 @@ public struct VRRPStateMachine: Sendable {
             }
             if theirs > priority {
                 return [.log("\(label) Master received advert from \(source) with higher priority \(theirs), ours \(priority)")]
-                    + becomeBackup(now: now)
+                    + becomeBackup(now: now, learning: interval)
             }
             if theirs == priority && source > settings.primaryAddress {
                 return [.log("\(label) Master received advert from \(source) with same priority \(theirs) but higher IP address than ours")]
-                    + becomeBackup(now: now)
+                    + becomeBackup(now: now, learning: interval)
             }
             // keepalived answers a lower-priority master at once rather than waiting for its timer.
             advertDeadline = now.adding(seconds: settings.advertInterval)
@@ -150,6 +167,7 @@ public struct VRRPStateMachine: Sendable {
         if faulty && state != .fault && state != .stopped && state != .initialize { return enterFault(now: now) }
         guard !faulty && state == .fault else { return [] }
         state = .backup
+        masterAdvertInterval = settings.advertInterval
         masterDownDeadline = now.adding(seconds: masterDownInterval)
         preemptAllowedAt = nil
         return [.log("\(label) Entering BACKUP STATE"), .notify(.backup)]
@@ -202,8 +220,11 @@ public struct VRRPStateMachine: Sendable {
         return [.log("\(label) Entering MASTER STATE"), .sendAdvertisement(priority: UInt8(priority)), .takeOwnership, .notify(.master)]
     }
 
-    private mutating func becomeBackup(now: Instant) -> [VRRPAction] {
+    /// `learning`: the interval of the advert that made us yield, which version 3 follows.
+    private mutating func becomeBackup(now: Instant, learning interval: Double? = nil) -> [VRRPAction] {
         state = .backup
+        masterAdvertInterval = settings.advertInterval
+        if settings.version == 3, let interval, interval > 0 { masterAdvertInterval = interval }
         advertDeadline = nil
         masterDownDeadline = now.adding(seconds: masterDownInterval)
         return [.log("\(label) Entering BACKUP STATE"), .releaseOwnership, .notify(.backup)]

@@ -88,20 +88,30 @@ final class InstanceRuntime: @unchecked Sendable {
     private static func advertisementCheck(_ config: VRRPInstance, _ globals: GlobalDefinitions,
                                            authenticationType: VRRPAdvertisement.AuthenticationType,
                                            password: String?) -> AdvertisementCheck {
-        AdvertisementCheck(authenticationType: authenticationType, password: password,
-                           advertisementInterval: UInt8(clamping: Int(config.effectiveAdvertInterval.rounded())),
-                           addresses: config.virtualIPAddresses.map(\.address),
-                           checksAddresses: !(config.skipCheckAdvAddr ?? globals.vrrpSkipCheckAdvAddr ?? false),
-                           requiredTTL: config.unicastPeers.isEmpty ? 255 : nil)
+        let version = config.effectiveVersion(globals)
+        // Each version's unit: whole seconds (v2), centiseconds (v3, at most 40.95 s).
+        let interval = version == 3
+            ? min(UInt16((config.effectiveAdvertInterval * 100).rounded()), VRRPAdvertisement.maximumCentiseconds)
+            : UInt16(clamping: Int(config.effectiveAdvertInterval.rounded()))
+        return AdvertisementCheck(version: UInt8(version), authenticationType: authenticationType, password: password,
+                                  advertisementInterval: interval,
+                                  addresses: config.virtualIPAddresses.map(\.address),
+                                  checksAddresses: !(config.skipCheckAdvAddr ?? globals.vrrpSkipCheckAdvAddr ?? false),
+                                  requiredTTL: config.unicastPeers.isEmpty ? 255 : nil,
+                                  checksumCoversPseudoHeader: !(config.checksumAsV2 ?? globals.vrrpChecksumAsV2 ?? false))
     }
 
     private static func machineSettings(_ config: VRRPInstance, _ globals: GlobalDefinitions,
                                         primaryAddress: IPAddress) -> VRRPStateMachine.Settings {
         let strict = isStrict(config, globals)
-        return .init(name: config.name, priority: config.effectivePriority, advertInterval: config.effectiveAdvertInterval,
+        let version = config.effectiveVersion(globals)
+        // What the adverts carry, so that both ends count the same interval.
+        let interval = version == 3 ? (config.effectiveAdvertInterval * 100).rounded() / 100 : config.effectiveAdvertInterval
+        return .init(name: config.name, priority: config.effectivePriority, advertInterval: interval,
                      preempt: !config.noPreempt, preemptDelay: strict ? 0 : (config.preemptDelay ?? 0),
                      startsAsMaster: config.state == .master && !(strict && config.effectivePriority != 255),
-                     primaryAddress: primaryAddress)
+                     primaryAddress: primaryAddress, version: version,
+                     downTimerAdverts: config.downTimerAdverts ?? globals.vrrpDownTimerAdverts ?? 3)
     }
 
     let password: String?
@@ -193,9 +203,14 @@ final class InstanceRuntime: @unchecked Sendable {
             statistics.priorityZeroReceived += 1
             statistics.counters.priorityZeroReceived += 1
         }
+        if check.differsInInterval(advert), loggedRejections.insert("interval").inserted {
+            // RFC 5798: a backup follows the master's interval; keepalived logs the difference.
+            logger.warning("\(label) advertisement interval mismatch ours = \(check.advertisementInterval) centi-sec rcv'd=\(advert.advertisementInterval) centi-sec (following the master's; logged once)")
+        }
         lastAdvertSource = source
         lastAdvertPriority = Int(advert.priority)
-        perform(machine.advertisementReceived(priority: Int(advert.priority), from: source, now: environment.loop.now()))
+        perform(machine.advertisementReceived(priority: Int(advert.priority), from: source, interval: advert.intervalSeconds,
+                                              now: environment.loop.now()))
     }
 
     func faultChanged(_ faulty: Bool) {
@@ -259,14 +274,20 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     private func sendAdvertisement(priority: UInt8) {
-        let advert = VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, authenticationType: authenticationType,
-                                       advertisementInterval: check.advertisementInterval,
-                                       addresses: config.virtualIPAddresses.map(\.address).filter { $0.family == .inet },
-                                       password: password).encoded()
+        let addresses = config.virtualIPAddresses.map(\.address).filter { $0.family == sourceAddress.family }
+        let advert = check.version == 3
+            ? VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, centiseconds: check.advertisementInterval,
+                                addresses: addresses)
+            : VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, authenticationType: authenticationType,
+                                advertisementInterval: UInt8(clamping: check.advertisementInterval), addresses: addresses,
+                                password: password)
+        // A version 3 checksum covers the destination: one encoding per unicast peer.
+        let plain = check.version == 3 && check.checksumCoversPseudoHeader ? nil : advert.encoded()
         var sent = false
         for destination in destinations {
             do {
-                try interface.socket.send(advert, from: sourceAddress, to: destination)
+                let bytes = plain ?? advert.encoded(pseudoHeader: .init(source: sourceAddress, destination: destination))
+                try interface.socket.send(bytes, from: sourceAddress, to: destination)
                 statistics.advertisementsSent += 1
                 if priority == 0 { statistics.priorityZeroSent += 1 }
                 sent = true

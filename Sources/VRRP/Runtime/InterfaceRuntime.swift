@@ -54,7 +54,7 @@ final class InterfaceRuntime: @unchecked Sendable {
 
     private func handle(_ packet: ReceivedVRRPPacket) {
         if packet.source == interface.primaryAddress { return }
-        switch VRRPAdvertisement.decode(packet.payload) {
+        switch VRRPAdvertisement.decode(packet.payload, pseudoHeader: .init(source: packet.source, destination: packet.destination)) {
         case .failure(let error):
             // keepalived finds the instance by the VRID byte before it checks the rest.
             let payload = packet.payload

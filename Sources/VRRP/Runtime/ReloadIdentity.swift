@@ -29,7 +29,7 @@ extension VRRPScript {
 }
 
 extension VRRPInstance {
-    /// The instance as the other routers see it: interface, VRID, version, authentication,
+    /// The instance as the other routers see it: interface, VRID, version and checksum, authentication,
     /// advert interval, source and destinations. A reload that changes any of it starts the
     /// instance again; one that changes only the rest (addresses, routes, priority, preemption,
     /// trackers, notify scripts, gratuitous ARP settings) is applied to the running instance,
@@ -38,7 +38,8 @@ extension VRRPInstance {
         var identity = VRRPInstance(name: name, location: nowhere)
         identity.interface = interface
         identity.virtualRouterID = virtualRouterID
-        identity.version = version
+        identity.version = effectiveVersion(globals)
+        identity.checksumAsV2 = checksumAsV2 ?? globals.vrrpChecksumAsV2 ?? false
         identity.authentication = authentication.map { var copy = $0; copy.location = nowhere; return copy }
         identity.advertInterval = effectiveAdvertInterval
         identity.unicastSourceIP = unicastSourceIP

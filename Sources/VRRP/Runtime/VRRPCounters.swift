@@ -64,6 +64,7 @@ public struct VRRPCounters: Sendable, Codable, Equatable {
     mutating func count(_ rejection: AdvertisementCheck.Rejection, addressCountMatches: Bool = true) {
         switch rejection {
         case .wrongTTL: ttlErrors += 1
+        case .wrongVersion, .checksumKind: break
         case .authenticationTypeMismatch: authenticationTypeMismatch += 1
         case .authenticationFailure: authenticationFailures += 1
         case .intervalMismatch: advertisementIntervalErrors += 1

@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+
+/// VRRPv3 (RFC 5798) between lab namespaces, with Debian's keepalived as the peer: centisecond
+/// adverts, the pseudo-header checksum, and a backup that follows the master's interval.
+final class VRRPv3LabTests: LabTestCase {
+    private let vip = "192.0.2.200"
+
+    private func config(state: String, priority: Int, interval: String = "0.1", globals: String = "", extra: String = "") -> String {
+        """
+        global_defs {
+            \(globals)
+        }
+        vrrp_instance VI_1 {
+            state \(state)
+            interface lan0
+            virtual_router_id 51
+            priority \(priority)
+            version 3
+            advert_int \(interval)
+            virtual_ipaddress {
+                \(vip)
+            }
+            \(extra)
+        }
+
+        """
+    }
+
+    private func holders() -> [String] { ["d1", "d2"].filter { lab.addresses($0).contains(vip) } }
+
+    /// Every 0.25 s for `seconds`: exactly d-`node` holds the VIP.
+    private func assertOnlyHolder(_ node: String, for seconds: Double, _ why: String, file: StaticString = #filePath, line: UInt = #line) {
+        for _ in 0..<Int(seconds * 4) {
+            Thread.sleep(forTimeInterval: 0.25)
+            XCTAssertEqual(holders(), [node], why, file: file, line: line)
+        }
+    }
+
+    /// The time from the old master's last advert to the new master's first, on the wire.
+    private func takeover(old: AdvertCapture, new: AdvertCapture, after kill: Double) -> Double? {
+        guard let last = old.times.last(where: { $0 < kill + 0.05 }), let first = new.times.first(where: { $0 > last }) else { return nil }
+        return first - last
+    }
+
+    func testOursMasterAgainstKeepalivedBackupAtATenthOfASecond() throws {
+        lab = try Lab(directors: 2)
+        let ours = try lab.start(.ours, on: "d1", config: config(state: "MASTER", priority: 100))
+        let theirs = try lab.start(.keepalived, on: "d2", config: config(state: "BACKUP", priority: 99))
+        lab.wait(upTo: 6, for: "ours to hold the VIP") { holders() == ["d1"] }
+        let capture1 = try AdvertCapture(lab: lab, node: "d1")
+        let capture2 = try AdvertCapture(lab: lab, node: "d2")
+        // At 0.1 s keepalived's Master_Down_Interval is 0.36 s: one refused checksum or a late
+        // advert would make it master within the second.
+        assertOnlyHolder("d1", for: 2, "keepalived accepts our v3 adverts")
+        let sent = capture1.times
+        XCTAssertGreaterThan(sent.count, 15, "adverts every 0.1 s")
+        let gaps = zip(sent, sent.dropFirst()).map { $1 - $0 }
+        XCTAssertLessThan(gaps.max() ?? 1, 0.12, "no advert more than 20 ms late: \(gaps)")
+
+        let killed = Date().timeIntervalSince1970
+        ours.kill(SIGKILL)
+        // A killed daemon leaves its address behind: d2 holding it is the takeover.
+        lab.wait(upTo: 3, for: "keepalived to take over") { holders().contains("d2") }
+        Thread.sleep(forTimeInterval: 0.3)
+        capture1.stop()
+        capture2.stop()
+        let delay = try XCTUnwrap(takeover(old: capture1, new: capture2, after: killed), "keepalived never advertised")
+        // keepalived 2.2.7's Master_Down_Interval for priority 99: 3 × 0.1 + 157 × 0.1 / 256 s.
+        XCTAssertEqual(delay, 0.3 + 157 * 0.1 / 256, accuracy: 0.03, "keepalived took over after its Master_Down_Interval")
+        XCTAssertTrue(theirs.log.contains("(VI_1) Entering MASTER STATE"), theirs.log)
+        XCTAssertFalse(theirs.log.contains("checksum"), theirs.log)
+        XCTAssertFalse(theirs.log.contains("wrong VRRP version"), theirs.log)
+    }
+
+    func testKeepalivedMasterAgainstOurBackupAtATenthOfASecond() throws {
+        lab = try Lab(directors: 2)
+        let theirs = try lab.start(.keepalived, on: "d1", config: config(state: "MASTER", priority: 100))
+        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { holders() == ["d1"] }
+        let ours = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99))
+        let capture1 = try AdvertCapture(lab: lab, node: "d1")
+        let capture2 = try AdvertCapture(lab: lab, node: "d2")
+        assertOnlyHolder("d1", for: 2, "we accept keepalived's v3 adverts")
+        let killed = Date().timeIntervalSince1970
+        theirs.kill(SIGKILL)
+        lab.wait(upTo: 3, for: "ours to take over") { holders().contains("d2") }
+        Thread.sleep(forTimeInterval: 0.3)
+        capture1.stop()
+        capture2.stop()
+        let delay = try XCTUnwrap(takeover(old: capture1, new: capture2, after: killed), "we never advertised")
+        XCTAssertEqual(delay, 0.3 + 157 * 0.1 / 256, accuracy: 0.01, "RFC 5798's Master_Down_Interval, on the wire")
+        XCTAssertTrue(ours.log.contains("(VI_1) Receive advertisement timeout"), ours.log)
+        XCTAssertTrue(ours.log.contains("(VI_1) Entering MASTER STATE"), ours.log)
+        XCTAssertFalse(ours.log.contains("rejected"), ours.log)
+    }
+
+    /// RFC 5798 6.4.2: a backup uses the master's interval. keepalived advertises every 0.5 s; ours,
+    /// configured at 0.1 s, would take over within 0.36 s of each advert if it did not follow.
+    func testOurBackupFollowsASlowerMastersInterval() throws {
+        lab = try Lab(directors: 2)
+        _ = try lab.start(.keepalived, on: "d1", config: config(state: "MASTER", priority: 100, interval: "0.5"))
+        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { holders() == ["d1"] }
+        let ours = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99))
+        assertOnlyHolder("d1", for: 3, "our backup waits 3 × the master's 0.5 s")
+        XCTAssertTrue(ours.log.contains("(VI_1) advertisement interval mismatch ours = 10 centi-sec rcv'd=50 centi-sec"), ours.log)
+        XCTAssertFalse(ours.log.contains("Entering MASTER STATE"), ours.log)
+    }
+
+    /// v3_checksum_as_v2 on both sides interoperates. keepalived 2.2.7 (Debian's) predates the
+    /// keyword and always covers the pseudo-header: against it, ours with the setting refuses every
+    /// advert (and says so) and both become master, so the setting really changes the wire.
+    func testChecksumAsV2() throws {
+        lab = try Lab(directors: 2)
+        let first = try lab.start(.ours, on: "d1", config: config(state: "MASTER", priority: 100, globals: "v3_checksum_as_v2"))
+        lab.wait(upTo: 6, for: "d1 to hold the VIP") { holders() == ["d1"] }
+        let second = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99, extra: "v3_checksum_as_v2"))
+        assertOnlyHolder("d1", for: 1.5, "both compute the checksum without the pseudo-header")
+        XCTAssertFalse(second.log.contains("rejected"), second.log)
+        second.kill(SIGTERM)
+        first.kill(SIGTERM)
+        XCTAssertTrue(first.waitForExit(timeout: 2) && second.waitForExit(timeout: 2))
+
+        _ = try lab.start(.keepalived, on: "d1", config: config(state: "MASTER", priority: 100))
+        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { holders() == ["d1"] }
+        let mismatched = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99, extra: "v3_checksum_as_v2"))
+        lab.wait(upTo: 3, for: "ours to refuse keepalived's checksums and become master") { holders() == ["d1", "d2"] }
+        XCTAssertTrue(mismatched.log.contains("rejected: checksum computed another way"), mismatched.log)
+    }
+}
