@@ -32,3 +32,32 @@ static inline int swiftkeepalived_gettid(void) { return (int)syscall(SYS_gettid)
 #include <sys/sendfile.h>
 #include <linux/memfd.h>
 int memfd_create(const char *name, unsigned int flags);
+
+// recvmsg with the kernel's receive time (SO_TIMESTAMPNS, CLOCK_REALTIME): the CMSG_* accessors
+// and SO_TIMESTAMPNS itself are macros Swift cannot use. A packet without the stamp gets {0, 0}.
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+static inline int swiftkeepalived_enable_receive_timestamps(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+}
+static inline long swiftkeepalived_receive_stamped(int fd, void *buffer, size_t length, struct timespec *stamp) {
+    struct iovec vector = { buffer, length };
+    union { char bytes[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } control;
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof control.bytes;
+    stamp->tv_sec = 0;
+    stamp->tv_nsec = 0;
+    long count = recvmsg(fd, &message, 0);
+    if (count < 0) return count;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_TIMESTAMPNS && header->cmsg_len >= CMSG_LEN(sizeof *stamp))
+            memcpy(stamp, CMSG_DATA(header), sizeof *stamp);
+    }
+    return count;
+}

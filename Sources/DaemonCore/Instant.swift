@@ -17,6 +17,12 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         Instant(nanoseconds: nanoseconds &+ UInt64(max(0, seconds * 1e9).rounded()))
     }
 
+    /// `seconds` earlier (never before the clock's zero).
+    public func subtracting(seconds: Double) -> Instant {
+        let delta = UInt64(max(0, seconds * 1e9).rounded())
+        return Instant(nanoseconds: nanoseconds > delta ? nanoseconds - delta : 0)
+    }
+
     /// Seconds from `earlier` to this instant (negative if `earlier` is later).
     public func seconds(since earlier: Instant) -> Double {
         (Double(nanoseconds) - Double(earlier.nanoseconds)) / 1e9

@@ -11,6 +11,9 @@ public struct ReceivedVRRPPacket: Sendable {
     public var destination: IPAddress
     public var ttl: UInt8
     public var payload: ArraySlice<UInt8>
+    /// How long ago the kernel received it (0 when it did not say): timers then start from the
+    /// packet's arrival, not from when the loop got to it.
+    public var age: Double = 0
 }
 
 /// The raw IP protocol 112 socket of one interface, shared by the instances on it.
@@ -30,6 +33,7 @@ public final class VRRPSocket: @unchecked Sendable {
         }
         do {
             try setSocketOption(descriptor, Int32(IPPROTO_IP), IP_HDRINCL, Int32(1), "IP_HDRINCL")
+            _ = try systemCall("setsockopt(SO_TIMESTAMPNS)") { swiftkeepalived_enable_receive_timestamps(descriptor) }
             _ = try interface.name.withCString { name in
                 try systemCall("setsockopt(SO_BINDTODEVICE \(interface.name))") {
                     setsockopt(descriptor, SOL_SOCKET, SO_BINDTODEVICE, name, socklen_t(strlen(name) + 1))
@@ -81,11 +85,23 @@ public final class VRRPSocket: @unchecked Sendable {
         }
     }
 
+    /// Seconds since `stamp` on the wall clock; 0 for no stamp or one from the future (a clock step).
+    static func age(of stamp: timespec) -> Double {
+        guard stamp.tv_sec != 0 else { return 0 }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let age = Double(now.tv_sec - stamp.tv_sec) + Double(now.tv_nsec - stamp.tv_nsec) / 1e9
+        return age > 0 && age < 5 ? age : 0
+    }
+
     /// The next waiting packet, nil when none is waiting. Packets too short for an IP header
     /// are skipped here.
     public func receive() throws -> ReceivedVRRPPacket? {
         while true {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
+            var stamp = timespec()
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                swiftkeepalived_receive_stamped(descriptor, bytes.baseAddress, bytes.count, &stamp)
+            }
             if count < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
@@ -98,7 +114,7 @@ public final class VRRPSocket: @unchecked Sendable {
                 .v4(UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16 | UInt32(buffer[offset + 2]) << 8 | UInt32(buffer[offset + 3]))
             }
             return ReceivedVRRPPacket(source: address(at: 12), destination: address(at: 16), ttl: buffer[8],
-                                      payload: buffer[headerLength..<count])
+                                      payload: buffer[headerLength..<count], age: Self.age(of: stamp))
         }
     }
 }

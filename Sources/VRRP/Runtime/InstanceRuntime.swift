@@ -188,7 +188,8 @@ final class InstanceRuntime: @unchecked Sendable {
         statistics.counters.count(error)
     }
 
-    func received(_ advert: VRRPAdvertisement, from source: IPAddress, ttl: UInt8) {
+    /// `age`: how long ago the kernel received it; the master-down timer counts from then.
+    func received(_ advert: VRRPAdvertisement, from source: IPAddress, ttl: UInt8, age: Double = 0) {
         statistics.advertisementsReceived += 1
         if let rejection = check.rejection(of: advert, ttl: ttl) {
             statistics.counters.count(rejection, addressCountMatches: advert.addresses.count == check.addresses.count)
@@ -210,7 +211,7 @@ final class InstanceRuntime: @unchecked Sendable {
         lastAdvertSource = source
         lastAdvertPriority = Int(advert.priority)
         perform(machine.advertisementReceived(priority: Int(advert.priority), from: source, interval: advert.intervalSeconds,
-                                              now: environment.loop.now()))
+                                              now: environment.loop.now().subtracting(seconds: age)))
     }
 
     func faultChanged(_ faulty: Bool) {

@@ -66,7 +66,7 @@ final class InterfaceRuntime: @unchecked Sendable {
                       "VRRP advertisement from \(packet.source) on \(interface.name) for VRID \(advert.virtualRouterID), which no instance here uses")
                 return
             }
-            instance.received(advert, from: packet.source, ttl: packet.ttl)
+            instance.received(advert, from: packet.source, ttl: packet.ttl, age: packet.age)
         }
     }
 
