@@ -61,3 +61,64 @@ static inline long swiftkeepalived_receive_stamped(int fd, void *buffer, size_t 
     }
     return count;
 }
+
+// IPv6 VRRP: adverts are sent with their source and interface in IPV6_PKTINFO, and received with
+// their destination (IPV6_PKTINFO), hop limit (IPV6_HOPLIMIT) and receive time. glibc hides
+// struct in6_pktinfo behind _GNU_SOURCE; this is the same layout (RFC 3542).
+struct swiftkeepalived_in6_pktinfo { struct in6_addr address; unsigned int ifindex; };
+static inline long swiftkeepalived_send6(int fd, const void *buffer, size_t length, const struct sockaddr_in6 *to,
+                                         const struct in6_addr *source, unsigned int ifindex) {
+    struct iovec vector = { (void *)buffer, length };
+    union { char bytes[CMSG_SPACE(sizeof(struct swiftkeepalived_in6_pktinfo))]; struct cmsghdr align; } control;
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    memset(&control, 0, sizeof control);
+    message.msg_name = (void *)to;
+    message.msg_namelen = sizeof *to;
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof control.bytes;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = IPPROTO_IPV6;
+    header->cmsg_type = IPV6_PKTINFO;
+    header->cmsg_len = CMSG_LEN(sizeof(struct swiftkeepalived_in6_pktinfo));
+    struct swiftkeepalived_in6_pktinfo info = { *source, ifindex };
+    memcpy(CMSG_DATA(header), &info, sizeof info);
+    return sendmsg(fd, &message, 0);
+}
+static inline long swiftkeepalived_receive6(int fd, void *buffer, size_t length, struct sockaddr_in6 *from,
+                                            struct in6_addr *destination, int *hop_limit, struct timespec *stamp) {
+    struct iovec vector = { buffer, length };
+    union {
+        char bytes[CMSG_SPACE(sizeof(struct swiftkeepalived_in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_name = from;
+    message.msg_namelen = sizeof *from;
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof control.bytes;
+    memset(destination, 0, sizeof *destination);
+    *hop_limit = -1;
+    stamp->tv_sec = 0;
+    stamp->tv_nsec = 0;
+    long count = recvmsg(fd, &message, 0);
+    if (count < 0) return count;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level == IPPROTO_IPV6 && header->cmsg_type == IPV6_PKTINFO
+            && header->cmsg_len >= CMSG_LEN(sizeof(struct swiftkeepalived_in6_pktinfo))) {
+            struct swiftkeepalived_in6_pktinfo info;
+            memcpy(&info, CMSG_DATA(header), sizeof info);
+            *destination = info.address;
+        } else if (header->cmsg_level == IPPROTO_IPV6 && header->cmsg_type == IPV6_HOPLIMIT && header->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            memcpy(hop_limit, CMSG_DATA(header), sizeof(int));
+        } else if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_TIMESTAMPNS && header->cmsg_len >= CMSG_LEN(sizeof *stamp)) {
+            memcpy(stamp, CMSG_DATA(header), sizeof *stamp);
+        }
+    }
+    return count;
+}

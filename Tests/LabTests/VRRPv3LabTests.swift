@@ -126,4 +126,88 @@ final class VRRPv3LabTests: LabTestCase {
         lab.wait(upTo: 3, for: "ours to refuse keepalived's checksums and become master") { holders() == ["d1", "d2"] }
         XCTAssertTrue(mismatched.log.contains("rejected: checksum computed another way"), mismatched.log)
     }
+
+    // MARK: IPv6
+
+    private let vip6 = "2001:db8:5::200"
+
+    private func config6(state: String, priority: Int) -> String {
+        """
+        vrrp_instance VI_6 {
+            state \(state)
+            interface lan0
+            virtual_router_id 61
+            priority \(priority)
+            advert_int 0.1
+            virtual_ipaddress {
+                \(vip6)/64
+            }
+        }
+
+        """
+    }
+
+    private func holders6() -> [String] {
+        ["d1", "d2"].filter { node in
+            ((try? lab.exec(node, ["ip", "-6", "-o", "addr", "show", "dev", "lan0"]).output) ?? "").contains(" \(vip6)/64 ")
+        }
+    }
+
+    /// tcpdump on the lab's switch of the Neighbor Advertisements for the IPv6 VIP: (time, source MAC).
+    private func startNACapture() throws -> (Process, String) {
+        let path = lab.directory.appendingPathComponent("na.txt").path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let tcpdump = Process()
+        tcpdump.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        tcpdump.arguments = ["netns", "exec", lab.namespace("sw"), "tcpdump", "-i", "br0", "-n", "-e", "-l", "--immediate-mode", "-tt",
+                             "icmp6 and ip6[40] == 136"]
+        tcpdump.standardOutput = FileHandle(forWritingAtPath: path)
+        tcpdump.standardError = FileHandle.nullDevice
+        try tcpdump.run()
+        Thread.sleep(forTimeInterval: 1)
+        return (tcpdump, path)
+    }
+
+    private func neighborAdverts(_ path: String, from node: String) throws -> [String] {
+        let mac = try lab.exec(node, ["cat", "/sys/class/net/lan0/address"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            .filter { $0.lowercased().contains("\(mac) > 33:33:00:00:00:01") && $0.contains("tgt is \(vip6)") }
+    }
+
+    /// IPv6 instances speak VRRPv3 from the link-local address to ff02::12; the new master's
+    /// Neighbor Advertisements for the VIP are on the wire from its MAC.
+    func testIPv6WithKeepalivedInBothRoles() throws {
+        lab = try Lab(directors: 2)
+        let (tcpdump, capture) = try startNACapture()
+        defer { tcpdump.terminate() }
+        let ours = try lab.start(.ours, on: "d1", config: config6(state: "MASTER", priority: 100))
+        let theirs = try lab.start(.keepalived, on: "d2", config: config6(state: "BACKUP", priority: 99))
+        lab.wait(upTo: 6, for: "ours to hold the IPv6 VIP") { holders6() == ["d1"] }
+        for _ in 0..<8 {
+            Thread.sleep(forTimeInterval: 0.25)
+            XCTAssertEqual(holders6(), ["d1"], "keepalived accepts our IPv6 adverts")
+        }
+        XCTAssertEqual(try neighborAdverts(capture, from: "d1").count, 5, "garp_master_repeat Neighbor Advertisements from our MAC")
+        XCTAssertTrue(ours.log.contains("Sending unsolicited Neighbour Advert on lan0 for \(vip6)"), ours.log)
+
+        ours.kill(SIGTERM)
+        XCTAssertTrue(ours.waitForExit(timeout: 2))
+        lab.wait(upTo: 3, for: "keepalived to take the IPv6 VIP over") { holders6() == ["d2"] }
+        XCTAssertTrue(theirs.log.contains("(VI_6) Entering MASTER STATE"), theirs.log)
+
+        // And the other way round: keepalived master, ours backup, keepalived killed.
+        let backup = try lab.start(.ours, on: "d1", config: config6(state: "BACKUP", priority: 99))
+        for _ in 0..<8 {
+            Thread.sleep(forTimeInterval: 0.25)
+            XCTAssertEqual(holders6(), ["d2"], "we accept keepalived's IPv6 adverts")
+        }
+        theirs.kill(SIGKILL)
+        lab.wait(upTo: 3, for: "ours to take the IPv6 VIP over") { holders6().contains("d1") }
+        Thread.sleep(forTimeInterval: 0.5)
+        tcpdump.terminate()
+        tcpdump.waitUntilExit()
+        XCTAssertEqual(try neighborAdverts(capture, from: "d1").count, 10, "a second burst of 5 from our MAC after the takeover")
+        XCTAssertTrue(backup.log.contains("(VI_6) Entering MASTER STATE"), backup.log)
+        XCTAssertFalse(backup.log.contains("rejected"), backup.log)
+    }
 }

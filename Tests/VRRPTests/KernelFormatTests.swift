@@ -1,4 +1,5 @@
 @testable import VRRP
+import Foundation
 import DaemonCore
 import KeepalivedConfig
 import XCTest
@@ -7,7 +8,7 @@ import XCTest
 final class KernelFormatTests: XCTestCase {
     func testGratuitousARPFrame() {
         let mac: [UInt8] = [0x02, 0x00, 0x5E, 0x10, 0x20, 0x30]
-        let frame = GratuitousARP.frame(announcing: IPAddress("192.0.2.200")!, from: mac)
+        let frame = AddressAnnouncer.gratuitousARP(announcing: IPAddress("192.0.2.200")!, from: mac)
         XCTAssertEqual(frame.count, 42)
         XCTAssertEqual(Array(frame[0..<6]), [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], "broadcast")
         XCTAssertEqual(Array(frame[6..<12]), mac, "from our MAC")
@@ -16,7 +17,20 @@ final class KernelFormatTests: XCTestCase {
         XCTAssertEqual(Array(frame[22..<28]), mac, "sender hardware address")
         XCTAssertEqual(Array(frame[28..<32]), [192, 0, 2, 200], "sender protocol address")
         XCTAssertEqual(Array(frame[38..<42]), [192, 0, 2, 200], "target protocol address")
-        XCTAssertEqual(GratuitousARP.frame(announcing: IPAddress("2001:db8::1")!, from: mac), [])
+        XCTAssertEqual(AddressAnnouncer.gratuitousARP(announcing: IPAddress("2001:db8::1")!, from: mac), [])
+    }
+
+    /// The expected bytes were computed apart from this code (Python, RFC 4861's layout and the
+    /// ICMPv6 checksum over RFC 8200's pseudo-header).
+    func testUnsolicitedNeighborAdvertisementFrame() {
+        let mac: [UInt8] = [0x02, 0x00, 0x5E, 0x10, 0x00, 0x01]
+        let frame = AddressAnnouncer.neighborAdvertisement(announcing: IPAddress("2001:db8::200")!, from: mac, router: false)
+        let expected = "33330000000102005e10000186dd6000000000203aff20010db8000000000000000000000200ff020000000000000000000000000001"
+            + "8800971c2000000020010db8000000000000000000000200020102005e100001"
+        XCTAssertEqual(frame.map { String(format: "%02x", $0) }.joined(), expected)
+        let router = AddressAnnouncer.neighborAdvertisement(announcing: IPAddress("2001:db8::200")!, from: mac, router: true)
+        XCTAssertEqual(router[14 + 40 + 4], 0xA0, "Router and Override")
+        XCTAssertEqual(AddressAnnouncer.neighborAdvertisement(announcing: IPAddress("192.0.2.1")!, from: mac, router: false), [])
     }
 
     func testScriptArgumentsSplitLikeKeepalived() {

@@ -5,20 +5,29 @@ import CLinuxNet
 import KeepalivedConfig
 import DaemonCore
 
-/// What VRRP needs to know about an interface: its index, hardware address, first IPv4 address
-/// and whether it is up with a carrier.
+/// What VRRP needs to know about an interface: its index, hardware address, first IPv4 address,
+/// IPv6 link-local address and whether it is up with a carrier.
 public struct NetworkInterface: Sendable, Equatable {
     public let name: String
     public let index: Int32
     public let hardwareAddress: [UInt8]
     /// The address adverts are sent from and ties are broken with, read before any VIP is added.
     public let primaryAddress: IPAddress?
+    /// The fe80::/10 address IPv6 adverts are sent from (RFC 5798 section 5.1.2.1).
+    public let linkLocalAddress: IPAddress?
 
     public static func named(_ name: String) throws -> NetworkInterface {
         let index = Int32(if_nametoindex(name))
         guard index > 0 else { throw SystemError("if_nametoindex(\(name))", errno: errno) }
+        let addresses = interfaceAddresses(of: name)
         return NetworkInterface(name: name, index: index, hardwareAddress: try hardwareAddress(of: name),
-                                primaryAddress: primaryIPv4Address(of: name))
+                                primaryAddress: addresses.first { $0.family == .inet },
+                                linkLocalAddress: addresses.first { $0.isLinkLocalIPv6 })
+    }
+
+    /// The primary address of `family`: the IPv4 one, or the IPv6 link-local one.
+    public func ownAddress(_ family: AddressFamily) -> IPAddress? {
+        family == .inet ? primaryAddress : linkLocalAddress
     }
 
     /// Up and with a carrier (IFF_UP and IFF_RUNNING), read from the kernel now.
@@ -64,18 +73,32 @@ public struct NetworkInterface: Sendable, Equatable {
         try withInterfaceRequest(name, request: UInt(SIOCGIFFLAGS)) { Int32(truncatingIfNeeded: $0.ifr_ifru.ifru_flags) }
     }
 
-    private static func primaryIPv4Address(of name: String) -> IPAddress? {
+    /// The interface's IPv4 and IPv6 addresses, in the kernel's order.
+    private static func interfaceAddresses(of name: String) -> [IPAddress] {
         var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
         defer { freeifaddrs(list) }
+        var found: [IPAddress] = []
         var cursor: UnsafeMutablePointer<ifaddrs>? = first
         while let entry = cursor {
             defer { cursor = entry.pointee.ifa_next }
-            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
-                  String(cString: entry.pointee.ifa_name) == name else { continue }
-            let value = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-            return .v4(UInt32(bigEndian: value))
+            guard let address = entry.pointee.ifa_addr, String(cString: entry.pointee.ifa_name) == name else { continue }
+            if address.pointee.sa_family == sa_family_t(AF_INET) {
+                let value = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+                found.append(.v4(UInt32(bigEndian: value)))
+            } else if address.pointee.sa_family == sa_family_t(AF_INET6) {
+                let value = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                found.append(withUnsafeBytes(of: value) { IPAddress(v6Bytes: Array($0)) })
+            }
         }
-        return nil
+        return found
+    }
+}
+
+extension IPAddress {
+    /// In fe80::/10.
+    var isLinkLocalIPv6: Bool {
+        guard case .v6(let high, _) = self else { return false }
+        return high >> 54 == 0x3FA
     }
 }

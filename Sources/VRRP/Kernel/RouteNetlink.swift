@@ -79,6 +79,8 @@ public final class RouteNetlink: @unchecked Sendable {
         rtnl_addr_set_local(address, local)
         rtnl_addr_set_prefixlen(address, Int32(vip.effectivePrefixLength))
         if let scope = vip.scope { rtnl_addr_set_scope(address, Self.scopeValue(scope)) }
+        // A VIP moves between routers: duplicate address detection would hold it back (keepalived adds them so too).
+        if vip.address.family == .inet6 && add { rtnl_addr_set_flags(address, UInt32(IFA_F_NODAD)) }
         if let label = vip.label { _ = rtnl_addr_set_label(address, label) }
         var extras: [OpaquePointer] = []
         defer { extras.forEach { nl_addr_put($0) } }

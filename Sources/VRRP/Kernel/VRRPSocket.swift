@@ -16,12 +16,21 @@ public struct ReceivedVRRPPacket: Sendable {
     public var age: Double = 0
 }
 
+/// A VRRP socket of one address family on one interface, shared by the instances on it.
+public protocol VRRPTransport: AnyObject, Sendable {
+    var descriptor: Int32 { get }
+    /// Sends one advert from `source` to `destination` (the multicast group or a unicast peer).
+    func send(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws
+    /// The next waiting packet, nil when none is waiting.
+    func receive() throws -> ReceivedVRRPPacket?
+}
+
 /// The raw IP protocol 112 socket of one interface, shared by the instances on it.
 ///
 /// It writes its own IP header (IP_HDRINCL) so that adverts carry TTL 255, precedence "internet
 /// control" and the interface's primary address as source, whatever addresses are added later.
 /// Receiving is bound to the interface; the multicast group is joined there.
-public final class VRRPSocket: @unchecked Sendable {
+public final class VRRPSocket: VRRPTransport, @unchecked Sendable {
     public let descriptor: Int32
     public let interface: NetworkInterface
     private var buffer = [UInt8](repeating: 0, count: 65536)

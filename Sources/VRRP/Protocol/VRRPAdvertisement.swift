@@ -72,14 +72,14 @@ public struct VRRPAdvertisement: Sendable, Equatable {
             self.destination = destination
         }
 
-        /// The pseudo-header's bytes for a VRRP message of `length` bytes: RFC 768's for IPv4,
-        /// RFC 8200 section 8.1's for IPv6.
-        public func bytes(length: Int) -> [UInt8] {
+        /// The pseudo-header's bytes for a message of `length` bytes of protocol `nextHeader`
+        /// (VRRP's by default): RFC 768's for IPv4, RFC 8200 section 8.1's for IPv6.
+        public func bytes(length: Int, nextHeader: UInt8 = UInt8(VRRPAdvertisement.ipProtocol)) -> [UInt8] {
             let addresses = source.networkBytes + destination.networkBytes
             if source.family == .inet {
-                return addresses + [0, UInt8(VRRPAdvertisement.ipProtocol), UInt8(length >> 8), UInt8(length & 0xFF)]
+                return addresses + [0, nextHeader, UInt8(length >> 8), UInt8(length & 0xFF)]
             }
-            return addresses + [0, 0, UInt8(length >> 8), UInt8(length & 0xFF), 0, 0, 0, UInt8(VRRPAdvertisement.ipProtocol)]
+            return addresses + [0, 0, UInt8(length >> 8), UInt8(length & 0xFF), 0, 0, 0, nextHeader]
         }
     }
 

@@ -50,9 +50,10 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     init(config: VRRPInstance, globals: GlobalDefinitions, interface: InterfaceRuntime, environment: VRRPEnvironment) throws {
-        guard let primary = interface.interface.primaryAddress ?? config.unicastSourceIP else {
-            throw SystemError("(\(config.name)) interface \(interface.interface.name) has no IPv4 address", code: 0,
-                              detail: "VRRP needs an address on the interface to send adverts from")
+        let family = config.family
+        guard let primary = interface.interface.ownAddress(family) ?? config.unicastSourceIP else {
+            throw SystemError("(\(config.name)) interface \(interface.interface.name) has no \(family == .inet ? "IPv4" : "IPv6 link-local") address",
+                              code: 0, detail: "VRRP needs an address on the interface to send adverts from")
         }
         self.config = config
         self.interface = interface
@@ -61,7 +62,9 @@ final class InstanceRuntime: @unchecked Sendable {
         sourceAddress = config.unicastSourceIP ?? primary
         let strict = Self.isStrict(config, globals)
         if config.unicastPeers.isEmpty {
-            destinations = [config.multicastDestination ?? globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4]
+            destinations = [config.multicastDestination ?? (family == .inet
+                ? globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4
+                : globals.vrrpMcastGroup6 ?? GlobalDefinitions.defaultMcastGroup6)]
         } else {
             destinations = config.unicastPeers.map(\.address)
         }
@@ -363,26 +366,31 @@ final class InstanceRuntime: @unchecked Sendable {
         })
     }
 
-    /// Gratuitous ARPs for every IPv4 virtual address on the instance's interface, `burst` each.
+    /// Gratuitous ARPs for every IPv4 virtual address on the instance's interface, unsolicited
+    /// Neighbor Advertisements for every IPv6 one (link-local ones too), `burst` each.
     private func announce(burst: Int, only: Set<IPAddress>? = nil) {
         guard machine.state == .master else { return }
         let addresses = addedAddresses.filter {
-            $0.address.family == .inet && ($0.device == nil || $0.device == interface.interface.name)
-                && (only?.contains($0.address) ?? true)
+            ($0.device == nil || $0.device == interface.interface.name) && (only?.contains($0.address) ?? true)
         }
         guard !addresses.isEmpty else { return }
         let name = interface.interface.name
+        // keepalived's words for each, which operators search their logs for.
+        func what(_ address: IPAddress, plural: Bool) -> String {
+            address.family == .inet ? (plural ? "gratuitous ARPs" : "gratuitous ARP")
+                : (plural ? "Unsolicited Neighbour Adverts" : "unsolicited Neighbour Advert")
+        }
         for vip in addresses {
-            logger.info("\(label) Sending/queueing gratuitous ARPs on \(name) for \(vip.address)")
+            logger.info("\(label) Sending/queueing \(what(vip.address, plural: true)) on \(name) for \(vip.address)")
         }
         for _ in 0..<burst {
             for vip in addresses {
                 do {
-                    try interface.arp.announce(vip.address)
+                    try interface.announcer.announce(vip.address)
                     statistics.gratuitousARPsSent += 1
-                    logger.info("Sending gratuitous ARP on \(name) for \(vip.address)")
+                    logger.info("Sending \(what(vip.address, plural: false)) on \(name) for \(vip.address)")
                 } catch {
-                    logger.error("\(label) cannot send gratuitous ARP for \(vip.address) on \(name): \(error)")
+                    logger.error("\(label) cannot send \(what(vip.address, plural: false)) for \(vip.address) on \(name): \(error)")
                 }
             }
         }

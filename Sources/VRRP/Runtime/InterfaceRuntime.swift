@@ -3,13 +3,14 @@ import KeepalivedConfig
 import Logging
 import DaemonCore
 
-/// One interface with VRRP instances: its socket, its ARP sender, and the dispatch of received
-/// packets to the instance of their VRID. Bad packets are counted by reason and each reason is
+/// One interface with VRRP instances of one address family: its socket, its sender of gratuitous
+/// ARPs or Neighbor Advertisements, and the dispatch of received packets to the instance of their VRID. Bad packets are counted by reason and each reason is
 /// logged once with its sender; none of them can stop the daemon.
 final class InterfaceRuntime: @unchecked Sendable {
     let interface: NetworkInterface
-    let socket: VRRPSocket
-    let arp: GratuitousARP
+    let family: AddressFamily
+    let socket: any VRRPTransport
+    let announcer: AddressAnnouncer
     private(set) var instances: [UInt8: InstanceRuntime] = [:]
     let joinsMulticast: Bool
     private var readSource: DispatchSourceRead?
@@ -17,12 +18,15 @@ final class InterfaceRuntime: @unchecked Sendable {
     private(set) var rejected: [String: Int] = [:]
     private var loggedReasons: Set<String> = []
 
-    init(interface: NetworkInterface, joinsMulticast: IPAddress?, logger: Logger) throws {
+    init(interface: NetworkInterface, family: AddressFamily, joinsMulticast: IPAddress?, logger: Logger) throws {
         self.interface = interface
+        self.family = family
         self.logger = logger
         self.joinsMulticast = joinsMulticast != nil
-        socket = try VRRPSocket(interface: interface, multicastGroup: joinsMulticast)
-        arp = try GratuitousARP(interface: interface)
+        socket = family == .inet
+            ? try VRRPSocket(interface: interface, multicastGroup: joinsMulticast)
+            : try VRRPSocket6(interface: interface, multicastGroup: joinsMulticast)
+        announcer = try AddressAnnouncer(interface: interface)
     }
 
     func add(_ instance: InstanceRuntime) {
@@ -53,7 +57,7 @@ final class InterfaceRuntime: @unchecked Sendable {
     }
 
     private func handle(_ packet: ReceivedVRRPPacket) {
-        if packet.source == interface.primaryAddress { return }
+        if packet.source == interface.ownAddress(family) { return }
         switch VRRPAdvertisement.decode(packet.payload, pseudoHeader: .init(source: packet.source, destination: packet.destination)) {
         case .failure(let error):
             // keepalived finds the instance by the VRID byte before it checks the rest.

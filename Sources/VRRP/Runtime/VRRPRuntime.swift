@@ -109,23 +109,35 @@ public final class VRRPRuntime: @unchecked Sendable {
             logger.error("(\(instanceConfig.name)) has no interface; unicast without an interface is not supported yet")
             return nil
         }
+        let key = Self.interfaceKey(instanceConfig)
         let interfaceRuntime: InterfaceRuntime
-        if let existing = interfaces[name] {
+        if let existing = interfaces[key] {
             interfaceRuntime = existing
         } else {
             let interface = try NetworkInterface.named(name)
-            interfaceRuntime = try InterfaceRuntime(interface: interface, joinsMulticast: multicastGroup(for: name), logger: logger)
-            interfaces[name] = interfaceRuntime
+            interfaceRuntime = try InterfaceRuntime(interface: interface, family: instanceConfig.family,
+                                                    joinsMulticast: multicastGroup(for: key), logger: logger)
+            interfaces[key] = interfaceRuntime
         }
         let instance = try InstanceRuntime(config: instanceConfig, globals: configuration.globalDefs, interface: interfaceRuntime, environment: environment)
         interfaceRuntime.add(instance)
         return instance
     }
 
-    /// The group an interface joins: the one multicast instances on it advertise to, if any.
-    private func multicastGroup(for interface: String) -> IPAddress? {
-        configuration.vrrpInstances.contains { $0.interface == interface && $0.unicastPeers.isEmpty }
-            ? (configuration.globalDefs.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4) : nil
+    /// Instances of IPv4 and of IPv6 on one interface have a socket each: `interfaces` is keyed
+    /// by interface name, with " inet6" after it for IPv6.
+    private static func interfaceKey(_ instance: VRRPInstance) -> String {
+        (instance.interface ?? "") + (instance.family == .inet6 ? " inet6" : "")
+    }
+
+    /// The group an interface's socket joins: the one multicast instances on it advertise to, if any.
+    private func multicastGroup(for key: String) -> IPAddress? {
+        guard let instance = configuration.vrrpInstances.first(where: { Self.interfaceKey($0) == key && $0.unicastPeers.isEmpty }) else {
+            return nil
+        }
+        return instance.family == .inet6
+            ? (configuration.globalDefs.vrrpMcastGroup6 ?? GlobalDefinitions.defaultMcastGroup6)
+            : (configuration.globalDefs.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4)
     }
 
     /// The scripts some instance or sync group tracks; those in `running` whose definition is
@@ -234,12 +246,12 @@ public final class VRRPRuntime: @unchecked Sendable {
         for instance in instances where kept[instance.config.name] !== instance {
             logger.info("(\(instance.config.name)) stopping: \(newConfiguration.vrrpInstances.contains { $0.name == instance.config.name } ? "its interface, VRID, authentication or advert settings changed" : "no longer in the configuration")")
             instance.stop()
-            interfaces[instance.config.interface ?? ""]?.remove(instance)
+            interfaces[Self.interfaceKey(instance.config)]?.remove(instance)
             lastStates[instance.config.name] = nil
         }
         configuration = newConfiguration
         for (name, interface) in interfaces where interface.instances.isEmpty
-            && !newConfiguration.vrrpInstances.contains(where: { $0.interface == name }) {
+            && !newConfiguration.vrrpInstances.contains(where: { Self.interfaceKey($0) == name }) {
             interface.stopReceiving()
             interfaces[name] = nil
         }
@@ -257,9 +269,10 @@ public final class VRRPRuntime: @unchecked Sendable {
                 continue
             }
             do {
-                let wasOpen = config.interface.map { interfaces[$0] != nil } ?? false
+                let key = Self.interfaceKey(config)
+                let wasOpen = interfaces[key] != nil
                 guard let instance = try makeInstance(config) else { continue }
-                if !wasOpen, let interface = config.interface { interfaces[interface]?.startReceiving(on: environment.loop) }
+                if !wasOpen { interfaces[key]?.startReceiving(on: environment.loop) }
                 logger.info("(\(config.name)) starting: \(running[config.name] == nil ? "new in the configuration" : "again, with its new settings")")
                 reloaded.append(instance)
                 started.append(instance)
