@@ -198,7 +198,8 @@ struct Validator {
             diagnostics.error(authentication.location, "\(label): authentication needs 'auth_pass'")
         }
         if effectiveVersion(instance) == 3 {
-            diagnostics.error(authentication.location, "\(label): VRRP version 3 has no authentication; remove the block or use version 2")
+            // keepalived ignores it with a warning: a config switched to `vrrp_version 3` keeps working.
+            diagnostics.warning(authentication.location, "\(label): VRRP version 3 has no authentication; the block is ignored, as keepalived does")
         }
     }
 

@@ -70,11 +70,13 @@ final class InstanceRuntime: @unchecked Sendable {
         }
         var authenticationType = VRRPAdvertisement.AuthenticationType.none
         var password: String?
-        if !strict, let authentication = config.authentication, authentication.type == .pass {
+        // Strict mode and version 3 ignore the block (warned about by the validator), as keepalived does.
+        let authenticates = !strict && config.effectiveVersion(globals) == 2
+        if authenticates, let authentication = config.authentication, authentication.type == .pass {
             authenticationType = .simpleText
             password = authentication.password
         }
-        if !strict, config.authentication?.type == .ah {
+        if authenticates, config.authentication?.type == .ah {
             environment.logger.warning("(\(config.name)) auth_type AH is not supported; adverts are sent and accepted without authentication")
         }
         self.password = password
