@@ -86,7 +86,7 @@ final class VRRPStateMachineTests: XCTestCase {
         _ = vrrp.start(now: at(0), faulty: false)
         _ = vrrp.timerFired(now: at(4))
         XCTAssertEqual(vrrp.state, .master)
-        XCTAssertEqual(vrrp.advertisementReceived(priority: 100, from: lower, now: at(4.5)).last, .sendAdvertisement(priority: 100))
+        XCTAssertEqual(vrrp.advertisementReceived(priority: 100, from: lower, now: at(4.5)).dropLast().last, .sendAdvertisement(priority: 100))
         XCTAssertEqual(vrrp.state, .master)
         _ = vrrp.advertisementReceived(priority: 100, from: higher, now: at(5))
         XCTAssertEqual(vrrp.state, .backup)
@@ -98,8 +98,28 @@ final class VRRPStateMachineTests: XCTestCase {
         _ = vrrp.timerFired(now: at(4))
         XCTAssertEqual(vrrp.advertisementReceived(priority: 50, from: higher, now: at(4.2)),
                        [.log("(VI_1) Received advert from 192.0.2.12 with lower priority 50, ours 100, forcing new election"),
-                        .sendAdvertisement(priority: 100)])
+                        .sendAdvertisement(priority: 100), .reannounce])
         XCTAssertEqual(vrrp.advertDeadline, at(5.2))
+    }
+
+    /// Split brain healing, keepalived's options: lower_prio_no_advert keeps the master silent (but
+    /// it announces its addresses again), higher_prio_send_advert sends one advert before yielding.
+    func testLowerPrioNoAdvertAndHigherPrioSendAdvert() {
+        var silent = VRRPStateMachine(settings: {
+            var settings = VRRPStateMachine.Settings(name: "VI_1", priority: 100, advertInterval: 1, primaryAddress: ours)
+            settings.answersLowerPriority = false
+            settings.advertisesBeforeYielding = true
+            return settings
+        }())
+        _ = silent.start(now: at(0), faulty: false)
+        _ = silent.timerFired(now: at(4))
+        XCTAssertEqual(silent.advertisementReceived(priority: 50, from: higher, now: at(4.2)),
+                       [.log("(VI_1) Received advert from 192.0.2.12 with lower priority 50, ours 100"), .reannounce])
+        XCTAssertEqual(silent.advertDeadline, at(5), "the advert timer is not moved")
+        let yielding = silent.advertisementReceived(priority: 150, from: lower, now: at(4.5))
+        XCTAssertEqual(Array(yielding.prefix(2)), [.sendAdvertisement(priority: 100),
+                                                   .log("(VI_1) Master received advert from 192.0.2.10 with higher priority 150, ours 100")])
+        XCTAssertEqual(silent.state, .backup)
     }
 
     func testMasterAnswersAPriorityZeroAdvertWithAnAdvert() {

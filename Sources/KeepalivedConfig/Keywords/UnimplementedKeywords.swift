@@ -10,8 +10,6 @@ extension UnimplementedKeyword {
     static let linkPolling = notSupportedYet("link state by polling; it comes from netlink")
     static let email = notSupportedYet("turning off some e-mail alerts")
     static let garpExtras = notSupportedYet("gratuitous ARPs on extra interfaces")
-    static let silentOnLowerPriority = notSupportedYet("no advert in answer to one of lower priority")
-    static let advertBeforeYielding = notSupportedYet("an advert before yielding to a higher priority")
     static let ownerIgnoresAdverts = notSupportedYet("an address owner ignoring adverts")
     static let priorityNotifications = notSupportedYet("notifications of priority changes")
 }
@@ -58,8 +56,6 @@ extension GlobalDefinitions {
         .notSupportedYet("a default interface for VRRP instances"): ["default_interface"],
         .notSupportedYet("turning off IGMP reports"): ["disable_local_igmp"],
         .garpExtras: ["vrrp_garp_extra_if", "vrrp_vmac_garp_intvl"],
-        .silentOnLowerPriority: ["vrrp_lower_prio_no_advert"],
-        .advertBeforeYielding: ["vrrp_higher_prio_send_advert"],
         .ownerIgnoresAdverts: ["vrrp_owner_ignore_adverts"],
         .firewall: [
             "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex", "nftables_ipvs",
@@ -115,8 +111,6 @@ extension VRRPInstance {
         .priorityNotifications: ["notify_priority_changes"],
         .notSupportedYet("going to BACKUP after a late timer under nopreempt"): ["timer_expired_backup", "thread_timer_expired"],
         .garpExtras: ["garp_extra_if", "vmac_garp_intvl"],
-        .silentOnLowerPriority: ["lower_prio_no_advert"],
-        .advertBeforeYielding: ["higher_prio_send_advert"],
         .ownerIgnoresAdverts: ["owner_ignore_adverts"],
         .notSupportedYet("the receive buffer size"): ["kernel_rx_buf_size"],
         .notSupportedYet("HMAC authentication"): ["auth_hmac"],

@@ -118,6 +118,8 @@ extension VRRPInstance {
             instance.version = context.integer(statement, in: 2...3) ?? instance.version
         },
         "v3_checksum_as_v2": .values(0, 1) { instance, statement, context in instance.checksumAsV2 = context.boolean(statement) },
+        "lower_prio_no_advert": .values(0, 1) { instance, statement, context in instance.lowerPrioNoAdvert = context.boolean(statement) },
+        "higher_prio_send_advert": .values(0, 1) { instance, statement, context in instance.higherPrioSendAdvert = context.boolean(statement) },
         "down_timer_adverts": .values(1, 1) { instance, statement, context in
             instance.downTimerAdverts = context.integer(statement, in: 1...100) ?? instance.downTimerAdverts
         },

@@ -36,6 +36,9 @@ public struct GlobalDefinitions: Sendable {
     public var vrrpVersion: Int?
     /// `v3_checksum_as_v2`: every VRRPv3 IPv4 instance's default.
     public var vrrpChecksumAsV2: Bool?
+    /// `vrrp_lower_prio_no_advert` and `vrrp_higher_prio_send_advert`: every instance's defaults.
+    public var vrrpLowerPrioNoAdvert: Bool?
+    public var vrrpHigherPrioSendAdvert: Bool?
     /// `vrrp_down_timer_adverts`: every instance's default; 3 when unset.
     public var vrrpDownTimerAdverts: Int?
     public var vrrpMcastGroup4: IPAddress?

@@ -203,6 +203,10 @@ public struct VRRPInstance: Sendable, Hashable {
     public var garpMasterRepeat: Int?
     public var garpMasterRefresh: Double?
     public var garpMasterRefreshRepeat: Int?
+    /// `lower_prio_no_advert`: a master does not answer a lower priority's advert (RFC behaviour).
+    public var lowerPrioNoAdvert: Bool?
+    /// `higher_prio_send_advert`: a master sends one advert before yielding to a higher priority.
+    public var higherPrioSendAdvert: Bool?
     public var garpLowerPrioDelay: Double?
     public var garpLowerPrioRepeat: Int?
     public var garpInterval: Double?

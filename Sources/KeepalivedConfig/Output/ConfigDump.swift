@@ -102,6 +102,8 @@ struct DumpWriter {
             w.value("vrrp_version", defs.vrrpVersion.map(String.init), default: String(GlobalDefinitions.defaultVRRPVersion))
             w.optional("v3_checksum_as_v2", defs.vrrpChecksumAsV2.map { $0 ? "on" : "off" })
             w.optional("vrrp_down_timer_adverts", defs.vrrpDownTimerAdverts.map(String.init))
+            w.optional("vrrp_lower_prio_no_advert", defs.vrrpLowerPrioNoAdvert.map { $0 ? "on" : "off" })
+            w.optional("vrrp_higher_prio_send_advert", defs.vrrpHigherPrioSendAdvert.map { $0 ? "on" : "off" })
             w.value("vrrp_mcast_group4", defs.vrrpMcastGroup4.map(\.description), default: GlobalDefinitions.defaultMcastGroup4.description)
             w.value("vrrp_mcast_group6", defs.vrrpMcastGroup6.map(\.description), default: GlobalDefinitions.defaultMcastGroup6.description)
             w.boolean("enable_script_security", defs.enableScriptSecurity, default: false)
@@ -322,6 +324,8 @@ struct DumpWriter {
             w.value("version", instance.version.map(String.init), default: String(instance.effectiveVersion(defs)))
             w.optional("v3_checksum_as_v2", instance.checksumAsV2.map { $0 ? "on" : "off" })
             w.optional("down_timer_adverts", instance.downTimerAdverts.map(String.init))
+            w.optional("lower_prio_no_advert", instance.lowerPrioNoAdvert.map { $0 ? "on" : "off" })
+            w.optional("higher_prio_send_advert", instance.higherPrioSendAdvert.map { $0 ? "on" : "off" })
             if let auth = instance.authentication {
                 w.block("authentication") { w in
                     w.optional("auth_type", auth.type?.rawValue)

@@ -225,6 +225,9 @@ struct Validator {
         if instance.preemptDelay != nil {
             diagnostics.warning(instance.location, "\(label): strict mode (vrrp_strict) does not support preempt_delay; it is ignored, as keepalived does")
         }
+        if instance.higherPrioSendAdvert == true {
+            diagnostics.warning(instance.location, "\(label): strict mode (vrrp_strict) does not allow higher_prio_send_advert; it is ignored, as keepalived does")
+        }
     }
 
     private mutating func checkAddresses(_ instance: VRRPInstance, label: String) {

@@ -20,6 +20,9 @@ public enum VRRPAction: Sendable, Equatable {
     case releaseOwnership
     /// Run the notify scripts for the state just entered.
     case notify(VRRPState)
+    /// A master heard a lower priority (a healed split brain): announce the addresses again, so
+    /// that neighbours which learned the other master's MAC come back (garp_lower_prio_*).
+    case reannounce
 }
 
 /// One VRRP instance's protocol logic (RFC 3768 section 6.4 and RFC 5798 section 6.4, with
@@ -42,6 +45,11 @@ public struct VRRPStateMachine: Sendable {
         public var version: Int
         /// Adverts missed before a backup takes over (keepalived's down_timer_adverts; RFC: 3).
         public var downTimerAdverts: Int
+        /// A master answers a lower priority's advert with its own at once (keepalived's default;
+        /// off with lower_prio_no_advert and in strict mode).
+        public var answersLowerPriority = true
+        /// A master sends one advert before yielding to a higher priority (higher_prio_send_advert).
+        public var advertisesBeforeYielding = false
 
         public init(name: String, priority: Int, advertInterval: Double, preempt: Bool = true, preemptDelay: Double = 0,
                     startsAsMaster: Bool = false, primaryAddress: IPAddress, version: Int = 2, downTimerAdverts: Int = 3) {
@@ -145,18 +153,23 @@ public struct VRRPStateMachine: Sendable {
                 advertDeadline = now.adding(seconds: settings.advertInterval)
                 return [.sendAdvertisement(priority: UInt8(priority))]
             }
+            let yielding: [VRRPAction] = settings.advertisesBeforeYielding ? [.sendAdvertisement(priority: UInt8(priority))] : []
             if theirs > priority {
-                return [.log("\(label) Master received advert from \(source) with higher priority \(theirs), ours \(priority)")]
+                return yielding + [.log("\(label) Master received advert from \(source) with higher priority \(theirs), ours \(priority)")]
                     + becomeBackup(now: now, learning: interval)
             }
             if theirs == priority && source > settings.primaryAddress {
-                return [.log("\(label) Master received advert from \(source) with same priority \(theirs) but higher IP address than ours")]
+                return yielding + [.log("\(label) Master received advert from \(source) with same priority \(theirs) but higher IP address than ours")]
                     + becomeBackup(now: now, learning: interval)
             }
-            // keepalived answers a lower-priority master at once rather than waiting for its timer.
+            // Another master of lower priority: a split brain healing. keepalived answers it at once
+            // rather than waiting for its timer, and announces the addresses again.
+            guard settings.answersLowerPriority else {
+                return [.log("\(label) Received advert from \(source) with lower priority \(theirs), ours \(priority)"), .reannounce]
+            }
             advertDeadline = now.adding(seconds: settings.advertInterval)
             return [.log("\(label) Received advert from \(source) with lower priority \(theirs), ours \(priority), forcing new election"),
-                    .sendAdvertisement(priority: UInt8(priority))]
+                    .sendAdvertisement(priority: UInt8(priority)), .reannounce]
         case .initialize, .fault, .stopped:
             return []
         }

@@ -17,7 +17,11 @@ final class InstanceRuntime: @unchecked Sendable {
     private let destinations: [IPAddress]
     private(set) var garp: GarpSettings
     private var timer: DispatchSourceTimer?
-    private var garpTimers: [DispatchSourceTimer] = []
+    /// Pending announcements (delayed bursts, refreshes, spaced sends), each with when it fires:
+    /// those past are dropped as new ones come, and all are cancelled when the addresses go.
+    private var garpTimers: [(due: Instant, timer: DispatchSourceTimer)] = []
+    /// A delayed burst after a lower priority's advert is pending: more such adverts add none.
+    private var lowerPriorityBurstPending = false
     /// Exactly what `takeOwnership` added, so release removes that and nothing else.
     private var addedAddresses: [VirtualIPAddress] = []
     private var addedRoutes: [VirtualRoute] = []
@@ -38,6 +42,11 @@ final class InstanceRuntime: @unchecked Sendable {
         var refresh: Double
         var refreshRepeat: Int
         var interval: Double
+        /// The pause between unsolicited Neighbor Advertisements (vrrp_gna_interval).
+        var neighborInterval: Double
+        /// After a lower priority's advert: a burst now and another `lowerPriorityDelay` later.
+        var lowerPriorityRepeat: Int
+        var lowerPriorityDelay: Double
 
         init(_ config: VRRPInstance, _ globals: GlobalDefinitions) {
             repeatCount = config.garpMasterRepeat ?? globals.vrrpGarpMasterRepeat ?? GlobalDefinitions.defaultGarpMasterRepeat
@@ -46,6 +55,11 @@ final class InstanceRuntime: @unchecked Sendable {
             refreshRepeat = config.garpMasterRefreshRepeat ?? globals.vrrpGarpMasterRefreshRepeat
                 ?? GlobalDefinitions.defaultGarpMasterRefreshRepeat
             interval = config.garpInterval ?? globals.vrrpGarpInterval ?? 0
+            neighborInterval = config.gnaInterval ?? globals.vrrpGnaInterval ?? 0
+            // keepalived: the master burst's settings by default, none in strict mode.
+            let strict = config.strictMode ?? globals.vrrpStrict ?? false
+            lowerPriorityRepeat = strict ? 0 : config.garpLowerPrioRepeat ?? globals.vrrpGarpLowerPrioRepeat ?? repeatCount
+            lowerPriorityDelay = strict ? 0 : config.garpLowerPrioDelay ?? globals.vrrpGarpLowerPrioDelay ?? delay
         }
     }
 
@@ -112,11 +126,16 @@ final class InstanceRuntime: @unchecked Sendable {
         let version = config.effectiveVersion(globals)
         // What the adverts carry, so that both ends count the same interval.
         let interval = version == 3 ? (config.effectiveAdvertInterval * 100).rounded() / 100 : config.effectiveAdvertInterval
-        return .init(name: config.name, priority: config.effectivePriority, advertInterval: interval,
-                     preempt: !config.noPreempt, preemptDelay: strict ? 0 : (config.preemptDelay ?? 0),
-                     startsAsMaster: config.state == .master && !(strict && config.effectivePriority != 255),
-                     primaryAddress: primaryAddress, version: version,
-                     downTimerAdverts: config.downTimerAdverts ?? globals.vrrpDownTimerAdverts ?? 3)
+        var settings = VRRPStateMachine.Settings(
+            name: config.name, priority: config.effectivePriority, advertInterval: interval,
+            preempt: !config.noPreempt, preemptDelay: strict ? 0 : (config.preemptDelay ?? 0),
+            startsAsMaster: config.state == .master && !(strict && config.effectivePriority != 255),
+            primaryAddress: primaryAddress, version: version,
+            downTimerAdverts: config.downTimerAdverts ?? globals.vrrpDownTimerAdverts ?? 3)
+        // Strict mode keeps to the RFC: silent towards a lower priority, no advert before yielding.
+        settings.answersLowerPriority = !strict && !(config.lowerPrioNoAdvert ?? globals.vrrpLowerPrioNoAdvert ?? false)
+        settings.advertisesBeforeYielding = !strict && (config.higherPrioSendAdvert ?? globals.vrrpHigherPrioSendAdvert ?? false)
+        return settings
     }
 
     let password: String?
@@ -253,6 +272,7 @@ final class InstanceRuntime: @unchecked Sendable {
             case .takeOwnership: takeOwnership()
             case .releaseOwnership: releaseOwnership()
             case .notify(let state): environment.notify(instance: config, state: state, priority: machine.priority)
+            case .reannounce: reannounce()
             }
         }
         rearmTimer()
@@ -316,11 +336,8 @@ final class InstanceRuntime: @unchecked Sendable {
         add(addresses: config.virtualIPAddresses + config.excludedIPAddresses, routes: config.virtualRoutes, rules: config.virtualRules)
         announce(burst: garp.repeatCount)
         environment.onOwnership(config.name, true)
-        let loop = environment.loop
         if garp.delay > 0 {
-            garpTimers.append(loop.timer(at: loop.now().adding(seconds: garp.delay)) { [weak self] in
-                self?.announce(burst: self?.garp.repeatCount ?? 0)
-            })
+            later(garp.delay) { [weak self] in self?.announce(burst: self?.garp.repeatCount ?? 0) }
         }
         if garp.refresh > 0 { scheduleRefresh() }
     }
@@ -360,48 +377,87 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     private func scheduleRefresh() {
-        let loop = environment.loop
-        garpTimers.append(loop.timer(at: loop.now().adding(seconds: garp.refresh)) { [weak self] in
+        later(garp.refresh) { [weak self] in
             guard let self, self.machine.state == .master else { return }
             self.announce(burst: self.garp.refreshRepeat)
             self.scheduleRefresh()
-        })
+        }
+    }
+
+    /// Runs `work` on the loop `seconds` from now, until the addresses are released.
+    private func later(_ seconds: Double, _ work: @escaping @Sendable () -> Void) {
+        let loop = environment.loop
+        let now = loop.now()
+        garpTimers.removeAll { $0.due < now }
+        let due = now.adding(seconds: seconds)
+        garpTimers.append((due, loop.timer(at: due, work)))
+    }
+
+    /// A lower priority's advert while master: a burst now, and one more garp_lower_prio_delay
+    /// later (one pending at a time, however many such adverts come).
+    private func reannounce() {
+        guard garp.lowerPriorityRepeat > 0 else { return }
+        announce(burst: garp.lowerPriorityRepeat)
+        guard garp.lowerPriorityDelay > 0, !lowerPriorityBurstPending else { return }
+        lowerPriorityBurstPending = true
+        later(garp.lowerPriorityDelay) { [weak self] in
+            guard let self else { return }
+            self.lowerPriorityBurstPending = false
+            self.announce(burst: self.garp.lowerPriorityRepeat)
+        }
     }
 
     /// Gratuitous ARPs for every IPv4 virtual address on the instance's interface, unsolicited
-    /// Neighbor Advertisements for every IPv6 one (link-local ones too), `burst` each.
+    /// Neighbor Advertisements for every IPv6 one (link-local ones too), `burst` each. With
+    /// vrrp_garp_interval (vrrp_gna_interval for IPv6) the sends of a family are that far apart.
     private func announce(burst: Int, only: Set<IPAddress>? = nil) {
         guard machine.state == .master else { return }
         let addresses = addedAddresses.filter {
             ($0.device == nil || $0.device == interface.interface.name) && (only?.contains($0.address) ?? true)
-        }
+        }.map(\.address)
         guard !addresses.isEmpty else { return }
         let name = interface.interface.name
-        // keepalived's words for each, which operators search their logs for.
-        func what(_ address: IPAddress, plural: Bool) -> String {
-            address.family == .inet ? (plural ? "gratuitous ARPs" : "gratuitous ARP")
-                : (plural ? "Unsolicited Neighbour Adverts" : "unsolicited Neighbour Advert")
+        for address in addresses {
+            logger.info("\(label) Sending/queueing \(Self.announcement(address, plural: true)) on \(name) for \(address)")
         }
-        for vip in addresses {
-            logger.info("\(label) Sending/queueing \(what(vip.address, plural: true)) on \(name) for \(vip.address)")
-        }
-        for _ in 0..<burst {
-            for vip in addresses {
-                do {
-                    try interface.announcer.announce(vip.address)
-                    statistics.gratuitousARPsSent += 1
-                    logger.info("Sending \(what(vip.address, plural: false)) on \(name) for \(vip.address)")
-                } catch {
-                    logger.error("\(label) cannot send \(what(vip.address, plural: false)) for \(vip.address) on \(name): \(error)")
+        for family in [AddressFamily.inet, .inet6] {
+            let sends = (0..<burst).flatMap { _ in addresses.filter { $0.family == family } }
+            let pause = family == .inet ? garp.interval : garp.neighborInterval
+            for (index, address) in sends.enumerated() {
+                if pause > 0 && index > 0 {
+                    later(pause * Double(index)) { [weak self] in
+                        guard let self, self.machine.state == .master else { return }
+                        self.send(announcementOf: address)
+                    }
+                } else {
+                    send(announcementOf: address)
                 }
             }
         }
     }
 
+    /// keepalived's words for each, which operators search their logs for.
+    private static func announcement(_ address: IPAddress, plural: Bool) -> String {
+        address.family == .inet ? (plural ? "gratuitous ARPs" : "gratuitous ARP")
+            : (plural ? "Unsolicited Neighbour Adverts" : "unsolicited Neighbour Advert")
+    }
+
+    private func send(announcementOf address: IPAddress) {
+        let name = interface.interface.name
+        do {
+            try interface.announcer.announce(address)
+            statistics.gratuitousARPsSent += 1
+            logger.info("Sending \(Self.announcement(address, plural: false)) on \(name) for \(address)")
+        } catch {
+            logger.error("\(label) cannot send \(Self.announcement(address, plural: false)) for \(address) on \(name): \(error)")
+        }
+    }
+
     private func releaseOwnership() {
         environment.onOwnership(config.name, false)
-        garpTimers.forEach { $0.cancel() }
+        garpTimers.forEach { $0.timer.cancel() }
         garpTimers.removeAll()
+        lowerPriorityBurstPending = false
         if !addedAddresses.isEmpty { logger.info("\(label) removing VIPs.") }
         remove(rules: addedRules, routes: addedRoutes, addresses: addedAddresses)
         addedRules.removeAll()
