@@ -10,3 +10,4 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 #include <linux/fib_rules.h>
+#include <netlink/route/link/macvlan.h>

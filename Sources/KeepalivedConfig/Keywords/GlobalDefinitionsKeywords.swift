@@ -59,6 +59,7 @@ extension GlobalDefinitions {
             defs.vrrpGarpMasterRefresh = defs.vrrpGarpMasterRefresh ?? 0
         },
         "v3_checksum_as_v2": .values(0, 1) { defs, statement, context in defs.vrrpChecksumAsV2 = context.boolean(statement) },
+        "vmac_prefix": .values(1, 1) { defs, statement, _ in defs.vmacPrefix = statement.arguments[0] },
         "vrrp_lower_prio_no_advert": .values(0, 1) { defs, statement, context in defs.vrrpLowerPrioNoAdvert = context.boolean(statement) },
         "vrrp_higher_prio_send_advert": .values(0, 1) { defs, statement, context in defs.vrrpHigherPrioSendAdvert = context.boolean(statement) },
         "vrrp_down_timer_adverts": .values(1, 1) { defs, statement, context in

@@ -73,7 +73,7 @@ extension GlobalDefinitions {
         .notSupportedYet("VRRP receive buffer sizes"): ["vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier"],
         .notSupportedYet("delaying VRRP at start"): ["vrrp_startup_delay", "vrrp_delay_after_boot"],
         .notSupportedYet("logging adverts for unknown VRIDs"): ["log_unknown_vrids"],
-        .vmac: ["vmac_prefix", "vmac_addr_prefix"],
+        .vmac: ["vmac_addr_prefix"],
         .notSupportedYet("scheduled reloads"): ["reload_time_file", "reload_repeat", "reload_file"],
         .notSupportedYet("checking included files on reload"): ["include_check"],
         .notSupportedYet("saving the config on reload"): ["config_save_dir"],
@@ -95,7 +95,7 @@ extension VRRPSyncGroup {
 
 extension VRRPInstance {
     static let unimplementedKeywords: [String: KeywordRule<VRRPInstance>] = UnimplementedKeyword.rules([
-        .vmac: ["use_vmac", "use_vmac_addr", "vmac_xmit_base", "use_ipvlan"],
+        .vmac: ["use_vmac_addr", "use_ipvlan"],
         .notSupportedYet("FAULT without unicast peers"): ["unicast_fault_no_peer"],
         .notSupportedYet("checking advert sources against the unicast peers"): ["check_unicast_src"],
         .notSupportedYet("pre-2.0 unicast checksums"): ["old_unicast_checksum"],

@@ -184,6 +184,16 @@ extension VRRPInstance {
         "track_process": TrackedItem.listRule(\VRRPInstance.trackProcesses, weights: -254...254),
         "track_bfd": TrackedItem.bfdRule(),
         "dont_track_primary": .flag { $0.dontTrackPrimary = true },
+        "use_vmac": .values(0, 1) { instance, statement, context in
+            instance.useVMAC = true
+            guard let name = statement.arguments.first else { return }
+            if name.utf8.count > 15 || name.contains("/") {
+                context.error(statement.location, "(\(instance.name)) use_vmac: '\(name)' is not a valid interface name (at most 15 characters, no '/')")
+            } else {
+                instance.vmacName = name
+            }
+        },
+        "vmac_xmit_base": .flag { $0.vmacTransmitsOnBase = true },
         "smtp_alert": .values(0, 1) { instance, statement, context in instance.smtpAlert = context.boolean(statement) },
         "skip_check_adv_addr": .values(0, 1) { instance, statement, context in instance.skipCheckAdvAddr = context.boolean(statement) },
         "strict_mode": .values(0, 1) { instance, statement, context in instance.strictMode = context.boolean(statement) },

@@ -36,6 +36,8 @@ public struct GlobalDefinitions: Sendable {
     public var vrrpVersion: Int?
     /// `v3_checksum_as_v2`: every VRRPv3 IPv4 instance's default.
     public var vrrpChecksumAsV2: Bool?
+    /// `vmac_prefix`: the start of use_vmac's interface names (default "vrrp").
+    public var vmacPrefix: String?
     /// `vrrp_lower_prio_no_advert` and `vrrp_higher_prio_send_advert`: every instance's defaults.
     public var vrrpLowerPrioNoAdvert: Bool?
     public var vrrpHigherPrioSendAdvert: Bool?

@@ -205,6 +205,12 @@ public struct VRRPInstance: Sendable, Hashable {
     public var garpMasterRefreshRepeat: Int?
     /// `lower_prio_no_advert`: a master does not answer a lower priority's advert (RFC behaviour).
     public var lowerPrioNoAdvert: Bool?
+    /// `use_vmac [NAME]`: the VIPs live on a macvlan with the virtual router's MAC. The name is
+    /// NAME, or vmac_prefix (default "vrrp") + "." + the VRID.
+    public var useVMAC = false
+    public var vmacName: String?
+    /// `vmac_xmit_base`: adverts leave from the base interface, not the macvlan.
+    public var vmacTransmitsOnBase = false
     /// `higher_prio_send_advert`: a master sends one advert before yielding to a higher priority.
     public var higherPrioSendAdvert: Bool?
     public var garpLowerPrioDelay: Double?
@@ -222,6 +228,15 @@ public struct VRRPInstance: Sendable, Hashable {
 
     public var effectivePriority: Int { priority ?? Self.defaultPriority }
     public var effectiveAdvertInterval: Double { advertInterval ?? Self.defaultAdvertInterval }
+
+    /// use_vmac's interface name, or nil without use_vmac.
+    public func virtualMACInterface(_ globals: GlobalDefinitions) -> String? {
+        guard useVMAC else { return nil }
+        if let vmacName { return vmacName }
+        let suffix = ".\(virtualRouterID ?? 0)"
+        // keepalived shortens the prefix to fit IFNAMSIZ (15 characters).
+        return String((globals.vmacPrefix ?? "vrrp").prefix(15 - suffix.count)) + suffix
+    }
 
     /// The VRRP version spoken: always 3 for IPv6, else the instance's, the global one, or 2.
     public func effectiveVersion(_ globals: GlobalDefinitions) -> Int {

@@ -101,6 +101,7 @@ struct DumpWriter {
             w.optional("vrrp_garp_lower_prio_repeat", defs.vrrpGarpLowerPrioRepeat.map(String.init))
             w.value("vrrp_version", defs.vrrpVersion.map(String.init), default: String(GlobalDefinitions.defaultVRRPVersion))
             w.optional("v3_checksum_as_v2", defs.vrrpChecksumAsV2.map { $0 ? "on" : "off" })
+            w.optional("vmac_prefix", defs.vmacPrefix)
             w.optional("vrrp_down_timer_adverts", defs.vrrpDownTimerAdverts.map(String.init))
             w.optional("vrrp_lower_prio_no_advert", defs.vrrpLowerPrioNoAdvert.map { $0 ? "on" : "off" })
             w.optional("vrrp_higher_prio_send_advert", defs.vrrpHigherPrioSendAdvert.map { $0 ? "on" : "off" })
@@ -324,6 +325,8 @@ struct DumpWriter {
             w.value("version", instance.version.map(String.init), default: String(instance.effectiveVersion(defs)))
             w.optional("v3_checksum_as_v2", instance.checksumAsV2.map { $0 ? "on" : "off" })
             w.optional("down_timer_adverts", instance.downTimerAdverts.map(String.init))
+            if instance.useVMAC { w.line(["use_vmac", instance.vmacName].compactMap { $0 }.joined(separator: " ")) }
+            w.flag("vmac_xmit_base", instance.vmacTransmitsOnBase)
             w.optional("lower_prio_no_advert", instance.lowerPrioNoAdvert.map { $0 ? "on" : "off" })
             w.optional("higher_prio_send_advert", instance.higherPrioSendAdvert.map { $0 ? "on" : "off" })
             if let auth = instance.authentication {

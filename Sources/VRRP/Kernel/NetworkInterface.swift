@@ -25,6 +25,13 @@ public struct NetworkInterface: Sendable, Equatable {
                                 linkLocalAddress: addresses.first { $0.isLinkLocalIPv6 })
     }
 
+    /// This interface, with the addresses of `base`: a VMAC has none of its own and speaks with
+    /// its base interface's.
+    public func borrowingAddresses(of base: NetworkInterface) -> NetworkInterface {
+        NetworkInterface(name: name, index: index, hardwareAddress: hardwareAddress, primaryAddress: base.primaryAddress,
+                         linkLocalAddress: base.linkLocalAddress)
+    }
+
     /// The primary address of `family`: the IPv4 one, or the IPv6 link-local one.
     public func ownAddress(_ family: AddressFamily) -> IPAddress? {
         family == .inet ? primaryAddress : linkLocalAddress

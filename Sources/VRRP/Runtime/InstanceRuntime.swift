@@ -12,6 +12,9 @@ final class InstanceRuntime: @unchecked Sendable {
     private(set) var check: AdvertisementCheck
     let virtualRouterID: UInt8
     let interface: InterfaceRuntime
+    /// Where the VIPs go and are announced from: the interface, or use_vmac's macvlan.
+    let addressInterface: NetworkInterface
+    private let announcer: AddressAnnouncer
     private let environment: VRRPEnvironment
     let sourceAddress: IPAddress
     private let destinations: [IPAddress]
@@ -63,7 +66,8 @@ final class InstanceRuntime: @unchecked Sendable {
         }
     }
 
-    init(config: VRRPInstance, globals: GlobalDefinitions, interface: InterfaceRuntime, environment: VRRPEnvironment) throws {
+    init(config: VRRPInstance, globals: GlobalDefinitions, interface: InterfaceRuntime, environment: VRRPEnvironment,
+         addressInterface: NetworkInterface? = nil) throws {
         let family = config.family
         guard let primary = interface.interface.ownAddress(family) ?? config.unicastSourceIP else {
             throw SystemError("(\(config.name)) interface \(interface.interface.name) has no \(family == .inet ? "IPv4" : "IPv6 link-local") address",
@@ -71,6 +75,13 @@ final class InstanceRuntime: @unchecked Sendable {
         }
         self.config = config
         self.interface = interface
+        if let addressInterface, addressInterface != interface.interface {
+            self.addressInterface = addressInterface
+            announcer = try AddressAnnouncer(interface: addressInterface)
+        } else {
+            self.addressInterface = interface.interface
+            announcer = interface.announcer
+        }
         self.environment = environment
         self.virtualRouterID = UInt8(config.virtualRouterID ?? 0)
         sourceAddress = config.unicastSourceIP ?? primary
@@ -156,7 +167,7 @@ final class InstanceRuntime: @unchecked Sendable {
         var removed = false
         for vip in config.virtualIPAddresses + config.excludedIPAddresses {
             do {
-                try environment.netlink.removeAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
+                try environment.netlink.removeAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? addressInterface.index)
                 removed = true
             } catch {}
         }
@@ -346,17 +357,17 @@ final class InstanceRuntime: @unchecked Sendable {
     private func add(addresses: [VirtualIPAddress], routes: [VirtualRoute], rules: [RoutingRule]) {
         for vip in addresses {
             do {
-                try environment.netlink.addAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
+                try environment.netlink.addAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? addressInterface.index)
                 addedAddresses.append(vip)
             } catch where RouteNetlink.isExists(error) {
                 addedAddresses.append(vip)
             } catch {
-                logger.error("\(label) cannot add \(vip.address) to \(vip.device ?? interface.interface.name): \(error)")
+                logger.error("\(label) cannot add \(vip.address) to \(vip.device ?? addressInterface.name): \(error)")
             }
         }
         for route in routes {
             do {
-                try environment.netlink.addRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? interface.interface.index)
+                try environment.netlink.addRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? addressInterface.index)
                 addedRoutes.append(route)
             } catch where RouteNetlink.isExists(error) {
                 addedRoutes.append(route)
@@ -413,10 +424,10 @@ final class InstanceRuntime: @unchecked Sendable {
     private func announce(burst: Int, only: Set<IPAddress>? = nil) {
         guard machine.state == .master else { return }
         let addresses = addedAddresses.filter {
-            ($0.device == nil || $0.device == interface.interface.name) && (only?.contains($0.address) ?? true)
+            ($0.device == nil || $0.device == addressInterface.name) && (only?.contains($0.address) ?? true)
         }.map(\.address)
         guard !addresses.isEmpty else { return }
-        let name = interface.interface.name
+        let name = addressInterface.name
         for address in addresses {
             logger.info("\(label) Sending/queueing \(Self.announcement(address, plural: true)) on \(name) for \(address)")
         }
@@ -443,9 +454,9 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     private func send(announcementOf address: IPAddress) {
-        let name = interface.interface.name
+        let name = addressInterface.name
         do {
-            try interface.announcer.announce(address)
+            try announcer.announce(address)
             statistics.gratuitousARPsSent += 1
             logger.info("Sending \(Self.announcement(address, plural: false)) on \(name) for \(address)")
         } catch {
@@ -476,7 +487,7 @@ final class InstanceRuntime: @unchecked Sendable {
         }
         for route in routes.reversed() {
             do {
-                try environment.netlink.removeRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? interface.interface.index)
+                try environment.netlink.removeRoute(route, interfaceIndex: environment.interfaceIndex(route.device) ?? addressInterface.index)
             } catch where RouteNetlink.isMissing(error) {
             } catch {
                 logger.error("\(label) cannot remove route \(route.destination): \(error)")
@@ -484,7 +495,7 @@ final class InstanceRuntime: @unchecked Sendable {
         }
         for vip in addresses.reversed() {
             do {
-                try environment.netlink.removeAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? interface.interface.index)
+                try environment.netlink.removeAddress(vip, interfaceIndex: environment.interfaceIndex(vip.device) ?? addressInterface.index)
             } catch where RouteNetlink.isMissing(error) {
             } catch {
                 logger.error("\(label) cannot remove \(vip.address): \(error)")

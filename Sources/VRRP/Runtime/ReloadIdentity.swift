@@ -46,6 +46,9 @@ extension VRRPInstance {
         identity.unicastPeers = unicastPeers.map { var copy = $0; copy.location = nowhere; return copy }
         identity.multicastDestination = multicastDestination ?? globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4
         identity.strictMode = strictMode ?? globals.vrrpStrict ?? false
+        identity.useVMAC = useVMAC
+        identity.vmacName = virtualMACInterface(globals)
+        identity.vmacTransmitsOnBase = vmacTransmitsOnBase
         return identity
     }
 }

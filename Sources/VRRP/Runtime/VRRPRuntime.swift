@@ -43,6 +43,10 @@ public final class VRRPRuntime: @unchecked Sendable {
     private(set) var configuration: KeepalivedConfiguration
     let environment: VRRPEnvironment
     private var interfaces: [String: InterfaceRuntime] = [:]
+    /// use_vmac's macvlans by instance name, and the base interface each is on.
+    private var virtualMACs: [String: (name: String, base: String)] = [:]
+    /// A base interface's arp_ignore and arp_filter before use_vmac changed them.
+    private var baseSettings: [String: (arpIgnore: Int, arpFilter: Int)] = [:]
     private var instances: [InstanceRuntime] = []
     private var linkMonitor: LinkMonitor?
     private var linkSource: DispatchSourceRead?
@@ -109,30 +113,78 @@ public final class VRRPRuntime: @unchecked Sendable {
             logger.error("(\(instanceConfig.name)) has no interface; unicast without an interface is not supported yet")
             return nil
         }
-        let key = Self.interfaceKey(instanceConfig)
+        let vmac = try makeVirtualMAC(instanceConfig, base: name)
+        let key = Self.interfaceKey(instanceConfig, globals: configuration.globalDefs)
         let interfaceRuntime: InterfaceRuntime
         if let existing = interfaces[key] {
             interfaceRuntime = existing
         } else {
-            let interface = try NetworkInterface.named(name)
+            let base = try NetworkInterface.named(name)
+            let interface = vmac.map { instanceConfig.vmacTransmitsOnBase ? base : $0 } ?? base
             interfaceRuntime = try InterfaceRuntime(interface: interface, family: instanceConfig.family,
                                                     joinsMulticast: multicastGroup(for: key), logger: logger)
             interfaces[key] = interfaceRuntime
         }
-        let instance = try InstanceRuntime(config: instanceConfig, globals: configuration.globalDefs, interface: interfaceRuntime, environment: environment)
+        let instance = try InstanceRuntime(config: instanceConfig, globals: configuration.globalDefs, interface: interfaceRuntime,
+                                           environment: environment, addressInterface: vmac)
         interfaceRuntime.add(instance)
         return instance
     }
 
     /// Instances of IPv4 and of IPv6 on one interface have a socket each: `interfaces` is keyed
-    /// by interface name, with " inet6" after it for IPv6.
-    private static func interfaceKey(_ instance: VRRPInstance) -> String {
-        (instance.interface ?? "") + (instance.family == .inet6 ? " inet6" : "")
+    /// by the name of the interface adverts leave from (use_vmac's macvlan unless vmac_xmit_base),
+    /// with " inet6" after it for IPv6.
+    private static func interfaceKey(_ instance: VRRPInstance, globals: GlobalDefinitions) -> String {
+        let sender = instance.vmacTransmitsOnBase ? instance.interface : instance.virtualMACInterface(globals) ?? instance.interface
+        return (sender ?? "") + (instance.family == .inet6 ? " inet6" : "")
+    }
+
+    /// use_vmac: the instance's macvlan, made anew (one a killed run left is removed first), with
+    /// the sysctls keepalived sets: the macvlan answers no ARP for the base's addresses and hears
+    /// adverts without an address of its own; the base answers no ARP for the VIPs. Nil without use_vmac.
+    private func makeVirtualMAC(_ instance: VRRPInstance, base: String) throws -> NetworkInterface? {
+        guard let name = instance.virtualMACInterface(configuration.globalDefs) else { return nil }
+        guard instance.family == .inet else {
+            logger.warning("(\(instance.name)) use_vmac for IPv6 instances is not supported yet; the VIPs go on \(base)")
+            return nil
+        }
+        let netlink = environment.netlink
+        if try netlink.removeVirtualMAC(name: name) { logger.info("(\(instance.name)) removing \(name) left by a previous run") }
+        let baseInterface = try NetworkInterface.named(base)
+        try netlink.addVirtualMAC(name: name, on: baseInterface.index,
+                                  address: RouteNetlink.virtualMAC(virtualRouterID: UInt8(instance.virtualRouterID ?? 0), family: instance.family))
+        virtualMACs[instance.name] = (name, base)
+        for (key, value) in [("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0)] {
+            try? InterfaceSysctl.write(name, key, value)
+        }
+        try? InterfaceSysctl.write(name, "disable_ipv6", 1, family: "ipv6")
+        if baseSettings[base] == nil {
+            baseSettings[base] = (InterfaceSysctl.read(base, "arp_ignore") ?? 0, InterfaceSysctl.read(base, "arp_filter") ?? 0)
+            try? InterfaceSysctl.write(base, "arp_ignore", 1)
+            try? InterfaceSysctl.write(base, "arp_filter", 1)
+        }
+        logger.info("(\(instance.name)) created VMAC interface \(name) on \(base)")
+        return try NetworkInterface.named(name).borrowingAddresses(of: baseInterface)
+    }
+
+    /// Removes a stopped instance's macvlan; the base's sysctls are put back with the last one on it.
+    private func removeVirtualMAC(of instance: String) {
+        guard let (name, base) = virtualMACs.removeValue(forKey: instance) else { return }
+        do {
+            try environment.netlink.removeVirtualMAC(name: name)
+        } catch {
+            logger.error("(\(instance)) cannot remove \(name): \(error)")
+        }
+        guard !virtualMACs.values.contains(where: { $0.base == base }), let saved = baseSettings.removeValue(forKey: base) else { return }
+        try? InterfaceSysctl.write(base, "arp_ignore", saved.arpIgnore)
+        try? InterfaceSysctl.write(base, "arp_filter", saved.arpFilter)
     }
 
     /// The group an interface's socket joins: the one multicast instances on it advertise to, if any.
     private func multicastGroup(for key: String) -> IPAddress? {
-        guard let instance = configuration.vrrpInstances.first(where: { Self.interfaceKey($0) == key && $0.unicastPeers.isEmpty }) else {
+        guard let instance = configuration.vrrpInstances.first(where: {
+            Self.interfaceKey($0, globals: configuration.globalDefs) == key && $0.unicastPeers.isEmpty
+        }) else {
             return nil
         }
         return instance.family == .inet6
@@ -246,12 +298,13 @@ public final class VRRPRuntime: @unchecked Sendable {
         for instance in instances where kept[instance.config.name] !== instance {
             logger.info("(\(instance.config.name)) stopping: \(newConfiguration.vrrpInstances.contains { $0.name == instance.config.name } ? "its interface, VRID, authentication or advert settings changed" : "no longer in the configuration")")
             instance.stop()
-            interfaces[Self.interfaceKey(instance.config)]?.remove(instance)
+            interfaces[Self.interfaceKey(instance.config, globals: oldGlobals)]?.remove(instance)
+            removeVirtualMAC(of: instance.config.name)
             lastStates[instance.config.name] = nil
         }
         configuration = newConfiguration
         for (name, interface) in interfaces where interface.instances.isEmpty
-            && !newConfiguration.vrrpInstances.contains(where: { Self.interfaceKey($0) == name }) {
+            && !newConfiguration.vrrpInstances.contains(where: { Self.interfaceKey($0, globals: globals) == name }) {
             interface.stopReceiving()
             interfaces[name] = nil
         }
@@ -269,7 +322,7 @@ public final class VRRPRuntime: @unchecked Sendable {
                 continue
             }
             do {
-                let key = Self.interfaceKey(config)
+                let key = Self.interfaceKey(config, globals: globals)
                 let wasOpen = interfaces[key] != nil
                 guard let instance = try makeInstance(config) else { continue }
                 if !wasOpen { interfaces[key]?.startReceiving(on: environment.loop) }
@@ -298,6 +351,7 @@ public final class VRRPRuntime: @unchecked Sendable {
         for script in trackedScripts.values { script.stop() }
         for instance in instances { instance.stop() }
         for interface in interfaces.values { interface.stopReceiving() }
+        for instance in instances { removeVirtualMAC(of: instance.config.name) }
         staticState.stop()
     }
 

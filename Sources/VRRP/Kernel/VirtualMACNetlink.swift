@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinuxNet
+import CNetlink
+import KeepalivedConfig
+import DaemonCore
+
+/// use_vmac's interface: a macvlan in private mode on the instance's interface, with the virtual
+/// router's MAC (RFC 3768 section 7.3, RFC 5798 section 7.3), created up.
+extension RouteNetlink {
+    /// 00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6.
+    public static func virtualMAC(virtualRouterID: UInt8, family: AddressFamily) -> [UInt8] {
+        [0x00, 0x00, 0x5E, 0x00, family == .inet ? 0x01 : 0x02, virtualRouterID]
+    }
+
+    public func addVirtualMAC(name: String, on baseIndex: Int32, address: [UInt8]) throws {
+        guard let link = rtnl_link_macvlan_alloc() else { throw SystemError("rtnl_link_macvlan_alloc", errno: ENOMEM) }
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_name(link, name)
+        rtnl_link_set_link(link, baseIndex)
+        guard let mac = address.withUnsafeBytes({ nl_addr_build(AF_LLC, $0.baseAddress, $0.count) }) else {
+            throw SystemError("nl_addr_build(MAC)", errno: ENOMEM)
+        }
+        defer { nl_addr_put(mac) }
+        rtnl_link_set_addr(link, mac)
+        _ = rtnl_link_macvlan_set_mode(link, UInt32(MACVLAN_MODE_PRIVATE.rawValue))
+        rtnl_link_set_flags(link, UInt32(IFF_UP))
+        let result = rtnl_link_add(socket, link, NLM_F_CREATE | NLM_F_EXCL)
+        guard result >= 0 else { throw Self.error("add macvlan \(name)", result) }
+    }
+
+    /// Deletes the link `name` if it is a macvlan (a VMAC this daemon, or a killed one, made);
+    /// true when one was deleted.
+    @discardableResult
+    public func removeVirtualMAC(name: String) throws -> Bool {
+        var found: OpaquePointer?
+        guard rtnl_link_get_kernel(socket, 0, name, &found) >= 0, let link = found else { return false }
+        defer { rtnl_link_put(link) }
+        guard let kind = rtnl_link_get_type(link), String(cString: kind) == "macvlan" else { return false }
+        let result = rtnl_link_delete(socket, link)
+        guard result >= 0 else { throw Self.error("delete macvlan \(name)", result) }
+        return true
+    }
+}

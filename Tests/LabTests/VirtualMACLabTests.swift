@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// use_vmac: the VIP lives on a macvlan "vrrp.51" with the virtual router's MAC 00:00:5e:00:01:33,
+/// so neighbours keep one MAC for the VIP whichever director holds it. keepalived is the peer.
+final class VirtualMACLabTests: LabTestCase {
+    private let vip = "192.0.2.200"
+    private let vmac = "00:00:5e:00:01:33"
+
+    private func config(state: String, priority: Int) -> String {
+        Lab.vrrpInstance(state: state, priority: priority, extra: "use_vmac")
+    }
+
+    /// The nodes whose vrrp.51 holds the VIP.
+    private func holders() -> [String] {
+        ["d1", "d2"].filter { ((try? lab.exec($0, ["ip", "-4", "-o", "addr", "show", "dev", "vrrp.51"]).output) ?? "").contains(" \(vip)/") }
+    }
+
+    private func hasLink(_ node: String) -> Bool {
+        ((try? lab.exec(node, ["ip", "-o", "link", "show", "vrrp.51"]))?.status ?? 1) == 0
+    }
+
+    private func neighbourMAC() -> String {
+        let words = ((try? lab.exec("s1", ["ip", "neigh", "show", vip, "dev", "lan0"]).output) ?? "").split(separator: " ").map(String.init)
+        guard let index = words.firstIndex(of: "lladdr"), index + 1 < words.count else { return "" }
+        return words[index + 1].lowercased()
+    }
+
+    func testOursAndKeepalivedShareTheVirtualMACAndOursCleansUp() throws {
+        lab = try Lab(directors: 2, servers: 1)
+        _ = try lab.spawn("s1", ["sh", "-c", "echo READY; exec ping -q -i 0.2 \(vip)"], log: "ping.log")
+        let ours = try lab.start(.ours, on: "d1", config: config(state: "MASTER", priority: 100))
+        lab.wait(upTo: 6, for: "d1's vrrp.51 to hold the VIP") { holders() == ["d1"] }
+        let link = try lab.exec("d1", ["ip", "-d", "-o", "link", "show", "vrrp.51"]).output
+        XCTAssertTrue(link.contains("link/ether \(vmac)"), link)
+        XCTAssertTrue(link.contains("macvlan mode private"), link)
+        XCTAssertTrue(ours.log.contains("(VI_1) created VMAC interface vrrp.51 on lan0"), ours.log)
+        let theirs = try lab.start(.keepalived, on: "d2", config: config(state: "BACKUP", priority: 99))
+        lab.wait(upTo: 4, for: "s1 to reach the VIP at the virtual MAC") { neighbourMAC() == vmac }
+        for _ in 0..<6 {
+            Thread.sleep(forTimeInterval: 0.5)
+            XCTAssertEqual(holders(), ["d1"], "keepalived accepts adverts sent from our VMAC")
+        }
+
+        // SIGTERM: keepalived takes over and the neighbour keeps the same MAC; our macvlan is gone.
+        ours.kill(SIGTERM)
+        XCTAssertTrue(ours.waitForExit(timeout: 2))
+        XCTAssertFalse(hasLink("d1"), "SIGTERM removes vrrp.51")
+        XCTAssertEqual(try lab.exec("d1", ["sysctl", "-n", "net.ipv4.conf.lan0.arp_ignore"]).output.trimmingCharacters(in: .whitespacesAndNewlines), "0",
+                       "lan0's arp_ignore put back at a clean stop")
+        lab.wait(upTo: 3, for: "keepalived to take the VIP over") { holders() == ["d2"] }
+        XCTAssertEqual(neighbourMAC(), vmac, "one MAC for the VIP, whoever holds it")
+
+        // Ours as the backup; keepalived killed: ours takes over on its macvlan.
+        let backup = try lab.start(.ours, on: "d1", config: config(state: "BACKUP", priority: 99))
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertEqual(holders(), ["d2"], "we accept keepalived's adverts from its VMAC")
+        theirs.kill(SIGKILL)
+        lab.wait(upTo: 6, for: "ours to take the VIP over") { holders().contains("d1") }
+        XCTAssertEqual(neighbourMAC(), vmac)
+
+        // SIGKILL leaves the macvlan; the next start removes it and makes it anew; SIGTERM removes it.
+        backup.kill(SIGKILL)
+        XCTAssertTrue(backup.waitForExit(timeout: 2))
+        XCTAssertTrue(hasLink("d1"), "a killed daemon leaves its macvlan")
+        let again = try lab.start(.ours, on: "d1", config: config(state: "BACKUP", priority: 99))
+        waitForLog(again, "(VI_1) removing vrrp.51 left by a previous run")
+        waitForLog(again, "(VI_1) Entering BACKUP STATE")
+        again.kill(SIGTERM)
+        XCTAssertTrue(again.waitForExit(timeout: 2))
+        XCTAssertFalse(hasLink("d1"), "SIGTERM after a restart removes vrrp.51")
+    }
+}
