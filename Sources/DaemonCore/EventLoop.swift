@@ -25,6 +25,13 @@ public final class EventLoop: @unchecked Sendable {
         return timer
     }
 
+    /// Moves a timer made by `timer(at:)` to `deadline`, or parks it when there is none. A
+    /// `leeway` lets the loop serve timers due close together in one wake-up.
+    public func reschedule(_ timer: DispatchSourceTimer, at deadline: Instant?, leeway: Double = 0) {
+        timer.schedule(deadline: deadline.map(time(of:)) ?? .distantFuture, repeating: .never,
+                       leeway: .nanoseconds(Int(leeway * 1e9)))
+    }
+
     /// Calls `handler` whenever `descriptor` is readable.
     public func readSource(_ descriptor: Int32, _ handler: @escaping @Sendable () -> Void) -> DispatchSourceRead {
         let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)

@@ -20,6 +20,10 @@ final class InstanceRuntime: @unchecked Sendable {
     private let destinations: [IPAddress]
     private(set) var garp: GarpSettings
     private var timer: DispatchSourceTimer?
+    private var armedDeadline: Instant?
+    /// The encoded adverts, one per destination, for the priority they carry: the same bytes are
+    /// sent every interval until the priority or the configuration changes.
+    private var encodedAdverts: (priority: UInt8, packets: [[UInt8]])?
     /// Pending announcements (delayed bursts, refreshes, spaced sends), each with when it fires:
     /// those past are dropped as new ones come, and all are cancelled when the addresses go.
     private var garpTimers: [(due: Instant, timer: DispatchSourceTimer)] = []
@@ -180,6 +184,7 @@ final class InstanceRuntime: @unchecked Sendable {
     /// the addresses that stayed are not touched.
     func adopt(_ newConfig: VRRPInstance, globals: GlobalDefinitions) {
         config = newConfig
+        encodedAdverts = nil
         check = Self.advertisementCheck(newConfig, globals, authenticationType: authenticationType, password: password)
         garp = GarpSettings(newConfig, globals)
         machine.reconfigure(Self.machineSettings(newConfig, globals, primaryAddress: sourceAddress))
@@ -270,6 +275,8 @@ final class InstanceRuntime: @unchecked Sendable {
         if machine.state == .master, let deadline = machine.nextDeadline {
             environment.onAdvertDelay(self, now.seconds(since: deadline))
         }
+        // The one-shot has fired: it is armed again even for an unchanged deadline (an early wake-up).
+        armedDeadline = nil
         perform(machine.timerFired(now: now))
     }
 
@@ -303,27 +310,34 @@ final class InstanceRuntime: @unchecked Sendable {
         if before == .master && !stopping { statistics.counters.releasedMaster += 1 }
     }
 
+    /// One timer source for the instance's life, moved to each new deadline: making a source per
+    /// advert cost more than the advert (255 instances at 0.1 s: 2,550 a second).
     private func rearmTimer() {
-        timer?.cancel()
-        timer = nil
-        guard let deadline = machine.nextDeadline else { return }
-        timer = environment.loop.timer(at: deadline) { [weak self] in self?.timerFired() }
+        let deadline = machine.nextDeadline
+        guard deadline != armedDeadline || timer == nil else { return }
+        armedDeadline = deadline
+        guard let timer else {
+            if let deadline { timer = environment.loop.timer(at: deadline) { [weak self] in self?.timerFired() } }
+            return
+        }
+        // A master's advert may leave up to a millisecond late (its next deadline still follows
+        // this one, so nothing drifts): many instances' adverts then share a wake-up. The
+        // master-down timer has no leeway, so a takeover stays exact.
+        let leeway = machine.state == .master ? min(0.001, machine.settings.advertInterval / 100) : 0
+        environment.loop.reschedule(timer, at: deadline, leeway: leeway)
     }
 
     private func sendAdvertisement(priority: UInt8) {
-        let addresses = config.virtualIPAddresses.map(\.address).filter { $0.family == sourceAddress.family }
-        let advert = check.version == 3
-            ? VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, centiseconds: check.advertisementInterval,
-                                addresses: addresses)
-            : VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, authenticationType: authenticationType,
-                                advertisementInterval: UInt8(clamping: check.advertisementInterval), addresses: addresses,
-                                password: password)
-        // A version 3 checksum covers the destination: one encoding per unicast peer.
-        let plain = check.version == 3 && check.checksumCoversPseudoHeader ? nil : advert.encoded()
+        let packets: [[UInt8]]
+        if let cached = encodedAdverts, cached.priority == priority {
+            packets = cached.packets
+        } else {
+            packets = encodeAdverts(priority: priority)
+            encodedAdverts = (priority, packets)
+        }
         var sent = false
-        for destination in destinations {
+        for (destination, bytes) in zip(destinations, packets) {
             do {
-                let bytes = plain ?? advert.encoded(pseudoHeader: .init(source: sourceAddress, destination: destination))
                 try interface.socket.send(bytes, from: sourceAddress, to: destination)
                 statistics.advertisementsSent += 1
                 if priority == 0 { statistics.priorityZeroSent += 1 }
@@ -338,6 +352,20 @@ final class InstanceRuntime: @unchecked Sendable {
             statistics.counters.advertisementsSent += 1
             if priority == 0 { statistics.counters.priorityZeroSent += 1 }
         }
+    }
+
+    /// The advert for each destination (a version 3 checksum covers the destination).
+    private func encodeAdverts(priority: UInt8) -> [[UInt8]] {
+        let addresses = config.virtualIPAddresses.map(\.address).filter { $0.family == sourceAddress.family }
+        let advert = check.version == 3
+            ? VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, centiseconds: check.advertisementInterval,
+                                addresses: addresses)
+            : VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, authenticationType: authenticationType,
+                                advertisementInterval: UInt8(clamping: check.advertisementInterval), addresses: addresses,
+                                password: password)
+        let coversDestination = check.version == 3 && check.checksumCoversPseudoHeader
+        let plain = coversDestination ? nil : advert.encoded()
+        return destinations.map { plain ?? advert.encoded(pseudoHeader: .init(source: sourceAddress, destination: $0)) }
     }
 
     private func takeOwnership() {
