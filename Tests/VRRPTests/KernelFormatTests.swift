@@ -62,3 +62,14 @@ final class KernelFormatTests: XCTestCase {
         XCTAssertEqual(LinkMonitor.parse(Array(up.prefix(10))[...]), [])
     }
 }
+
+/// The nftables commands of accept mode off, checked without a kernel.
+final class VIPFirewallCommandTests: XCTestCase {
+    func testElementsGoToTheSetOfTheirFamily() {
+        XCTAssertEqual(VIPFirewall.commands([IPAddress("192.0.2.1")!, IPAddress("2001:db8::1")!, IPAddress("192.0.2.2")!], adding: true),
+                       "add element inet swiftkeepalived vips4 { 192.0.2.1, 192.0.2.2 }\nadd element inet swiftkeepalived vips6 { 2001:db8::1 }")
+        XCTAssertEqual(VIPFirewall.commands([IPAddress("192.0.2.1")!], adding: false), "delete element inet swiftkeepalived vips4 { 192.0.2.1 }")
+        XCTAssertEqual(VIPFirewall.commands([], adding: true), "")
+        XCTAssertTrue(VIPFirewall.setupCommands.contains("add rule inet swiftkeepalived in ip daddr @vips4 drop"))
+    }
+}

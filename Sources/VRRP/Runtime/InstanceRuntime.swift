@@ -24,6 +24,8 @@ final class InstanceRuntime: @unchecked Sendable {
     /// The encoded adverts, one per destination, for the priority they carry: the same bytes are
     /// sent every interval until the priority or the configuration changes.
     private var encodedAdverts: (priority: UInt8, packets: [[UInt8]])?
+    /// As master, traffic to the VIPs is dropped (see `dropsTraffic`).
+    private var dropping: Bool
     /// Pending announcements (delayed bursts, refreshes, spaced sends), each with when it fires:
     /// those past are dropped as new ones come, and all are cancelled when the addresses go.
     private var garpTimers: [(due: Instant, timer: DispatchSourceTimer)] = []
@@ -113,10 +115,17 @@ final class InstanceRuntime: @unchecked Sendable {
         check = Self.advertisementCheck(config, globals, authenticationType: authenticationType, password: password)
         machine = VRRPStateMachine(settings: Self.machineSettings(config, globals, primaryAddress: sourceAddress))
         garp = GarpSettings(config, globals)
+        dropping = Self.dropsTraffic(config, globals)
     }
 
     private static func isStrict(_ config: VRRPInstance, _ globals: GlobalDefinitions) -> Bool {
         config.strictMode ?? globals.vrrpStrict ?? false
+    }
+
+    /// Accept mode off (`no_accept`, or strict mode without `accept`) and not the address owner
+    /// (RFC 5798 6.4.3: the owner always accepts): as master it drops traffic to its VIPs.
+    static func dropsTraffic(_ config: VRRPInstance, _ globals: GlobalDefinitions) -> Bool {
+        !(config.accept ?? !isStrict(config, globals)) && config.effectivePriority != 255
     }
 
     private static func advertisementCheck(_ config: VRRPInstance, _ globals: GlobalDefinitions,
@@ -185,6 +194,15 @@ final class InstanceRuntime: @unchecked Sendable {
     func adopt(_ newConfig: VRRPInstance, globals: GlobalDefinitions) {
         config = newConfig
         encodedAdverts = nil
+        let wasDropping = dropping
+        dropping = Self.dropsTraffic(newConfig, globals)
+        defer {
+            // Accept mode changed on a master: the addresses it keeps follow the new setting.
+            if machine.state == .master && wasDropping != dropping {
+                let held = addedAddresses.map(\.address)
+                if dropping { environment.firewall?.drop(held, instance: newConfig.name) } else { environment.firewall?.allow(held, instance: newConfig.name) }
+            }
+        }
         check = Self.advertisementCheck(newConfig, globals, authenticationType: authenticationType, password: password)
         garp = GarpSettings(newConfig, globals)
         machine.reconfigure(Self.machineSettings(newConfig, globals, primaryAddress: sourceAddress))
@@ -197,6 +215,7 @@ final class InstanceRuntime: @unchecked Sendable {
         let leavingRules = addedRules.filter { !wantedRuleKeys.contains($0.ignoringLocation) }
         let leavingAddresses = addedAddresses.filter { !wantedAddressKeys.contains($0.ignoringLocation) }
         for vip in leavingAddresses { logger.info("\(label) removing VIP \(vip.address) (reload)") }
+        if wasDropping { environment.firewall?.allow(leavingAddresses.map(\.address), instance: newConfig.name) }
         remove(rules: leavingRules, routes: leavingRoutes, addresses: leavingAddresses)
         addedRules.removeAll { !wantedRuleKeys.contains($0.ignoringLocation) }
         addedRoutes.removeAll { !wantedRouteKeys.contains($0.ignoringLocation) }
@@ -206,6 +225,7 @@ final class InstanceRuntime: @unchecked Sendable {
         let heldRules = Set(addedRules.map(\.ignoringLocation))
         let newAddresses = wantedAddresses.filter { !heldAddresses.contains($0.ignoringLocation) }
         for vip in newAddresses { logger.info("\(label) adding VIP \(vip.address) (reload)") }
+        if wasDropping && dropping { environment.firewall?.drop(newAddresses.map(\.address), instance: newConfig.name) }
         add(addresses: newAddresses, routes: newConfig.virtualRoutes.filter { !heldRoutes.contains($0.ignoringLocation) },
             rules: newConfig.virtualRules.filter { !heldRules.contains($0.ignoringLocation) })
         announce(burst: garp.repeatCount, only: Set(newAddresses.map(\.address)))
@@ -373,6 +393,7 @@ final class InstanceRuntime: @unchecked Sendable {
             logger.info("\(label) setting VIPs.")
         }
         add(addresses: config.virtualIPAddresses + config.excludedIPAddresses, routes: config.virtualRoutes, rules: config.virtualRules)
+        if dropping { environment.firewall?.drop(addedAddresses.map(\.address), instance: config.name) }
         announce(burst: garp.repeatCount)
         environment.onOwnership(config.name, true)
         if garp.delay > 0 {
@@ -497,6 +518,7 @@ final class InstanceRuntime: @unchecked Sendable {
         garpTimers.forEach { $0.timer.cancel() }
         garpTimers.removeAll()
         lowerPriorityBurstPending = false
+        if dropping { environment.firewall?.allow(addedAddresses.map(\.address), instance: config.name) }
         if !addedAddresses.isEmpty { logger.info("\(label) removing VIPs.") }
         remove(rules: addedRules, routes: addedRoutes, addresses: addedAddresses)
         addedRules.removeAll()

@@ -9,6 +9,8 @@ final class VRRPEnvironment: @unchecked Sendable {
     let loop: EventLoop
     let logger: Logger
     let netlink: RouteNetlink
+    /// The nftables table of `no_accept` masters; nil while no instance needs it.
+    var firewall: VIPFirewall?
     var onNotify: (VRRPInstance, VRRPState, Int) -> Void = { _, _, _ in }
     var onStateObserved: (InstanceRuntime) -> Void = { _ in }
     /// An instance took its addresses (true) or gave them up.
@@ -139,6 +141,23 @@ public final class VRRPRuntime: @unchecked Sendable {
         return (sender ?? "") + (instance.family == .inet6 ? " inet6" : "")
     }
 
+    /// Makes the nftables table when some instance drops traffic to its VIPs (no_accept), and
+    /// deletes it when none does any more. Called before the instances take their addresses.
+    private func updateFirewall() {
+        let needed = configuration.vrrpInstances.contains { InstanceRuntime.dropsTraffic($0, configuration.globalDefs) }
+        if needed && environment.firewall == nil {
+            do {
+                environment.firewall = try VIPFirewall(logger: logger)
+                logger.info("no_accept: masters that are not the address owner drop traffic to their VIPs (nftables table inet \(VIPFirewall.table))")
+            } catch {
+                logger.error("no_accept: cannot make the nftables table inet \(VIPFirewall.table); traffic to the VIPs is accepted: \(error)")
+            }
+        } else if !needed, let firewall = environment.firewall {
+            firewall.remove()
+            environment.firewall = nil
+        }
+    }
+
     /// use_vmac: the instance's macvlan, made anew (one a killed run left is removed first), with
     /// the sysctls keepalived sets: the macvlan answers no ARP for the base's addresses and hears
     /// adverts without an address of its own; the base answers no ARP for the VIPs. Nil without use_vmac.
@@ -220,6 +239,7 @@ public final class VRRPRuntime: @unchecked Sendable {
     /// BACKUP (or MASTER as address owner, or FAULT).
     public func start() {
         staticState.start()
+        updateFirewall()
         do {
             let monitor = try RoutingMonitor()
             routingMonitor = monitor
@@ -337,6 +357,7 @@ public final class VRRPRuntime: @unchecked Sendable {
             logger.warning("\(name): multicast adverts are received after a restart (this interface had only unicast instances)")
         }
         instances = reloaded
+        updateFirewall()
         staticState.reload(newConfiguration)
         for instance in started { instance.start(faulty: isFaulty(instance.config)) }
         for (name, script) in trackedScripts where previousScripts[name] !== script { start(script) }
@@ -352,6 +373,8 @@ public final class VRRPRuntime: @unchecked Sendable {
         for instance in instances { instance.stop() }
         for interface in interfaces.values { interface.stopReceiving() }
         for instance in instances { removeVirtualMAC(of: instance.config.name) }
+        environment.firewall?.remove()
+        environment.firewall = nil
         staticState.stop()
     }
 
