@@ -20,15 +20,48 @@ final class VirtualMACLabTests: LabTestCase {
         ((try? lab.exec(node, ["ip", "-o", "link", "show", "vrrp.51"]))?.status ?? 1) == 0
     }
 
-    private func neighbourMAC() -> String {
-        let words = ((try? lab.exec("s1", ["ip", "neigh", "show", vip, "dev", "lan0"]).output) ?? "").split(separator: " ").map(String.init)
-        guard let index = words.firstIndex(of: "lladdr"), index + 1 < words.count else { return "" }
-        return words[index + 1].lowercased()
+    private var arpLog = ""
+
+    /// tcpdump of the ARP on the lab's switch, to `arpLog`.
+    private func captureARP() throws -> Process {
+        arpLog = lab.directory.appendingPathComponent("arp.txt").path
+        _ = FileManager.default.createFile(atPath: arpLog, contents: nil)
+        let tcpdump = Process()
+        tcpdump.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        tcpdump.arguments = ["netns", "exec", lab.namespace("sw"), "tcpdump", "-i", "br0", "-n", "-e", "-l", "--immediate-mode", "arp"]
+        tcpdump.standardOutput = FileHandle(forWritingAtPath: arpLog)
+        tcpdump.standardError = FileHandle.nullDevice
+        try tcpdump.run()
+        Thread.sleep(forTimeInterval: 1)
+        return tcpdump
+    }
+
+    private func arpLines() -> [String] {
+        ((try? String(contentsOfFile: arpLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// The source MACs of the gratuitous ARPs for the VIP seen so far, in order.
+    private func gratuitousARPSources() -> [String] {
+        arpLines().filter { $0.contains("Request who-has \(vip)") && $0.contains("tell \(vip),") }.map { String($0.split(separator: " ")[1]) }
+    }
+
+    /// s1 asks for the VIP afresh; the MAC the holder answers with. (Later traffic may teach s1 the
+    /// base interface's MAC: the holder's own ARP requests leave from it with the VIP as source, a
+    /// kernel behaviour keepalived's VMACs share; the answer to "who has the VIP" is what counts.)
+    private func answerForVIP() -> String {
+        _ = try? lab.exec("s1", ["ip", "neigh", "flush", "to", vip])
+        let before = arpLines().count
+        _ = try? lab.exec("s1", ["ping", "-c", "1", "-W", "1", vip])
+        Thread.sleep(forTimeInterval: 0.3)
+        let replies = arpLines().dropFirst(before).filter { $0.contains("Reply \(vip) is-at ") }
+        // "… Reply 192.0.2.200 is-at 00:00:5e:00:01:33, length 28"
+        return replies.first.flatMap { $0.components(separatedBy: "is-at ").last?.split(separator: ",").first.map(String.init) } ?? ""
     }
 
     func testOursAndKeepalivedShareTheVirtualMACAndOursCleansUp() throws {
         lab = try Lab(directors: 2, servers: 1)
-        _ = try lab.spawn("s1", ["sh", "-c", "echo READY; exec ping -q -i 0.2 \(vip)"], log: "ping.log")
+        let tcpdump = try captureARP()
+        defer { tcpdump.terminate() }
         let ours = try lab.start(.ours, on: "d1", config: config(state: "MASTER", priority: 100))
         lab.wait(upTo: 6, for: "d1's vrrp.51 to hold the VIP") { holders() == ["d1"] }
         let link = try lab.exec("d1", ["ip", "-d", "-o", "link", "show", "vrrp.51"]).output
@@ -36,7 +69,8 @@ final class VirtualMACLabTests: LabTestCase {
         XCTAssertTrue(link.contains("macvlan mode private"), link)
         XCTAssertTrue(ours.log.contains("(VI_1) created VMAC interface vrrp.51 on lan0"), ours.log)
         let theirs = try lab.start(.keepalived, on: "d2", config: config(state: "BACKUP", priority: 99))
-        lab.wait(upTo: 4, for: "s1 to reach the VIP at the virtual MAC") { neighbourMAC() == vmac }
+        XCTAssertEqual(Set(gratuitousARPSources()), [vmac], "our gratuitous ARPs come from the virtual MAC")
+        XCTAssertEqual(answerForVIP(), vmac, "the VIP answers from the virtual MAC")
         for _ in 0..<6 {
             Thread.sleep(forTimeInterval: 0.5)
             XCTAssertEqual(holders(), ["d1"], "keepalived accepts adverts sent from our VMAC")
@@ -48,16 +82,21 @@ final class VirtualMACLabTests: LabTestCase {
         XCTAssertFalse(hasLink("d1"), "SIGTERM removes vrrp.51")
         XCTAssertEqual(try lab.exec("d1", ["sysctl", "-n", "net.ipv4.conf.lan0.arp_ignore"]).output.trimmingCharacters(in: .whitespacesAndNewlines), "0",
                        "lan0's arp_ignore put back at a clean stop")
+        let sentBefore = gratuitousARPSources().count
         lab.wait(upTo: 3, for: "keepalived to take the VIP over") { holders() == ["d2"] }
-        XCTAssertEqual(neighbourMAC(), vmac, "one MAC for the VIP, whoever holds it")
+        lab.wait(upTo: 2, for: "keepalived's gratuitous ARPs") { gratuitousARPSources().count > sentBefore }
+        XCTAssertEqual(Set(gratuitousARPSources().dropFirst(sentBefore)), [vmac], "keepalived announces the same MAC")
+        XCTAssertEqual(answerForVIP(), vmac, "one MAC for the VIP, whoever holds it")
 
         // Ours as the backup; keepalived killed: ours takes over on its macvlan.
         let backup = try lab.start(.ours, on: "d1", config: config(state: "BACKUP", priority: 99))
         Thread.sleep(forTimeInterval: 2)
         XCTAssertEqual(holders(), ["d2"], "we accept keepalived's adverts from its VMAC")
         theirs.kill(SIGKILL)
+        let sentByKeepalived = gratuitousARPSources().count
         lab.wait(upTo: 6, for: "ours to take the VIP over") { holders().contains("d1") }
-        XCTAssertEqual(neighbourMAC(), vmac)
+        lab.wait(upTo: 2, for: "our gratuitous ARPs") { gratuitousARPSources().count > sentByKeepalived }
+        XCTAssertEqual(Set(gratuitousARPSources().dropFirst(sentByKeepalived)), [vmac])
 
         // SIGKILL leaves the macvlan; the next start removes it and makes it anew; SIGTERM removes it.
         backup.kill(SIGKILL)
