@@ -32,6 +32,11 @@ final class AcceptModeLabTests: LabTestCase {
         lab.wait(upTo: 5, for: "the VIP to answer after the reload to accept mode") { pings() }
         XCTAssertTrue(holds())
         XCTAssertNil(table(), "no instance needs the table any more")
+        // And back: the running master drops again, through a table made anew before it adopts.
+        try Lab.vrrpInstance(state: "MASTER", priority: 100, extra: "no_accept").write(toFile: dropping.configPath, atomically: true, encoding: .utf8)
+        dropping.kill(SIGHUP)
+        lab.wait(upTo: 5, for: "the VIP to stop answering after the reload to no_accept") { !pings() }
+        XCTAssertTrue(table()?.contains("elements = { \(vip) }") ?? false, table() ?? "no table")
         dropping.kill(SIGTERM)
         XCTAssertTrue(dropping.waitForExit(timeout: 2))
 

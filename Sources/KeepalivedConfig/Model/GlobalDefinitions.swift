@@ -70,5 +70,10 @@ public struct GlobalDefinitions: Sendable {
     public static let defaultMcastGroup4 = IPAddress("224.0.0.18")!
     public static let defaultMcastGroup6 = IPAddress("ff02::12")!
 
+    /// The VRRP multicast group of `family`: vrrp_mcast_group4 or vrrp_mcast_group6, or its default.
+    public func multicastGroup(_ family: AddressFamily) -> IPAddress {
+        family == .inet6 ? vrrpMcastGroup6 ?? Self.defaultMcastGroup6 : vrrpMcastGroup4 ?? Self.defaultMcastGroup4
+    }
+
     public init() {}
 }

@@ -238,6 +238,11 @@ public struct VRRPInstance: Sendable, Hashable {
         return String((globals.vmacPrefix ?? "vrrp").prefix(15 - suffix.count)) + suffix
     }
 
+    /// Where multicast adverts go: `mcast_dst_ip`, else the family's global group (224.0.0.18, ff02::12).
+    public func multicastGroup(_ globals: GlobalDefinitions) -> IPAddress {
+        multicastDestination ?? globals.multicastGroup(family)
+    }
+
     /// The VRRP version spoken: always 3 for IPv6, else the instance's, the global one, or 2.
     public func effectiveVersion(_ globals: GlobalDefinitions) -> Int {
         if family == .inet6 { return 3 }

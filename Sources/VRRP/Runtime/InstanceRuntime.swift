@@ -93,9 +93,7 @@ final class InstanceRuntime: @unchecked Sendable {
         sourceAddress = config.unicastSourceIP ?? primary
         let strict = Self.isStrict(config, globals)
         if config.unicastPeers.isEmpty {
-            destinations = [config.multicastDestination ?? (family == .inet
-                ? globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4
-                : globals.vrrpMcastGroup6 ?? GlobalDefinitions.defaultMcastGroup6)]
+            destinations = [config.multicastGroup(globals)]
         } else {
             destinations = config.unicastPeers.map(\.address)
         }

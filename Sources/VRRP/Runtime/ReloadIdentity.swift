@@ -44,7 +44,7 @@ extension VRRPInstance {
         identity.advertInterval = effectiveAdvertInterval
         identity.unicastSourceIP = unicastSourceIP
         identity.unicastPeers = unicastPeers.map { var copy = $0; copy.location = nowhere; return copy }
-        identity.multicastDestination = multicastDestination ?? globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4
+        identity.multicastDestination = multicastGroup(globals)
         identity.strictMode = strictMode ?? globals.vrrpStrict ?? false
         identity.useVMAC = useVMAC
         identity.vmacName = virtualMACInterface(globals)

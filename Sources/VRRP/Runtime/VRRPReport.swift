@@ -219,7 +219,7 @@ extension VRRPRuntime {
         details.sourceAddress = "\(instance.sourceAddress)"
         details.sourceFromConfiguration = config.unicastSourceIP != nil
         if config.unicastPeers.isEmpty {
-            details.multicastGroup = "\(config.multicastDestination ?? globals.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4)"
+            details.multicastGroup = "\(config.multicastGroup(globals))"
         } else {
             details.multicastGroup = nil
             details.unicastPeers = config.unicastPeers.map { "\($0.address)" }

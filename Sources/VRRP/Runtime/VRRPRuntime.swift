@@ -141,9 +141,9 @@ public final class VRRPRuntime: @unchecked Sendable {
         return (sender ?? "") + (instance.family == .inet6 ? " inet6" : "")
     }
 
-    /// Makes the nftables table when some instance drops traffic to its VIPs (no_accept), and
-    /// deletes it when none does any more. Called before the instances take their addresses.
-    private func updateFirewall() {
+    /// Makes the nftables table when some instance drops traffic to its VIPs (no_accept), and,
+    /// when `removing`, deletes it if none does any more.
+    private func updateFirewall(removing: Bool) {
         let needed = configuration.vrrpInstances.contains { InstanceRuntime.dropsTraffic($0, configuration.globalDefs) }
         if needed && environment.firewall == nil {
             do {
@@ -152,7 +152,7 @@ public final class VRRPRuntime: @unchecked Sendable {
             } catch {
                 logger.error("no_accept: cannot make the nftables table inet \(VIPFirewall.table); traffic to the VIPs is accepted: \(error)")
             }
-        } else if !needed, let firewall = environment.firewall {
+        } else if removing, !needed, let firewall = environment.firewall {
             firewall.remove()
             environment.firewall = nil
         }
@@ -201,14 +201,9 @@ public final class VRRPRuntime: @unchecked Sendable {
 
     /// The group an interface's socket joins: the one multicast instances on it advertise to, if any.
     private func multicastGroup(for key: String) -> IPAddress? {
-        guard let instance = configuration.vrrpInstances.first(where: {
-            Self.interfaceKey($0, globals: configuration.globalDefs) == key && $0.unicastPeers.isEmpty
-        }) else {
-            return nil
-        }
-        return instance.family == .inet6
-            ? (configuration.globalDefs.vrrpMcastGroup6 ?? GlobalDefinitions.defaultMcastGroup6)
-            : (configuration.globalDefs.vrrpMcastGroup4 ?? GlobalDefinitions.defaultMcastGroup4)
+        let globals = configuration.globalDefs
+        let instance = configuration.vrrpInstances.first { Self.interfaceKey($0, globals: globals) == key && $0.unicastPeers.isEmpty }
+        return instance.map { globals.multicastGroup($0.family) }
     }
 
     /// The scripts some instance or sync group tracks; those in `running` whose definition is
@@ -239,7 +234,7 @@ public final class VRRPRuntime: @unchecked Sendable {
     /// BACKUP (or MASTER as address owner, or FAULT).
     public func start() {
         staticState.start()
-        updateFirewall()
+        updateFirewall(removing: false)
         do {
             let monitor = try RoutingMonitor()
             routingMonitor = monitor
@@ -323,6 +318,9 @@ public final class VRRPRuntime: @unchecked Sendable {
             lastStates[instance.config.name] = nil
         }
         configuration = newConfiguration
+        // Made before the running masters adopt the new config (one turned no_accept drops at
+        // once), deleted only after they have let their addresses go.
+        updateFirewall(removing: false)
         for (name, interface) in interfaces where interface.instances.isEmpty
             && !newConfiguration.vrrpInstances.contains(where: { Self.interfaceKey($0, globals: globals) == name }) {
             interface.stopReceiving()
@@ -357,7 +355,7 @@ public final class VRRPRuntime: @unchecked Sendable {
             logger.warning("\(name): multicast adverts are received after a restart (this interface had only unicast instances)")
         }
         instances = reloaded
-        updateFirewall()
+        updateFirewall(removing: true)
         staticState.reload(newConfiguration)
         for instance in started { instance.start(faulty: isFaulty(instance.config)) }
         for (name, script) in trackedScripts where previousScripts[name] !== script { start(script) }
