@@ -11,6 +11,7 @@
 #include <netinet/ip.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+#include <sys/eventfd.h>
 
 // The kernel's process connector (track_process), and setns to reach it from a network namespace.
 #include <linux/connector.h>

@@ -4,19 +4,22 @@ import Glibc
 import DaemonCore
 import DaemonMetrics
 import Dispatch
+import Foundation
 import IPVS
 import Logging
 
 /// `--metrics-listen`: GET /metrics (Prometheus' text format: the daemon's state), GET
 /// /metrics/ipvs (the kernel's counters of every virtual service and real server, apart because
 /// reading them costs a netlink dump per virtual service) and GET /json (keepalived.json's
-/// state). Requests are taken on the daemon's loop; the parts' reports are gathered there (cheap:
-/// the IPVS part keeps its report until something changes), then the kernel is read and the text
-/// written on a thread of its own at the lowest priority, so a scrape of tens of thousands of
-/// real servers does not hold up an advert or a check. The text is kept in compressed blocks that are redone only when their subjects change
-/// (`MetricsExporter`), and sent compressed when the client accepts gzip, as Prometheus does.
-/// Scrapes within `freshness` of the last answer get that answer again: the kernel is read and
+/// state). Requests are taken on the listener's thread. Scrapes within `freshness` of the last
+/// answer get that answer again from there, without waking the event loop: the kernel is read and
 /// the text built at most once a second per path, however often Prometheus (or several) asks.
+/// Otherwise the parts' reports are gathered on the loop (cheap: the IPVS part keeps its report
+/// until something changes), then the kernel is read and the text written on a thread of its own
+/// at the lowest priority, so a scrape of tens of thousands of real servers does not hold up an
+/// advert or a check. The text is kept in compressed blocks that are redone only when their
+/// subjects change (`MetricsExporter`), and sent compressed when the client accepts gzip, as
+/// Prometheus does.
 final class MetricsEndpoint: @unchecked Sendable {
     private var listener: HTTPListener?
     let exporter: MetricsExporter
@@ -26,12 +29,14 @@ final class MetricsEndpoint: @unchecked Sendable {
     /// Our own socket for the counters, opened on the loop (so in the daemon's namespace), then
     /// used only by `work`.
     private var kernelReader: IPVSNetlink?
-    /// Loop only: per path, the last answer and the scrapes waiting for the one being built.
+    /// Guards what follows: the listener's thread, the loop and `work` all use it.
+    private let lock = NSLock()
+    /// Per path, the last answer and the scrapes waiting for the one being built.
     private var scrapes: [ScrapePath: ScrapeState] = [:]
-    /// Loop only: when a client last asked for the text uncompressed; while recent, answers are
-    /// kept in both forms.
+    /// When a client last asked for the text uncompressed; while recent, answers are kept in
+    /// both forms.
     private var textAskedAt: Instant?
-    /// Loop only: answers built so far and the worker's CPU for them.
+    /// Answers built so far and the worker's CPU for them.
     private var builds = 0
     private var buildCPUSeconds = 0.0
 
@@ -42,9 +47,11 @@ final class MetricsEndpoint: @unchecked Sendable {
         case metrics, ipvs
     }
 
+    private typealias Reply = @Sendable (HTTPResponse) -> Void
+
     private struct ScrapeState {
         var cached: (body: MetricsBody, text: [UInt8]?, gzip: FileBody?, at: Instant)?
-        var waiting: [(acceptsGzip: Bool, reply: @Sendable (HTTPResponse) -> Void)] = []
+        var waiting: [(acceptsGzip: Bool, reply: Reply)] = []
         var building = false
     }
 
@@ -54,7 +61,7 @@ final class MetricsEndpoint: @unchecked Sendable {
         exporter = MetricsExporter(version: version, startTime: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
         self.daemon = daemon
         self.loop = loop
-        listener = try HTTPListener(address: address, loop: loop) { [weak self] _, path, acceptsGzip, reply in
+        listener = try HTTPListener(address: address) { [weak self] _, path, acceptsGzip, reply in
             guard let self else { return reply(HTTPResponse(status: 503, text: "stopping\n")) }
             self.answer(path, acceptsGzip: acceptsGzip, reply)
         }
@@ -68,15 +75,18 @@ final class MetricsEndpoint: @unchecked Sendable {
         listener?.stop()
     }
 
-    private func answer(_ path: String, acceptsGzip: Bool, _ reply: @escaping @Sendable (HTTPResponse) -> Void) {
-        guard let daemon else { return reply(HTTPResponse(status: 503, text: "stopping\n")) }
+    /// On the listener's thread.
+    private func answer(_ path: String, acceptsGzip: Bool, _ reply: @escaping Reply) {
         switch path {
         case "/metrics":
-            scrape(.metrics, daemon, acceptsGzip: acceptsGzip, reply)
+            scrape(.metrics, acceptsGzip: acceptsGzip, reply)
         case "/metrics/ipvs":
-            scrape(.ipvs, daemon, acceptsGzip: acceptsGzip, reply)
+            scrape(.ipvs, acceptsGzip: acceptsGzip, reply)
         case "/json":
-            reply(HTTPResponse(status: 200, contentType: "application/json", body: Array(daemon.stateDumps.json.utf8)))
+            loop.queue.async { [weak self] in
+                guard let daemon = self?.daemon else { return reply(HTTPResponse(status: 503, text: "stopping\n")) }
+                reply(HTTPResponse(status: 200, contentType: "application/json", body: Array(daemon.stateDumps.json.utf8)))
+            }
         case "/":
             reply(HTTPResponse(status: 200, text: "swiftkeepalived: /metrics (Prometheus), /metrics/ipvs (the kernel's counters of each virtual and real server), /json (keepalived.json)\n"))
         default:
@@ -84,30 +94,50 @@ final class MetricsEndpoint: @unchecked Sendable {
         }
     }
 
-    private func scrape(_ path: ScrapePath, _ daemon: RunningDaemon, acceptsGzip: Bool, _ reply: @escaping @Sendable (HTTPResponse) -> Void) {
+    /// The answer kept, if fresh; else the scrape waits for the next one, whose build starts on
+    /// the loop unless one is under way.
+    private func scrape(_ path: ScrapePath, acceptsGzip: Bool, _ reply: @escaping Reply) {
         let now = loop.now()
+        lock.lock()
         if !acceptsGzip { textAskedAt = now }
         var state = scrapes[path] ?? ScrapeState()
-        defer { scrapes[path] = state }
         if var cached = state.cached, now.seconds(since: cached.at) < Self.freshness {
             if !acceptsGzip && cached.text == nil {
                 cached.text = cached.body.text
-                state.cached = cached
+                scrapes[path]?.cached = cached
             }
+            lock.unlock()
             return reply(Self.response(body: cached.body, text: cached.text, gzip: cached.gzip, acceptsGzip: acceptsGzip))
         }
         state.waiting.append((acceptsGzip, reply))
-        guard !state.building else { return }
+        let startsBuild = !state.building
         state.building = true
+        scrapes[path] = state
+        lock.unlock()
+        if startsBuild { loop.queue.async { [self] in build(path, at: now) } }
+    }
+
+    /// On the loop: gathers the parts' state, then builds the answer on `work`.
+    private func build(_ path: ScrapePath, at asked: Instant) {
+        guard let daemon else {
+            lock.lock()
+            let replies = scrapes[path]?.waiting ?? []
+            scrapes[path] = nil
+            lock.unlock()
+            return replies.forEach { $0.reply(HTTPResponse(status: 503, text: "stopping\n")) }
+        }
+        lock.lock()
+        let counts = (builds, buildCPUSeconds)
+        let withText = scrapes[path]?.waiting.contains { !$0.acceptsGzip } == true || textAskedAt.map { asked.seconds(since: $0) < 60 } == true
+        lock.unlock()
         // /metrics shows the parts' state, /metrics/ipvs the kernel's counters.
         var snapshot = path == .metrics ? daemon.metricsSnapshot() : MetricsSnapshot()
-        (snapshot.builds, snapshot.buildCPUSeconds) = (builds, buildCPUSeconds)
+        (snapshot.builds, snapshot.buildCPUSeconds) = counts
         let gathered = snapshot
         // Without an IPVS part (-C, -P) there is no table of ours to read.
         let readsKernel = path == .ipvs && daemon.ipvs != nil
         if readsKernel && kernelReader == nil { kernelReader = try? IPVSNetlink() }
         let reader = kernelReader
-        let withText = state.waiting.contains { !$0.acceptsGzip } || textAskedAt.map { now.seconds(since: $0) < 60 } == true
         let exporter = exporter
         let logger = daemon.checkerLogger
         work.run { [self] in
@@ -124,21 +154,27 @@ final class MetricsEndpoint: @unchecked Sendable {
                 }
                 body = exporter.renderIPVS(statistics)
             }
-            // Sent with sendfile from an in-memory file (joined again on the loop, rarely, if the
-            // file cannot be made).
+            // Sent with sendfile from an in-memory file (joined again, rarely, if the file cannot
+            // be made).
             let gzipFile = try? FileBody(body.gzip)
-            let text = withText ? body.text : nil
+            var text = withText ? body.text : nil
             let cpu = Self.threadCPUSeconds() - started
-            loop.queue.async { [self] in
-                builds += 1
-                buildCPUSeconds += cpu
-                let replies = scrapes[path]?.waiting ?? []
-                // A text client that came while only gzip was being built: joined here.
-                let text = text ?? (replies.contains { !$0.acceptsGzip } ? body.text : nil)
-                scrapes[path] = ScrapeState(cached: (body, text, gzipFile, loop.now()))
-                for (acceptsGzip, reply) in replies {
-                    reply(Self.response(body: body, text: text, gzip: gzipFile, acceptsGzip: acceptsGzip))
-                }
+            lock.lock()
+            builds += 1
+            buildCPUSeconds += cpu
+            let replies = scrapes[path]?.waiting ?? []
+            let builtAt = loop.now()
+            scrapes[path] = ScrapeState(cached: (body, text, gzipFile, builtAt))
+            lock.unlock()
+            // A text client that came while only gzip was being built.
+            if text == nil && replies.contains(where: { !$0.acceptsGzip }) {
+                text = body.text
+                lock.lock()
+                if scrapes[path]?.cached?.at == builtAt { scrapes[path]?.cached?.text = text }
+                lock.unlock()
+            }
+            for (acceptsGzip, reply) in replies {
+                reply(Self.response(body: body, text: text, gzip: gzipFile, acceptsGzip: acceptsGzip))
             }
         }
     }

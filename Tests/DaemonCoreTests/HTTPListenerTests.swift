@@ -79,16 +79,19 @@ final class HTTPListenerTests: XCTestCase {
     }
 
     func testServesOneRequestPerConnectionAndBoundsItsSize() throws {
-        let loop = EventLoop()
         let big = String(repeating: "x", count: 300_000)
-        let listener = try HTTPListener(address: ListenAddress(address: IPAddress("127.0.0.1"), port: 0), loop: loop) { _, path, _, reply in
+        let listener = try HTTPListener(address: ListenAddress(address: IPAddress("127.0.0.1"), port: 0)) { _, path, _, reply in
+            // An answer made later on another thread, as the daemon's loop makes them.
+            if path == "/later" {
+                return DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { reply(HTTPResponse(status: 200, text: "later\n")) }
+            }
             if path == "/file", let file = try? FileBody(Array(big.utf8)) {
                 return reply(HTTPResponse(status: 200, contentType: "text/plain", file: file))
             }
             reply(path == "/big" ? HTTPResponse(status: 200, text: big) : HTTPResponse(status: 200, text: "path \(path)\n"))
         }
-        loop.queue.sync { listener.start() }
-        defer { loop.queue.sync { listener.stop() } }
+        listener.start()
+        defer { listener.stop() }
         let answer = try exchange(port: listener.port, send: Array("GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".utf8))
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), answer)
         XCTAssertTrue(answer.contains("Connection: close\r\n"))
@@ -110,6 +113,10 @@ final class HTTPListenerTests: XCTestCase {
         let two = try exchange(port: listener.port, send: Array("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n".utf8))
         XCTAssertTrue(two.hasPrefix("HTTP/1.1 200 OK\r\n") && two.contains("Connection: keep-alive\r\n\r\npath /a\nHTTP/1.1 200 OK\r\n"), two)
         XCTAssertTrue(two.hasSuffix("Connection: close\r\n\r\npath /b\n"), two)
+        // Answers made on another thread keep the order of the requests they answer.
+        let late = try exchange(port: listener.port, send: Array("GET /later HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\nGET /later HTTP/1.1\r\nConnection: close\r\n\r\n".utf8))
+        XCTAssertEqual(late.components(separatedBy: "HTTP/1.1 200 OK").count, 4, late)
+        XCTAssertTrue(late.contains("\r\n\r\nlater\nHTTP/1.1 200 OK") && late.contains("\r\n\r\npath /c\nHTTP/1.1 200 OK") && late.hasSuffix("Connection: close\r\n\r\nlater\n"), late)
         // A client that starts a request and never ends it is dropped after the idle time-out
         // (the listener's sweep, once a second).
         let began = ContinuousClock.now
