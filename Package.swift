@@ -26,7 +26,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "VRRP", dependencies: [
-            "KeepalivedConfig", "DaemonCore", "CNetlink", "CLinuxNet",
+            "KeepalivedConfig", "DaemonCore", "CNetlink", "CLinuxNet", "COpenSSL",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .systemLibrary(name: "CNetlinkGenl", pkgConfig: "libnl-genl-3.0", providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),

@@ -2,6 +2,7 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 // Macros Swift does not import.
 static inline long swiftkeepalived_ssl_set_sni(SSL *ssl, const char *name) {

@@ -243,12 +243,13 @@ final class AdvertCapture {
     private let process = Process()
     private let path: String
 
-    init(lab: Lab, node: String) throws {
-        path = lab.directory.appendingPathComponent("adverts-\(node).txt").path
+    /// `ipProtocol` 51 for `auth_type AH` adverts.
+    init(lab: Lab, node: String, ipProtocol: Int = 112) throws {
+        path = lab.directory.appendingPathComponent("adverts-\(node)-\(ipProtocol).txt").path
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", lab.namespace(node), "tcpdump", "-i", "lan0", "-n", "-l", "--immediate-mode", "-tt",
-                             "-Q", "out", "ip proto 112 and src \(lab.address(node))"]
+                             "-Q", "out", "ip proto \(ipProtocol) and src \(lab.address(node))"]
         process.standardOutput = FileHandle(forWritingAtPath: path)
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -103,6 +103,12 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
         return try withUnsafeBytes(of: &storage) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 
+    /// An IPv4 address as a number (nil for IPv6).
+    public var v4Value: UInt32? {
+        guard case .v4(let value) = self else { return nil }
+        return value
+    }
+
     public var v6Bytes: [UInt8] {
         guard case .v6(let high, let low) = self else { return [] }
         return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }

@@ -14,6 +14,8 @@ public struct ReceivedVRRPPacket: Sendable {
     /// How long ago the kernel received it (0 when it did not say): timers then start from the
     /// packet's arrival, not from when the loop got to it.
     public var age: Double = 0
+    /// The IPsec AH header an advert came with (`auth_type AH`; the AH socket's packets only).
+    public var authentication: IPsecAH.Received?
 }
 
 /// A VRRP socket of one address family on one interface, shared by the instances on it.
@@ -25,7 +27,8 @@ public protocol VRRPTransport: AnyObject, Sendable {
     func receive() throws -> ReceivedVRRPPacket?
 }
 
-/// The raw IP protocol 112 socket of one interface, shared by the instances on it.
+/// The raw IP protocol 112 socket of one interface, shared by the instances on it; or, for
+/// instances with `auth_type AH`, one of protocol 51 (IPsec AH), whose adverts it takes apart.
 ///
 /// It writes its own IP header (IP_HDRINCL) so that adverts carry TTL 255, precedence "internet
 /// control" and the interface's primary address as source, whatever addresses are added later.
@@ -33,12 +36,14 @@ public protocol VRRPTransport: AnyObject, Sendable {
 public final class VRRPSocket: VRRPTransport, @unchecked Sendable {
     public let descriptor: Int32
     public let interface: NetworkInterface
+    private let ipProtocol: Int32
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
-    public init(interface: NetworkInterface, multicastGroup: IPAddress?) throws {
+    public init(interface: NetworkInterface, multicastGroup: IPAddress?, ipProtocol: Int32 = VRRPAdvertisement.ipProtocol) throws {
         self.interface = interface
-        descriptor = try systemCall("socket(AF_INET, SOCK_RAW, 112)") {
-            socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), VRRPAdvertisement.ipProtocol)
+        self.ipProtocol = ipProtocol
+        descriptor = try systemCall("socket(AF_INET, SOCK_RAW, \(ipProtocol))") {
+            socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), ipProtocol)
         }
         do {
             try setSocketOption(descriptor, Int32(IPPROTO_IP), IP_HDRINCL, Int32(1), "IP_HDRINCL")
@@ -69,22 +74,15 @@ public final class VRRPSocket: VRRPTransport, @unchecked Sendable {
     /// Sends one advert from `source` to `destination` (the multicast group or a unicast peer).
     public func send(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
         guard case .v4(let sourceValue) = source, case .v4(let destinationValue) = destination else { return }
-        var packet = [UInt8](repeating: 0, count: 20)
-        packet[0] = 0x45
-        packet[1] = 0xC0  // precedence: internetwork control, as keepalived sends
-        let length = 20 + payload.count
-        packet[2] = UInt8(length >> 8)
-        packet[3] = UInt8(length & 0xFF)
-        packet[8] = 255
-        packet[9] = UInt8(VRRPAdvertisement.ipProtocol)
-        for shift in 0..<4 {
-            packet[12 + shift] = UInt8(truncatingIfNeeded: sourceValue >> (24 - 8 * shift))
-            packet[16 + shift] = UInt8(truncatingIfNeeded: destinationValue >> (24 - 8 * shift))
-        }
-        packet += payload
+        try sendPacket(IPv4Header.build(source: sourceValue, destination: destinationValue, ipProtocol: VRRPAdvertisement.ipProtocol,
+                                        payloadLength: payload.count) + payload, to: destinationValue)
+    }
+
+    /// Sends a whole IPv4 packet, its header included (an AH advert's).
+    public func sendPacket(_ packet: [UInt8], to destination: UInt32) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = destinationValue.bigEndian
+        address.sin_addr.s_addr = destination.bigEndian
         try systemCall("sendto(VRRP on \(interface.name))") {
             withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
@@ -122,8 +120,15 @@ public final class VRRPSocket: VRRPTransport, @unchecked Sendable {
             func address(at offset: Int) -> IPAddress {
                 .v4(UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16 | UInt32(buffer[offset + 2]) << 8 | UInt32(buffer[offset + 3]))
             }
-            return ReceivedVRRPPacket(source: address(at: 12), destination: address(at: 16), ttl: buffer[8],
-                                      payload: buffer[headerLength..<count], age: Self.age(of: stamp))
+            var packet = ReceivedVRRPPacket(source: address(at: 12), destination: address(at: 16), ttl: buffer[8],
+                                            payload: buffer[headerLength..<count], age: Self.age(of: stamp))
+            if ipProtocol == IPsecAH.ipProtocol {
+                // AH for something other than VRRP (or another ICV) is not ours to look at.
+                guard let (header, vrrpStart) = IPsecAH.parse(buffer[..<count], ipHeaderLength: headerLength) else { continue }
+                packet.payload = buffer[vrrpStart..<count]
+                packet.authentication = header
+            }
+            return packet
         }
     }
 }

@@ -105,8 +105,11 @@ final class InstanceRuntime: @unchecked Sendable {
             authenticationType = .simpleText
             password = authentication.password
         }
-        if authenticates, config.authentication?.type == .ah {
-            environment.logger.warning("(\(config.name)) auth_type AH is not supported; adverts are sent and accepted without authentication")
+        if authenticates, let authentication = config.authentication, authentication.type == .ah, let key = authentication.password,
+           sourceAddress.family == .inet {
+            authenticationType = .ipAuthenticationHeader
+            password = key
+            authenticator = AHAuthenticator(password: key, unicast: !config.unicastPeers.isEmpty)
         }
         self.password = password
         self.authenticationType = authenticationType
@@ -162,6 +165,8 @@ final class InstanceRuntime: @unchecked Sendable {
 
     let password: String?
     let authenticationType: VRRPAdvertisement.AuthenticationType
+    /// `auth_type AH`: the key and the sequence counter.
+    private(set) var authenticator: AHAuthenticator?
     private var logger: Logger { environment.logger }
     private var label: String { "(\(config.name))" }
 
@@ -247,8 +252,18 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     /// `age`: how long ago the kernel received it; the master-down timer counts from then.
-    func received(_ advert: VRRPAdvertisement, from source: IPAddress, ttl: UInt8, age: Double = 0) {
+    func received(_ advert: VRRPAdvertisement, from source: IPAddress, ttl: UInt8, age: Double = 0,
+                  authentication: IPsecAH.Received? = nil) {
         statistics.advertisementsReceived += 1
+        if authenticator != nil && (authentication != nil || advert.authenticationType == .ipAuthenticationHeader),
+           let failure = authenticator?.check(authentication, from: source.v4Value ?? 0) {
+            statistics.counters.authenticationFailures += 1
+            statistics.rejected[failure.rawValue, default: 0] += 1
+            if loggedRejections.insert(failure.rawValue).inserted {
+                logger.warning("\(label) \(failure.rawValue) (from \(source); further ones are counted, not logged)")
+            }
+            return
+        }
         if let rejection = check.rejection(of: advert, ttl: ttl) {
             statistics.counters.count(rejection, addressCountMatches: advert.addresses.count == check.addresses.count)
             statistics.rejected[rejection.rawValue, default: 0] += 1
@@ -265,6 +280,11 @@ final class InstanceRuntime: @unchecked Sendable {
         if check.differsInInterval(advert), loggedRejections.insert("interval").inserted {
             // RFC 5798: a backup follows the master's interval; keepalived logs the difference.
             logger.warning("\(label) advertisement interval mismatch ours = \(check.advertisementInterval) centi-sec rcv'd=\(advert.advertisementInterval) centi-sec (following the master's; logged once)")
+        }
+        if machine.state == .master && authenticator != nil
+            && (Int(advert.priority) < machine.priority || (Int(advert.priority) == machine.priority && source < sourceAddress)) {
+            logger.info("\(label) IPSEC-AH : Syncing seq_num - Increment seq")
+            authenticator?.followLowerPriority(authentication)
         }
         lastAdvertSource = source
         lastAdvertPriority = Int(advert.priority)
@@ -354,9 +374,18 @@ final class InstanceRuntime: @unchecked Sendable {
             encodedAdverts = (priority, packets)
         }
         var sent = false
-        for (destination, bytes) in zip(destinations, packets) {
+        // AH: each advert numbered anew, the whole IP packet signed.
+        var sealed: [[UInt8]]?
+        if authenticator != nil {
+            sealed = authenticator?.seal(packets[0], from: sourceAddress.v4Value ?? 0, to: destinations.map { $0.v4Value ?? 0 })
+        }
+        for (index, (destination, bytes)) in zip(destinations, packets).enumerated() {
             do {
-                try interface.socket.send(bytes, from: sourceAddress, to: destination)
+                if let sealed, let socket = interface.authenticationHeaderSocket {
+                    try socket.sendPacket(sealed[index], to: destination.v4Value ?? 0)
+                } else {
+                    try interface.socket.send(bytes, from: sourceAddress, to: destination)
+                }
                 statistics.advertisementsSent += 1
                 if priority == 0 { statistics.priorityZeroSent += 1 }
                 sent = true
@@ -380,7 +409,7 @@ final class InstanceRuntime: @unchecked Sendable {
                                 addresses: addresses)
             : VRRPAdvertisement(virtualRouterID: virtualRouterID, priority: priority, authenticationType: authenticationType,
                                 advertisementInterval: UInt8(clamping: check.advertisementInterval), addresses: addresses,
-                                password: password)
+                                password: authenticationType == .simpleText ? password : nil)
         let coversDestination = check.version == 3 && check.checksumCoversPseudoHeader
         let plain = coversDestination ? nil : advert.encoded()
         return destinations.map { plain ?? advert.encoded(pseudoHeader: .init(source: sourceAddress, destination: $0)) }

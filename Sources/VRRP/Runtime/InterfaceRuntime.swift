@@ -10,6 +10,10 @@ final class InterfaceRuntime: @unchecked Sendable {
     let interface: NetworkInterface
     let family: AddressFamily
     let socket: any VRRPTransport
+    /// IPv4 only, while an instance here uses `auth_type AH`: its adverts are IP protocol 51.
+    private(set) var authenticationHeaderSocket: VRRPSocket?
+    private var authenticationHeaderSource: DispatchSourceRead?
+    private var loop: EventLoop?
     let announcer: AddressAnnouncer
     private(set) var instances: [UInt8: InstanceRuntime] = [:]
     let joinsMulticast: Bool
@@ -18,18 +22,26 @@ final class InterfaceRuntime: @unchecked Sendable {
     private(set) var rejected: [String: Int] = [:]
     private var loggedReasons: Set<String> = []
 
+    private let multicastGroup: IPAddress?
+
     init(interface: NetworkInterface, family: AddressFamily, joinsMulticast: IPAddress?, logger: Logger) throws {
         self.interface = interface
         self.family = family
         self.logger = logger
         self.joinsMulticast = joinsMulticast != nil
+        multicastGroup = joinsMulticast
         socket = family == .inet
             ? try VRRPSocket(interface: interface, multicastGroup: joinsMulticast)
             : try VRRPSocket6(interface: interface, multicastGroup: joinsMulticast)
         announcer = try AddressAnnouncer(interface: interface)
     }
 
-    func add(_ instance: InstanceRuntime) {
+    func add(_ instance: InstanceRuntime) throws {
+        if instance.authenticator != nil && authenticationHeaderSocket == nil {
+            authenticationHeaderSocket = try VRRPSocket(interface: interface, multicastGroup: joinsMulticast ? multicastGroup : nil,
+                                                        ipProtocol: IPsecAH.ipProtocol)
+            if let loop { watchAuthenticationHeaderSocket(on: loop) }
+        }
         instances[instance.virtualRouterID] = instance
     }
 
@@ -38,15 +50,28 @@ final class InterfaceRuntime: @unchecked Sendable {
     }
 
     func startReceiving(on loop: EventLoop) {
-        readSource = loop.readSource(socket.descriptor) { [weak self] in self?.readable() }
+        self.loop = loop
+        readSource = loop.readSource(socket.descriptor) { [weak self] in self?.readable(self?.socket) }
+        watchAuthenticationHeaderSocket(on: loop)
+    }
+
+    private func watchAuthenticationHeaderSocket(on loop: EventLoop) {
+        guard let authenticationHeaderSocket, authenticationHeaderSource == nil else { return }
+        authenticationHeaderSource = loop.readSource(authenticationHeaderSocket.descriptor) { [weak self] in
+            self?.readable(self?.authenticationHeaderSocket)
+        }
     }
 
     func stopReceiving() {
         readSource?.cancel()
         readSource = nil
+        authenticationHeaderSource?.cancel()
+        authenticationHeaderSource = nil
+        loop = nil
     }
 
-    private func readable() {
+    private func readable(_ socket: (any VRRPTransport)?) {
+        guard let socket else { return }
         do {
             while let packet = try socket.receive() {
                 handle(packet)
@@ -70,7 +95,7 @@ final class InterfaceRuntime: @unchecked Sendable {
                       "VRRP advertisement from \(packet.source) on \(interface.name) for VRID \(advert.virtualRouterID), which no instance here uses")
                 return
             }
-            instance.received(advert, from: packet.source, ttl: packet.ttl, age: packet.age)
+            instance.received(advert, from: packet.source, ttl: packet.ttl, age: packet.age, authentication: packet.authentication)
         }
     }
 

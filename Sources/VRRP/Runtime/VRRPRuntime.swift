@@ -129,7 +129,7 @@ public final class VRRPRuntime: @unchecked Sendable {
         }
         let instance = try InstanceRuntime(config: instanceConfig, globals: configuration.globalDefs, interface: interfaceRuntime,
                                            environment: environment, addressInterface: vmac)
-        interfaceRuntime.add(instance)
+        try interfaceRuntime.add(instance)
         return instance
     }
 
