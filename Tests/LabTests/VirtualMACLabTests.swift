@@ -109,4 +109,76 @@ final class VirtualMACLabTests: LabTestCase {
         XCTAssertTrue(again.waitForExit(timeout: 2))
         XCTAssertFalse(hasLink("d1"), "SIGTERM after a restart removes vrrp.51")
     }
+
+    /// IPv6: the macvlan has 00:00:5e:00:02:VRID, no link-local address of its own making (both
+    /// routers would share it) but the base's, from which the VRRPv3 adverts leave; a neighbour's
+    /// entry for the VIP holds the virtual MAC whoever is master, keepalived or ours.
+    func testIPv6OnTheVirtualMACWithKeepalived() throws {
+        lab = try Lab(directors: 2, servers: 1)
+        let vip6 = "2001:db8:5::200"
+        let vmac6 = "00:00:5e:00:02:3d"
+        func config6(state: String, priority: Int) -> String {
+            """
+            vrrp_instance VI_6 {
+                state \(state)
+                interface lan0
+                virtual_router_id 61
+                priority \(priority)
+                advert_int 0.5
+                use_vmac vrrp6.61
+                virtual_ipaddress {
+                    \(vip6)/64
+                }
+            }
+
+            """
+        }
+        func holders6() -> [String] {
+            ["d1", "d2"].filter { ((try? lab.exec($0, ["ip", "-6", "-o", "addr", "show", "dev", "vrrp6.61"]).output) ?? "").contains(" \(vip6)/64 ") }
+        }
+        /// s1 asks for the VIP afresh: the MAC its neighbour entry then holds.
+        func neighbourMAC() -> String {
+            _ = try? lab.exec("s1", ["ip", "-6", "neigh", "flush", "dev", "lan0"])
+            _ = try? lab.exec("s1", ["ping", "-6", "-c", "1", "-W", "1", vip6])
+            let entry = (try? lab.exec("s1", ["ip", "-6", "neigh", "show", vip6]).output) ?? ""
+            return entry.components(separatedBy: "lladdr ").dropFirst().first?.split(separator: " ").first.map(String.init) ?? entry
+        }
+        for node in ["d1", "d2", "s1"] {
+            _ = try lab.exec(node, ["sysctl", "-qw", "net.ipv6.conf.lan0.disable_ipv6=0"])
+        }
+        _ = try lab.exec("s1", ["ip", "addr", "add", "2001:db8:5::10/64", "dev", "lan0", "nodad"])
+        let ours = try lab.start(.ours, on: "d1", config: config6(state: "MASTER", priority: 100))
+        lab.wait(upTo: 6, for: "d1's vrrp6.61 to hold the IPv6 VIP") { holders6() == ["d1"] }
+        let link = try lab.exec("d1", ["ip", "-d", "-o", "link", "show", "vrrp6.61"]).output
+        XCTAssertTrue(link.contains("link/ether \(vmac6)") && link.contains("macvlan mode private") && link.contains("addrgenmode none"), link)
+        let baseLinkLocal = try lab.exec("d1", ["ip", "-6", "-o", "addr", "show", "dev", "lan0", "scope", "link"]).output
+            .components(separatedBy: "inet6 ").dropFirst().first?.split(separator: "/").first.map(String.init) ?? "?"
+        let vmacAddresses = try lab.exec("d1", ["ip", "-6", "-o", "addr", "show", "dev", "vrrp6.61", "scope", "link"]).output
+        XCTAssertTrue(vmacAddresses.contains("inet6 \(baseLinkLocal)/64"), "the base's link-local, none from the VMAC: \(vmacAddresses)")
+        XCTAssertEqual(vmacAddresses.components(separatedBy: "inet6 ").count - 1, 1, vmacAddresses)
+        let theirs = try lab.start(.keepalived, on: "d2", config: config6(state: "BACKUP", priority: 99))
+        waitForLog(theirs, "(VI_6) Entering BACKUP STATE")
+        for _ in 0..<8 {
+            Thread.sleep(forTimeInterval: 0.25)
+            XCTAssertEqual(holders6(), ["d1"], "keepalived accepts our adverts from the VMAC")
+        }
+        XCTAssertEqual(neighbourMAC(), vmac6, "the IPv6 VIP answers from the virtual MAC")
+
+        ours.kill(SIGTERM)
+        XCTAssertTrue(ours.waitForExit(timeout: 2))
+        XCTAssertFalse(((try? lab.exec("d1", ["ip", "-o", "link", "show", "vrrp6.61"]))?.status ?? 1) == 0, "SIGTERM removes vrrp6.61")
+        lab.wait(upTo: 3, for: "keepalived to take the IPv6 VIP over") { holders6() == ["d2"] }
+        XCTAssertEqual(neighbourMAC(), vmac6, "one MAC for the IPv6 VIP, whoever holds it")
+
+        // Ours as the backup, keepalived killed: ours takes over on its macvlan.
+        let backup = try lab.start(.ours, on: "d1", config: config6(state: "BACKUP", priority: 99))
+        waitForLog(backup, "(VI_6) Entering BACKUP STATE")
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertEqual(holders6(), ["d2"], "we accept keepalived's adverts from its VMAC")
+        theirs.kill(SIGKILL)
+        lab.wait(upTo: 4, for: "ours to take the IPv6 VIP over") { holders6().contains("d1") }
+        XCTAssertEqual(neighbourMAC(), vmac6)
+        XCTAssertTrue(backup.log.contains("Sending unsolicited Neighbour Advert on vrrp6.61 for \(vip6)"), backup.log)
+        XCTAssertFalse(backup.log.contains("rejected"), backup.log)
+    }
 }

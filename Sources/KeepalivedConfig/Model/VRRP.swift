@@ -102,6 +102,12 @@ public struct VirtualIPAddress: Sendable, Hashable {
     public var location: SourceLocation
 
     public var effectivePrefixLength: Int { prefixLength ?? address.maximumPrefixLength }
+
+    public init(address: IPAddress, prefixLength: Int? = nil, location: SourceLocation) {
+        self.address = address
+        self.prefixLength = prefixLength
+        self.location = location
+    }
 }
 
 public enum RouteType: String, Sendable, CaseIterable {

@@ -14,7 +14,9 @@ extension RouteNetlink {
         [0x00, 0x00, 0x5E, 0x00, family == .inet ? 0x01 : 0x02, virtualRouterID]
     }
 
-    public func addVirtualMAC(name: String, on baseIndex: Int32, address: [UInt8]) throws {
+    /// Created up, or down when `up` is false (to be set up with `setLinkUp` after its IPv6
+    /// settings, which the kernel applies when the link comes up).
+    public func addVirtualMAC(name: String, on baseIndex: Int32, address: [UInt8], up: Bool = true) throws {
         guard let link = rtnl_link_macvlan_alloc() else { throw SystemError("rtnl_link_macvlan_alloc", errno: ENOMEM) }
         defer { rtnl_link_put(link) }
         rtnl_link_set_name(link, name)
@@ -25,9 +27,21 @@ extension RouteNetlink {
         defer { nl_addr_put(mac) }
         rtnl_link_set_addr(link, mac)
         _ = rtnl_link_macvlan_set_mode(link, UInt32(MACVLAN_MODE_PRIVATE.rawValue))
-        rtnl_link_set_flags(link, UInt32(IFF_UP))
+        if up { rtnl_link_set_flags(link, UInt32(IFF_UP)) }
         let result = rtnl_link_add(socket, link, NLM_F_CREATE | NLM_F_EXCL)
         guard result >= 0 else { throw Self.error("add macvlan \(name)", result) }
+    }
+
+    public func setLinkUp(name: String) throws {
+        var found: OpaquePointer?
+        let lookup = rtnl_link_get_kernel(socket, 0, name, &found)
+        guard lookup >= 0, let link = found else { throw Self.error("find link \(name)", lookup) }
+        defer { rtnl_link_put(link) }
+        guard let change = rtnl_link_alloc() else { throw SystemError("rtnl_link_alloc", errno: ENOMEM) }
+        defer { rtnl_link_put(change) }
+        rtnl_link_set_flags(change, UInt32(IFF_UP))
+        let result = rtnl_link_change(socket, link, change, 0)
+        guard result >= 0 else { throw Self.error("set \(name) up", result) }
     }
 
     /// Deletes the link `name` if it is a macvlan (a VMAC this daemon, or a killed one, made);

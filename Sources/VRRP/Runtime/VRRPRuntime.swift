@@ -159,28 +159,36 @@ public final class VRRPRuntime: @unchecked Sendable {
     }
 
     /// use_vmac: the instance's macvlan, made anew (one a killed run left is removed first), with
-    /// the sysctls keepalived sets: the macvlan answers no ARP for the base's addresses and hears
-    /// adverts without an address of its own; the base answers no ARP for the VIPs. Nil without use_vmac.
+    /// the settings keepalived makes. IPv4: the macvlan answers no ARP for the base's addresses and
+    /// hears adverts without an address of its own; the base answers no ARP for the VIPs. IPv6: no
+    /// link-local address made from the shared MAC (RFC 5798 7.4: both routers would have it), but
+    /// the one adverts leave from (`unicast_src_ip`, else the base's). Nil without use_vmac.
     private func makeVirtualMAC(_ instance: VRRPInstance, base: String) throws -> NetworkInterface? {
         guard let name = instance.virtualMACInterface(configuration.globalDefs) else { return nil }
-        guard instance.family == .inet else {
-            logger.warning("(\(instance.name)) use_vmac for IPv6 instances is not supported yet; the VIPs go on \(base)")
-            return nil
-        }
         let netlink = environment.netlink
         if try netlink.removeVirtualMAC(name: name) { logger.info("(\(instance.name)) removing \(name) left by a previous run") }
         let baseInterface = try NetworkInterface.named(base)
-        try netlink.addVirtualMAC(name: name, on: baseInterface.index,
-                                  address: RouteNetlink.virtualMAC(virtualRouterID: UInt8(instance.virtualRouterID ?? 0), family: instance.family))
+        let address = RouteNetlink.virtualMAC(virtualRouterID: UInt8(instance.virtualRouterID ?? 0), family: instance.family)
+        try netlink.addVirtualMAC(name: name, on: baseInterface.index, address: address, up: instance.family == .inet)
         virtualMACs[instance.name] = (name, base)
-        for (key, value) in [("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0)] {
-            try? InterfaceSysctl.write(name, key, value)
-        }
-        try? InterfaceSysctl.write(name, "disable_ipv6", 1, family: "ipv6")
-        if baseSettings[base] == nil {
-            baseSettings[base] = (InterfaceSysctl.read(base, "arp_ignore") ?? 0, InterfaceSysctl.read(base, "arp_filter") ?? 0)
-            try? InterfaceSysctl.write(base, "arp_ignore", 1)
-            try? InterfaceSysctl.write(base, "arp_filter", 1)
+        if instance.family == .inet6 {
+            // Read when the link comes up: set before.
+            try InterfaceSysctl.write(name, "addr_gen_mode", 1, family: "ipv6")
+            try netlink.setLinkUp(name: name)
+            if !instance.vmacTransmitsOnBase, let source = instance.unicastSourceIP ?? baseInterface.linkLocalAddress {
+                try netlink.addAddress(VirtualIPAddress(address: source, prefixLength: 64, location: instance.location),
+                                       interfaceIndex: try NetworkInterface.named(name).index)
+            }
+        } else {
+            for (key, value) in [("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0)] {
+                try? InterfaceSysctl.write(name, key, value)
+            }
+            try? InterfaceSysctl.write(name, "disable_ipv6", 1, family: "ipv6")
+            if baseSettings[base] == nil {
+                baseSettings[base] = (InterfaceSysctl.read(base, "arp_ignore") ?? 0, InterfaceSysctl.read(base, "arp_filter") ?? 0)
+                try? InterfaceSysctl.write(base, "arp_ignore", 1)
+                try? InterfaceSysctl.write(base, "arp_filter", 1)
+            }
         }
         logger.info("(\(instance.name)) created VMAC interface \(name) on \(base)")
         return try NetworkInterface.named(name).borrowingAddresses(of: baseInterface)
