@@ -23,7 +23,7 @@ final class UnimplementedKeywordTests: XCTestCase {
                 key /etc/keepalived/hmac.key
                 mode sha256
             }
-            use_ipvlan
+            use_vmac_addr
             priority 150
             virtual_ipaddress {
                 192.0.2.100
@@ -47,7 +47,7 @@ final class UnimplementedKeywordTests: XCTestCase {
             "\(mainPath):4: warning: 'vrrp_cpu_affinity' has no effect in swiftkeepalived (CPU affinity; set it in the service manager); ignored",
             "\(mainPath):7: warning: 'bfd_instance' is not supported yet in swiftkeepalived (BFD); ignored",
             "\(mainPath):14: warning: 'auth_hmac' is not supported yet in swiftkeepalived (HMAC authentication); ignored",
-            "\(mainPath):18: warning: 'use_ipvlan' is not supported yet in swiftkeepalived (VMAC and ipvlan interfaces); ignored",
+            "\(mainPath):18: warning: 'use_vmac_addr' is not supported yet in swiftkeepalived (VMAC and ipvlan interfaces); ignored",
             "\(mainPath):26: warning: 'hashed' has no effect in swiftkeepalived (IPVS hashes every service; keepalived ignores it too); ignored",
             "\(mainPath):28: warning: 'snmp_name' has no effect in swiftkeepalived (there is no SNMP agent); ignored",
             "\(mainPath):29: warning: 'BFD_CHECK' is not supported yet in swiftkeepalived (BFD); ignored",

@@ -53,4 +53,28 @@ final class VRRPv3KeywordTests: XCTestCase {
         assertDiagnostic(result, .error, line: 34, contains: "down_timer_adverts")
         assertDiagnostic(result, .error, line: 35, contains: "not a valid interface name")
     }
+
+    func testUseIPVLANTakesANameAnAddressAndAModeInAnyOrder() {
+        let config = parseClean("""
+        \(instance("use_ipvlan ipv.51 192.0.2.71/24 private"))
+        \(instance("use_ipvlan vepa 192.0.2.72", name: "VI_2", vrid: 52))
+        """)
+        let defs = config.globalDefs
+        let first = config.vrrpInstances[0]
+        XCTAssertEqual(first.virtualMACInterface(defs), "ipv.51")
+        XCTAssertEqual(first.ipvlan?.address?.address, IPAddress("192.0.2.71"))
+        XCTAssertEqual(first.ipvlan?.address?.prefixLength, 24)
+        XCTAssertEqual(first.ipvlan?.mode, .private)
+        let second = config.vrrpInstances[1]
+        XCTAssertEqual(second.virtualMACInterface(defs), "vrrp.52", "named as use_vmac's macvlan")
+        XCTAssertEqual(second.ipvlan?.mode, .vepa)
+
+        let result = parse("""
+        \(instance("use_ipvlan ipv.51 bridge private"))
+        \(instance("use_vmac\n    use_ipvlan 2001:db8::1", name: "VI_2", vrid: 52))
+        """)
+        assertDiagnostic(result, .error, line: 4, contains: "more than one of bridge, private and vepa")
+        assertDiagnostic(result, .error, line: 7, contains: "use_vmac and use_ipvlan both")
+        assertDiagnostic(result, .error, line: 11, contains: "use_ipvlan address 2001:db8::1 is not of the instance's family")
+    }
 }

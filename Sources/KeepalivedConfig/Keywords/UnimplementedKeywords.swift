@@ -95,7 +95,7 @@ extension VRRPSyncGroup {
 
 extension VRRPInstance {
     static let unimplementedKeywords: [String: KeywordRule<VRRPInstance>] = UnimplementedKeyword.rules([
-        .vmac: ["use_vmac_addr", "use_ipvlan"],
+        .vmac: ["use_vmac_addr"],
         .notSupportedYet("FAULT without unicast peers"): ["unicast_fault_no_peer"],
         .notSupportedYet("checking advert sources against the unicast peers"): ["check_unicast_src"],
         .notSupportedYet("pre-2.0 unicast checksums"): ["old_unicast_checksum"],

@@ -194,6 +194,30 @@ extension VRRPInstance {
             }
         },
         "vmac_xmit_base": .flag { $0.vmacTransmitsOnBase = true },
+        "use_ipvlan": .values(0, 3) { instance, statement, context in
+            guard instance.ipvlan == nil else {
+                return context.error(statement.location, "(\(instance.name)) use_ipvlan is already given")
+            }
+            var settings = IPVLANSettings()
+            var modeGiven = false
+            for word in statement.arguments {
+                if let mode = IPVLANSettings.Mode(rawValue: word) {
+                    guard !modeGiven else { return context.error(statement.location, "(\(instance.name)) use_ipvlan: more than one of bridge, private and vepa") }
+                    settings.mode = mode
+                    modeGiven = true
+                } else if IPAddress(String(word.split(separator: "/")[0])) != nil {
+                    guard settings.address == nil, let (address, length) = context.prefixedAddress(word, statement) else {
+                        return context.error(statement.location, "(\(instance.name)) use_ipvlan: more than one address")
+                    }
+                    settings.address = VirtualIPAddress(address: address, prefixLength: length, location: statement.location)
+                } else if settings.name == nil, word.utf8.count <= 15, !word.contains("/") {
+                    settings.name = word
+                } else {
+                    return context.error(statement.location, "(\(instance.name)) use_ipvlan: '\(word)' is not an interface name (at most 15 characters, no '/'), an address or bridge, private, vepa")
+                }
+            }
+            instance.ipvlan = settings
+        },
         "smtp_alert": .values(0, 1) { instance, statement, context in instance.smtpAlert = context.boolean(statement) },
         "skip_check_adv_addr": .values(0, 1) { instance, statement, context in instance.skipCheckAdvAddr = context.boolean(statement) },
         "strict_mode": .values(0, 1) { instance, statement, context in instance.strictMode = context.boolean(statement) },

@@ -88,6 +88,21 @@ public enum AddressScope: String, Sendable, CaseIterable {
     case global, site, link, host, nowhere
 }
 
+/// `use_ipvlan`'s settings.
+public struct IPVLANSettings: Sendable, Hashable {
+    /// IFLA_IPVLAN_FLAGS: bridge (0) lets the ipvlans of one interface talk to each other.
+    public enum Mode: String, Sendable, CaseIterable {
+        case bridge, `private`, vepa
+    }
+
+    public var name: String?
+    /// Added to the ipvlan, and the adverts' source unless `unicast_src_ip` says otherwise.
+    public var address: VirtualIPAddress?
+    public var mode = Mode.bridge
+
+    public init() {}
+}
+
 /// One line of `virtual_ipaddress` / `virtual_ipaddress_excluded`.
 public struct VirtualIPAddress: Sendable, Hashable {
     public var address: IPAddress
@@ -217,6 +232,9 @@ public struct VRRPInstance: Sendable, Hashable {
     public var vmacName: String?
     /// `vmac_xmit_base`: adverts leave from the base interface, not the macvlan.
     public var vmacTransmitsOnBase = false
+    /// `use_ipvlan [NAME] [ADDRESS[/PREFIX]] [bridge|private|vepa]`: the VIPs live on an ipvlan
+    /// (L2 mode) of the interface, named as use_vmac's macvlan is.
+    public var ipvlan: IPVLANSettings?
     /// `higher_prio_send_advert`: a master sends one advert before yielding to a higher priority.
     public var higherPrioSendAdvert: Bool?
     public var garpLowerPrioDelay: Double?
@@ -235,10 +253,10 @@ public struct VRRPInstance: Sendable, Hashable {
     public var effectivePriority: Int { priority ?? Self.defaultPriority }
     public var effectiveAdvertInterval: Double { advertInterval ?? Self.defaultAdvertInterval }
 
-    /// use_vmac's interface name, or nil without use_vmac.
+    /// use_vmac's or use_ipvlan's interface name, or nil without either.
     public func virtualMACInterface(_ globals: GlobalDefinitions) -> String? {
-        guard useVMAC else { return nil }
-        if let vmacName { return vmacName }
+        guard useVMAC || ipvlan != nil else { return nil }
+        if let name = useVMAC ? vmacName : ipvlan?.name { return name }
         let suffix = ".\(virtualRouterID ?? 0)"
         // keepalived shortens the prefix to fit IFNAMSIZ (15 characters).
         return String((globals.vmacPrefix ?? "vrrp").prefix(15 - suffix.count)) + suffix

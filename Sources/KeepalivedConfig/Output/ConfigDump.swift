@@ -327,6 +327,10 @@ struct DumpWriter {
             w.optional("down_timer_adverts", instance.downTimerAdverts.map(String.init))
             if instance.useVMAC { w.line(["use_vmac", instance.vmacName].compactMap { $0 }.joined(separator: " ")) }
             w.flag("vmac_xmit_base", instance.vmacTransmitsOnBase)
+            if let ipvlan = instance.ipvlan {
+                let address = ipvlan.address.map { vip in vip.prefixLength.map { "\(vip.address)/\($0)" } ?? "\(vip.address)" }
+                w.line((["use_ipvlan", ipvlan.name, address, ipvlan.mode.rawValue] as [String?]).compactMap { $0 }.joined(separator: " "))
+            }
             w.optional("lower_prio_no_advert", instance.lowerPrioNoAdvert.map { $0 ? "on" : "off" })
             w.optional("higher_prio_send_advert", instance.higherPrioSendAdvert.map { $0 ? "on" : "off" })
             if let auth = instance.authentication {

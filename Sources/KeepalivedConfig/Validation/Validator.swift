@@ -139,6 +139,7 @@ struct Validator {
             }
             checkAuthentication(instance, label: label)
             checkStrictMode(instance, label: label)
+            checkIPVLAN(instance, label: label)
             checkAddresses(instance, label: label)
             if let interval = instance.advertInterval, effectiveVersion(instance) == 2, interval != interval.rounded() || interval < 1 {
                 diagnostics.error(instance.advertIntervalLocation ?? instance.location, "\(label): advert_int \(formatSeconds(interval)) is not a whole number of seconds, which VRRPv2 adverts cannot carry (use 'version 3' for fractions)")
@@ -205,6 +206,16 @@ struct Validator {
 
     /// keepalived's strict mode (RFC conformance) refuses some settings and silently drops others;
     /// we say which.
+    private mutating func checkIPVLAN(_ instance: VRRPInstance, label: String) {
+        guard let ipvlan = instance.ipvlan else { return }
+        if instance.useVMAC {
+            diagnostics.error(instance.location, "\(label): use_vmac and use_ipvlan both make the interface the VIPs live on; keep one")
+        }
+        if let address = ipvlan.address, address.address.family != instance.family {
+            diagnostics.error(address.location, "\(label): use_ipvlan address \(address.address) is not of the instance's family")
+        }
+    }
+
     private mutating func checkStrictMode(_ instance: VRRPInstance, label: String) {
         guard instance.strictMode ?? configuration.globalDefs.vrrpStrict ?? false else { return }
         if let authentication = instance.authentication {

@@ -26,9 +26,9 @@ public struct NetworkInterface: Sendable, Equatable {
     }
 
     /// This interface, with the addresses of `base`: a VMAC has none of its own and speaks with
-    /// its base interface's.
-    public func borrowingAddresses(of base: NetworkInterface) -> NetworkInterface {
-        NetworkInterface(name: name, index: index, hardwareAddress: hardwareAddress, primaryAddress: base.primaryAddress,
+    /// its base interface's (or with `primary`, use_ipvlan's address).
+    public func borrowingAddresses(of base: NetworkInterface, primary: IPAddress? = nil) -> NetworkInterface {
+        NetworkInterface(name: name, index: index, hardwareAddress: hardwareAddress, primaryAddress: primary ?? base.primaryAddress,
                          linkLocalAddress: base.linkLocalAddress)
     }
 

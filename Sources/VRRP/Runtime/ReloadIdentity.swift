@@ -49,6 +49,11 @@ extension VRRPInstance {
         identity.useVMAC = useVMAC
         identity.vmacName = virtualMACInterface(globals)
         identity.vmacTransmitsOnBase = vmacTransmitsOnBase
+        identity.ipvlan = ipvlan.map { settings in
+            var copy = settings
+            copy.address?.location = nowhere
+            return copy
+        }
         return identity
     }
 }

@@ -127,8 +127,11 @@ public final class VRRPRuntime: @unchecked Sendable {
                                                     joinsMulticast: multicastGroup(for: key), logger: logger)
             interfaces[key] = interfaceRuntime
         }
+        // keepalived 2.2.7 puts an ipvlan instance's VIPs on the base interface: only the adverts
+        // leave from the ipvlan, with its address.
+        let addressInterface = instanceConfig.ipvlan == nil ? vmac : try NetworkInterface.named(name)
         let instance = try InstanceRuntime(config: instanceConfig, globals: configuration.globalDefs, interface: interfaceRuntime,
-                                           environment: environment, addressInterface: vmac)
+                                           environment: environment, addressInterface: addressInterface)
         try interfaceRuntime.add(instance)
         return instance
     }
@@ -162,36 +165,57 @@ public final class VRRPRuntime: @unchecked Sendable {
     /// the settings keepalived makes. IPv4: the macvlan answers no ARP for the base's addresses and
     /// hears adverts without an address of its own; the base answers no ARP for the VIPs. IPv6: no
     /// link-local address made from the shared MAC (RFC 5798 7.4: both routers would have it), but
-    /// the one adverts leave from (`unicast_src_ip`, else the base's). Nil without use_vmac.
+    /// the one adverts leave from (`unicast_src_ip`, else the base's). use_ipvlan: an ipvlan in L2
+    /// mode instead (the base's MAC: no ARP settings), with its address if one is given, which
+    /// the adverts then leave from. Nil without either.
     private func makeVirtualMAC(_ instance: VRRPInstance, base: String) throws -> NetworkInterface? {
         guard let name = instance.virtualMACInterface(configuration.globalDefs) else { return nil }
         let netlink = environment.netlink
         if try netlink.removeVirtualMAC(name: name) { logger.info("(\(instance.name)) removing \(name) left by a previous run") }
         let baseInterface = try NetworkInterface.named(base)
-        let address = RouteNetlink.virtualMAC(virtualRouterID: UInt8(instance.virtualRouterID ?? 0), family: instance.family)
-        try netlink.addVirtualMAC(name: name, on: baseInterface.index, address: address, up: instance.family == .inet)
+        let upAtOnce = instance.family == .inet
+        if let ipvlan = instance.ipvlan {
+            let flags: UInt16 = switch ipvlan.mode {
+            case .bridge: 0
+            case .private: 1
+            case .vepa: 2
+            }
+            try netlink.addIPVLAN(name: name, on: baseInterface.index, flags: flags, up: upAtOnce)
+        } else {
+            let address = RouteNetlink.virtualMAC(virtualRouterID: UInt8(instance.virtualRouterID ?? 0), family: instance.family)
+            try netlink.addVirtualMAC(name: name, on: baseInterface.index, address: address, up: upAtOnce)
+        }
         virtualMACs[instance.name] = (name, base)
+        let index = try NetworkInterface.named(name).index
         if instance.family == .inet6 {
             // Read when the link comes up: set before.
             try InterfaceSysctl.write(name, "addr_gen_mode", 1, family: "ipv6")
             try netlink.setLinkUp(name: name)
             if !instance.vmacTransmitsOnBase, let source = instance.unicastSourceIP ?? baseInterface.linkLocalAddress {
-                try netlink.addAddress(VirtualIPAddress(address: source, prefixLength: 64, location: instance.location),
-                                       interfaceIndex: try NetworkInterface.named(name).index)
+                try netlink.addAddress(VirtualIPAddress(address: source, prefixLength: 64, location: instance.location), interfaceIndex: index)
             }
         } else {
-            for (key, value) in [("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0)] {
-                try? InterfaceSysctl.write(name, key, value)
-            }
             try? InterfaceSysctl.write(name, "disable_ipv6", 1, family: "ipv6")
-            if baseSettings[base] == nil {
-                baseSettings[base] = (InterfaceSysctl.read(base, "arp_ignore") ?? 0, InterfaceSysctl.read(base, "arp_filter") ?? 0)
-                try? InterfaceSysctl.write(base, "arp_ignore", 1)
-                try? InterfaceSysctl.write(base, "arp_filter", 1)
-            }
+            if instance.ipvlan == nil { setARPSysctls(vmac: name, base: base) }
         }
-        logger.info("(\(instance.name)) created VMAC interface \(name) on \(base)")
-        return try NetworkInterface.named(name).borrowingAddresses(of: baseInterface)
+        if let address = instance.ipvlan?.address {
+            try netlink.addAddress(address, interfaceIndex: index)
+        }
+        logger.info("(\(instance.name)) created \(instance.ipvlan == nil ? "VMAC" : "ipvlan") interface \(name) on \(base)")
+        let primary = instance.ipvlan?.address.map(\.address).flatMap { $0.family == .inet ? $0 : nil }
+        return try NetworkInterface.named(name).borrowingAddresses(of: baseInterface, primary: primary)
+    }
+
+    /// keepalived's ARP settings for a macvlan and its base (the base's put back with its last one).
+    private func setARPSysctls(vmac name: String, base: String) {
+        for (key, value) in [("arp_ignore", 1), ("accept_local", 1), ("rp_filter", 0)] {
+            try? InterfaceSysctl.write(name, key, value)
+        }
+        if baseSettings[base] == nil {
+            baseSettings[base] = (InterfaceSysctl.read(base, "arp_ignore") ?? 0, InterfaceSysctl.read(base, "arp_filter") ?? 0)
+            try? InterfaceSysctl.write(base, "arp_ignore", 1)
+            try? InterfaceSysctl.write(base, "arp_filter", 1)
+        }
     }
 
     /// Removes a stopped instance's macvlan; the base's sysctls are put back with the last one on it.
