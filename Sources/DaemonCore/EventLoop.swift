@@ -25,10 +25,13 @@ public final class EventLoop: @unchecked Sendable {
         return timer
     }
 
-    /// Moves a timer made by `timer(at:)` to `deadline`, or parks it when there is none. A
-    /// `leeway` lets the loop serve timers due close together in one wake-up.
-    public func reschedule(_ timer: DispatchSourceTimer, at deadline: Instant?, leeway: Double = 0) {
-        timer.schedule(deadline: deadline.map(time(of:)) ?? .distantFuture, repeating: .never,
+    /// Moves a timer made by `timer(at:)` to `deadline`, or parks it when there is none; with
+    /// `repeating`, it then fires every that many seconds after `deadline` on its own (each move
+    /// costs a wake-up of Dispatch's timer thread, a repetition does not). A `leeway` lets the
+    /// loop serve timers due close together in one wake-up.
+    public func reschedule(_ timer: DispatchSourceTimer, at deadline: Instant?, repeating: Double? = nil, leeway: Double = 0) {
+        timer.schedule(deadline: deadline.map(time(of:)) ?? .distantFuture,
+                       repeating: repeating.map { .nanoseconds(Int(($0 * 1e9).rounded())) } ?? .never,
                        leeway: .nanoseconds(Int(leeway * 1e9)))
     }
 

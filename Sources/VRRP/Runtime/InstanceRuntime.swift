@@ -21,6 +21,8 @@ final class InstanceRuntime: @unchecked Sendable {
     private(set) var garp: GarpSettings
     private var timer: DispatchSourceTimer?
     private var armedDeadline: Instant?
+    /// While the timer repeats on its own (a master's adverts), every how many seconds.
+    private var repeatingEvery: Double?
     /// The encoded adverts, one per destination, for the priority they carry: the same bytes are
     /// sent every interval until the priority or the configuration changes.
     private var encodedAdverts: (priority: UInt8, packets: [[UInt8]])?
@@ -313,8 +315,9 @@ final class InstanceRuntime: @unchecked Sendable {
         if machine.state == .master, let deadline = machine.nextDeadline {
             environment.onAdvertDelay(self, now.seconds(since: deadline))
         }
-        // The one-shot has fired: it is armed again even for an unchanged deadline (an early wake-up).
-        armedDeadline = nil
+        // A repeating timer has moved on by itself; a one-shot is armed again even for an
+        // unchanged deadline (an early wake-up).
+        armedDeadline = repeatingEvery.flatMap { interval in armedDeadline?.adding(seconds: interval) }
         perform(machine.timerFired(now: now))
     }
 
@@ -349,20 +352,25 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     /// One timer source for the instance's life, moved to each new deadline: making a source per
-    /// advert cost more than the advert (255 instances at 0.1 s: 2,550 a second).
+    /// advert cost more than the advert (255 instances at 0.1 s: 2,550 a second). A master's
+    /// timer repeats at its advert interval, so that it is not moved at every advert: each move
+    /// wakes Dispatch's timer thread, which cost more than the advert too.
     private func rearmTimer() {
         let deadline = machine.nextDeadline
         guard deadline != armedDeadline || timer == nil else { return }
         armedDeadline = deadline
-        guard let timer else {
-            if let deadline { timer = environment.loop.timer(at: deadline) { [weak self] in self?.timerFired() } }
-            return
+        if timer == nil, let deadline {
+            timer = environment.loop.timer(at: deadline) { [weak self] in self?.timerFired() }
+            guard machine.state == .master else { return }
         }
+        guard let timer else { return }
+        let repeating = machine.state == .master && deadline != nil ? machine.settings.advertInterval : nil
+        repeatingEvery = repeating
         // A master's advert may leave up to a millisecond late (its next deadline still follows
         // this one, so nothing drifts): many instances' adverts then share a wake-up. The
         // master-down timer has no leeway, so a takeover stays exact.
-        let leeway = machine.state == .master ? min(0.001, machine.settings.advertInterval / 100) : 0
-        environment.loop.reschedule(timer, at: deadline, leeway: leeway)
+        let leeway = repeating.map { min(0.001, $0 / 100) } ?? 0
+        environment.loop.reschedule(timer, at: deadline, repeating: repeating, leeway: leeway)
     }
 
     private func sendAdvertisement(priority: UInt8) {
