@@ -100,13 +100,17 @@ public final class HTTPListener: @unchecked Sendable {
                     connection.answer(reply.response)
                 }
             }
+            // New connections after this batch's events: one may reuse the number of a
+            // connection closed in it, whose events must not reach the new one.
+            var accepts = false
             for event in events {
                 if event.descriptor == descriptor {
-                    acceptAll()
+                    accepts = true
                 } else {
                     connections[event.descriptor]?.ready(event)
                 }
             }
+            if accepts { acceptAll() }
             sweepIfDue()
         }
         for connection in Array(connections.values) { connection.close() }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Dispatch
 import KeepalivedConfig
 import Logging
@@ -51,6 +54,13 @@ public final class VRRPRuntime: @unchecked Sendable {
     private var baseSettings: [String: (arpIgnore: Int, arpFilter: Int)] = [:]
     private var instances: [InstanceRuntime] = []
     private var linkMonitor: LinkMonitor?
+    /// The index each instance's interface had when the instance was made: another one means the
+    /// interface was deleted and made again, and its sockets and addresses belong to the old one.
+    private var interfaceIndexes: [String: UInt32] = [:]
+    /// Instances to make again once their new interface can take them (up, with its address),
+    /// tried at each link change and every second meanwhile.
+    private var pendingRestarts: Set<String> = []
+    private var restartRetry: DispatchSourceTimer?
     private var linkSource: DispatchSourceRead?
     private let staticState: StaticState
     /// Deletions of addresses, routes and rules, for the static ones to be put back.
@@ -130,8 +140,16 @@ public final class VRRPRuntime: @unchecked Sendable {
         // keepalived 2.2.7 puts an ipvlan instance's VIPs on the base interface: only the adverts
         // leave from the ipvlan, with its address.
         let addressInterface = instanceConfig.ipvlan == nil ? vmac : try NetworkInterface.named(name)
-        let instance = try InstanceRuntime(config: instanceConfig, globals: configuration.globalDefs, interface: interfaceRuntime,
+        let instance: InstanceRuntime
+        do {
+            instance = try InstanceRuntime(config: instanceConfig, globals: configuration.globalDefs, interface: interfaceRuntime,
                                            environment: environment, addressInterface: addressInterface)
+        } catch {
+            // Not kept: the next attempt opens the interface again (it may have its address by then).
+            if interfaceRuntime.instances.isEmpty { interfaces[key] = nil }
+            throw error
+        }
+        interfaceIndexes[instanceConfig.name] = if_nametoindex(name)
         try interfaceRuntime.add(instance)
         return instance
     }
@@ -332,18 +350,24 @@ public final class VRRPRuntime: @unchecked Sendable {
     /// state, timers and the addresses that stayed (`InstanceRuntime.adopt`); one that is new
     /// starts in BACKUP; one that is gone, or whose identity changed, stops as at shutdown (a
     /// master hands over with priority 0) and, if still configured, starts again.
-    public func reload(_ newConfiguration: KeepalivedConfiguration) {
+    /// `restarting`: instances made anew whatever their config (their interface was made again).
+    public func reload(_ newConfiguration: KeepalivedConfiguration, restarting: Set<String> = []) {
         let globals = newConfiguration.globalDefs
         let oldGlobals = configuration.globalDefs
         let running = Dictionary(instances.map { ($0.config.name, $0) }, uniquingKeysWith: { first, _ in first })
         var kept: [String: InstanceRuntime] = [:]
-        for config in newConfiguration.vrrpInstances {
+        // Their interfaces' sockets are closed too, those of a failed attempt included.
+        let restartedKeys = Set(configuration.vrrpInstances.filter { restarting.contains($0.name) }.map { Self.interfaceKey($0, globals: oldGlobals) })
+        for config in newConfiguration.vrrpInstances where !restarting.contains(config.name) {
             guard let instance = running[config.name],
                   instance.config.wireIdentity(globals: oldGlobals) == config.wireIdentity(globals: globals) else { continue }
             kept[config.name] = instance
         }
         for instance in instances where kept[instance.config.name] !== instance {
-            logger.info("(\(instance.config.name)) stopping: \(newConfiguration.vrrpInstances.contains { $0.name == instance.config.name } ? "its interface, VRID, authentication or advert settings changed" : "no longer in the configuration")")
+            let why = restarting.contains(instance.config.name) ? "its interface \(instance.config.interface ?? "") was deleted and made again"
+                : newConfiguration.vrrpInstances.contains { $0.name == instance.config.name } ? "its interface, VRID, authentication or advert settings changed"
+                : "no longer in the configuration"
+            logger.info("(\(instance.config.name)) stopping: \(why)")
             instance.stop()
             interfaces[Self.interfaceKey(instance.config, globals: oldGlobals)]?.remove(instance)
             removeVirtualMAC(of: instance.config.name)
@@ -354,7 +378,7 @@ public final class VRRPRuntime: @unchecked Sendable {
         // once), deleted only after they have let their addresses go.
         updateFirewall(removing: false)
         for (name, interface) in interfaces where interface.instances.isEmpty
-            && !newConfiguration.vrrpInstances.contains(where: { Self.interfaceKey($0, globals: globals) == name }) {
+            && (restartedKeys.contains(name) || !newConfiguration.vrrpInstances.contains(where: { Self.interfaceKey($0, globals: globals) == name })) {
             interface.stopReceiving()
             interfaces[name] = nil
         }
@@ -376,10 +400,19 @@ public final class VRRPRuntime: @unchecked Sendable {
                 let wasOpen = interfaces[key] != nil
                 guard let instance = try makeInstance(config) else { continue }
                 if !wasOpen { interfaces[key]?.startReceiving(on: environment.loop) }
-                logger.info("(\(config.name)) starting: \(running[config.name] == nil ? "new in the configuration" : "again, with its new settings")")
+                pendingRestarts.remove(config.name)
+                let why = restarting.contains(config.name) ? "again, on the new \(config.interface ?? "")"
+                    : running[config.name] == nil ? "new in the configuration" : "again, with its new settings"
+                logger.info("(\(config.name)) starting: \(why)")
                 reloaded.append(instance)
                 started.append(instance)
             } catch {
+                if restarting.contains(config.name) {
+                    if pendingRestarts.insert(config.name).inserted {
+                        logger.warning("(\(config.name)) cannot start on the new \(config.interface ?? "") yet (\(error)); trying again every second")
+                    }
+                    continue
+                }
                 logger.error("(\(config.name)) cannot start: \(error)")
             }
         }
@@ -435,7 +468,31 @@ public final class VRRPRuntime: @unchecked Sendable {
             return
         }
         logLinkChanges()
+        restartRemadeInterfaces()
         recomputeTracking()
+    }
+
+    /// Instances whose interface was deleted and made again (another index) are made anew once it
+    /// is up: their sockets, macvlans and addresses went with the old one.
+    private func restartRemadeInterfaces() {
+        let remade = Set(instances.compactMap { instance -> String? in
+            guard let name = instance.config.interface, let known = interfaceIndexes[instance.config.name] else { return nil }
+            let now = if_nametoindex(name)
+            return now != 0 && now != known && NetworkInterface.isUp(name) ? instance.config.name : nil
+        })
+        let ready = remade.union(pendingRestarts.filter { name in
+            configuration.vrrpInstances.first { $0.name == name }?.interface.map(NetworkInterface.isUp) ?? false
+        })
+        guard !ready.isEmpty else { return }
+        reload(configuration, restarting: ready)
+        restartRetry?.cancel()
+        restartRetry = nil
+        if !pendingRestarts.isEmpty {
+            restartRetry = environment.loop.timer(at: environment.loop.now().adding(seconds: 1)) { [weak self] in
+                self?.restartRetry = nil
+                self?.restartRemadeInterfaces()
+            }
+        }
     }
 
     /// keepalived's `Netlink reports eth0 down` / `up`, once per change of a watched interface.
