@@ -39,7 +39,19 @@ struct StateDumps {
         let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw SystemError("open \(temporary)", errno: errno) }
-        StandardStream.write(text, to: descriptor)
+        // A full file system (ENOSPC) leaves the last good dump in place, not a cut one.
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                let error = SystemError("write \(temporary)", errno: written < 0 ? errno : ENOSPC)
+                close(descriptor)
+                unlink(temporary)
+                throw error
+            }
+            bytes = bytes.dropFirst(written)
+        }
         close(descriptor)
         guard rename(temporary, path) == 0 else {
             let error = SystemError("rename \(temporary) to \(path)", errno: errno)
