@@ -28,19 +28,10 @@ final class AuthenticationHeaderLabTests: LabTestCase {
         """
     }
 
-    private func holders() -> [String] { ["d1", "d2"].filter { lab.addresses($0).contains(vip) } }
-
-    private func assertOnlyHolder(_ node: String, for seconds: Double, _ why: String, file: StaticString = #filePath, line: UInt = #line) {
-        for _ in 0..<Int(seconds * 4) {
-            Thread.sleep(forTimeInterval: 0.25)
-            XCTAssertEqual(holders(), [node], why, file: file, line: line)
-        }
-    }
-
     func testKeepalivedAndOursAcceptEachOthersAdvertsInBothRoles() throws {
         lab = try Lab(directors: 2)
         var theirs = try lab.start(.keepalived, on: "d2", config: config(state: "MASTER", priority: 150))
-        lab.wait(upTo: 8, for: "keepalived to hold the VIP") { holders() == ["d2"] }
+        lab.wait(upTo: 8, for: "keepalived to hold the VIP") { lab.holders(of: vip) == ["d2"] }
         let ours = try lab.start(.ours, on: "d1", config: config(state: "BACKUP", priority: 100))
         waitForLog(ours, "(VI_1) Entering BACKUP STATE")
         assertOnlyHolder("d2", for: 5, "our backup accepts keepalived's AH adverts")
@@ -49,7 +40,7 @@ final class AuthenticationHeaderLabTests: LabTestCase {
         // keepalived leaves (its priority-0 advert, authenticated too): ours takes over at once.
         theirs.kill(SIGTERM)
         XCTAssertTrue(theirs.waitForExit(timeout: 10))
-        let tookOver = lab.wait(upTo: 2, for: "ours to take over") { holders() == ["d1"] }
+        let tookOver = lab.wait(upTo: 2, for: "ours to take over") { lab.holders(of: vip) == ["d1"] }
         XCTAssertLessThan(tookOver ?? 9, 1.5, "a priority-0 advert is acted on at once")
         let capture = try AdvertCapture(lab: lab, node: "d1", ipProtocol: 51)
         // A new keepalived starts its counter at 0 and must accept our numbers (past keepalived's).
@@ -65,11 +56,11 @@ final class AuthenticationHeaderLabTests: LabTestCase {
     func testAWrongPasswordIsRefusedByBoth() throws {
         lab = try Lab(directors: 2)
         let ours = try lab.start(.ours, on: "d1", config: config(state: "MASTER", priority: 100))
-        lab.wait(upTo: 6, for: "ours to hold the VIP") { holders() == ["d1"] }
+        lab.wait(upTo: 6, for: "ours to hold the VIP") { lab.holders(of: vip) == ["d1"] }
         let theirs = try lab.start(.keepalived, on: "d2", config: config(state: "BACKUP", priority: 150, password: "other"))
         waitForLog(theirs, "IPSEC-AH : invalid IPSEC HMAC-MD5 value")
         waitForLog(ours, "IPSEC-AH : invalid IPSEC HMAC-MD5 value")
-        lab.wait(upTo: 8, for: "both to hold the VIP") { holders() == ["d1", "d2"] }
+        lab.wait(upTo: 8, for: "both to hold the VIP") { lab.holders(of: vip) == ["d1", "d2"] }
         XCTAssertTrue(ours.log.contains("(VI_1) Entering MASTER STATE"), ours.log)
     }
 }

@@ -30,24 +30,18 @@ final class DaemonLabTests: LabTestCase {
         XCTAssertEqual(started.status, 0, "the launching process returns once the daemon is detached: \(started.output)")
         lab.wait(upTo: 8, for: "the detached daemon to take the VIP") { lab.addresses("d1").contains("192.0.2.200") }
         let pid = try XCTUnwrap(Int32((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
-        XCTAssertTrue(isAlive(pid), "the pid file names the running daemon")
+        XCTAssertTrue(Lab.isAlive(pid), "the pid file names the running daemon")
         let second = try lab.exec("d1", [Lab.binary.path, "-P", "-n", "-l", "-f", config, "-p", pidFile])
         XCTAssertNotEqual(second.status, 0, "a second daemon on the same pid file refuses to start")
         XCTAssertTrue(second.output.contains("belongs to running process \(pid)"), second.output)
         kill(pid, SIGTERM)
-        lab.wait(upTo: 2, for: "the daemon to exit") { !isAlive(pid) }
+        lab.wait(upTo: 2, for: "the daemon to exit") { !Lab.isAlive(pid) }
         XCTAssertFalse(lab.addresses("d1").contains("192.0.2.200"), "the VIP went with the daemon")
         XCTAssertFalse(FileManager.default.fileExists(atPath: pidFile), "the pid file is removed on exit")
     }
 
     /// Running, as opposed to gone or a zombie: the detached daemon's parent is the sandbox's init,
     /// which may take its time to reap it.
-    private func isAlive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return !stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
-    }
-
     func testNotifyScriptsRoutesAndFaultOnLinkLoss() throws {
         lab = try Lab(directors: 2)
         let events = lab.directory.appendingPathComponent("events").path

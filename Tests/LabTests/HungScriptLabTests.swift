@@ -42,13 +42,8 @@ final class HungScriptLabTests: LabTestCase {
             (try? Lab.run("/usr/bin/pgrep", ["-fc", "sleep \(hang)"]).output.trimmingCharacters(in: .whitespacesAndNewlines)) == "2"
         }
 
-        // The daemon is this test's child: once it has exited it stays a zombie until reaped.
-        func exited() -> Bool {
-            guard let stat = try? String(contentsOfFile: "/proc/\(ours.pid)/stat", encoding: .utf8) else { return true }
-            return stat.components(separatedBy: ") ").last?.hasPrefix("Z") ?? false
-        }
         ours.kill(SIGTERM)
-        let took = lab.wait(upTo: 3, for: "ours to exit, the scripts still running") { exited() }
+        let took = lab.wait(upTo: 3, for: "ours to exit, the scripts still running") { !Lab.isAlive(ours.pid) }
         XCTAssertLessThan(took ?? 9, 1, "SIGTERM is not held up by the scripts")
         XCTAssertTrue(ours.log.contains("(VI_1) removing VIPs."), ours.log)
     }

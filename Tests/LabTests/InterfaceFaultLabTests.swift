@@ -6,8 +6,6 @@ import XCTest
 final class InterfaceFaultLabTests: LabTestCase {
     private let vip = "192.0.2.200"
 
-    private func holders() -> [String] { ["d1", "d2"].filter { lab.addresses($0).contains(vip) } }
-
     /// Deletes d1's lan0 (its veth pair goes with it) and makes it again as Scripts/lab does.
     private func remakeInterface(addressLast: Bool = false) throws {
         let switchNamespace = lab.namespace("sw")
@@ -26,7 +24,7 @@ final class InterfaceFaultLabTests: LabTestCase {
     func testAnInterfaceMadeAgainIsUsedAgain() throws {
         lab = try Lab(directors: 2, servers: 1)
         let ours = try lab.start(.ours, on: "d1", config: Lab.vrrpInstance(state: "MASTER", priority: 100))
-        lab.wait(upTo: 6, for: "ours to hold the VIP") { holders() == ["d1"] }
+        lab.wait(upTo: 6, for: "ours to hold the VIP") { lab.holders(of: vip) == ["d1"] }
         let theirs = try lab.start(.keepalived, on: "d2", config: Lab.vrrpInstance(state: "BACKUP", priority: 99))
         waitForLog(theirs, "(VI_1) Entering BACKUP STATE")
         let before = try lab.exec("d1", ["cat", "/sys/class/net/lan0/ifindex"]).output
@@ -37,11 +35,11 @@ final class InterfaceFaultLabTests: LabTestCase {
         waitForLog(ours, "(VI_1) starting: again, on the new lan0")
         // Ours (priority 100) takes the VIP back from keepalived, which has to hear our adverts on
         // the new interface to give it up.
-        lab.wait(upTo: 10, for: "ours to hold the VIP again, alone") { holders() == ["d1"] }
+        lab.wait(upTo: 10, for: "ours to hold the VIP again, alone") { lab.holders(of: vip) == ["d1"] }
         let capture = try AdvertCapture(lab: lab, node: "d1")
         for _ in 0..<8 {
             Thread.sleep(forTimeInterval: 0.5)
-            XCTAssertEqual(holders(), ["d1"], "keepalived hears our adverts from the new lan0")
+            XCTAssertEqual(lab.holders(of: vip), ["d1"], "keepalived hears our adverts from the new lan0")
         }
         capture.stop()
         XCTAssertGreaterThanOrEqual(capture.times.count, 3, "adverts leave the new lan0")
@@ -53,6 +51,6 @@ final class InterfaceFaultLabTests: LabTestCase {
         try remakeInterface(addressLast: true)
         waitForLog(ours, "(VI_1) cannot start on the new lan0 yet")
         waitForLog(ours, "(VI_1) starting: again, on the new lan0", count: 2)
-        lab.wait(upTo: 10, for: "ours to hold the VIP again") { holders() == ["d1"] }
+        lab.wait(upTo: 10, for: "ours to hold the VIP again") { lab.holders(of: vip) == ["d1"] }
     }
 }

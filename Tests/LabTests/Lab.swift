@@ -125,6 +125,18 @@ final class Lab {
 }
 
 extension Lab {
+    /// The nodes (d1 and d2 unless told) whose lan0 holds `vip`.
+    func holders(of vip: String = "192.0.2.200", among nodes: [String] = ["d1", "d2"]) -> [String] {
+        nodes.filter { addresses($0).contains(vip) }
+    }
+
+    /// Whether `pid` runs: a daemon this test started stays a zombie once it has exited, until reaped.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
+
     /// The lab's usual VRRP instance: VI_1 on lan0, advert_int 1, password 1111, with `extra`
     /// lines (track_script…) inside the block.
     static func vrrpInstance(state: String, priority: Int, vrid: Int = 51, addresses: [String] = ["192.0.2.200"], extra: String = "") -> String {
@@ -228,6 +240,15 @@ class LabTestCase: XCTestCase {
     override func tearDown() {
         lab?.tearDown()
         lab = nil
+    }
+
+    /// Every 0.25 s for `seconds`: exactly `node` holds `vip`.
+    func assertOnlyHolder(_ node: String, of vip: String = "192.0.2.200", for seconds: Double, _ why: String,
+                          file: StaticString = #filePath, line: UInt = #line) {
+        for _ in 0..<Int(seconds * 4) {
+            Thread.sleep(forTimeInterval: 0.25)
+            XCTAssertEqual(lab.holders(of: vip), [node], why, file: file, line: line)
+        }
     }
 
     /// Waits until `text` stands `count` times in the daemon's log; prints the log if it never does.

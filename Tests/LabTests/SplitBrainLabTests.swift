@@ -7,8 +7,6 @@ import XCTest
 final class SplitBrainLabTests: LabTestCase {
     private let vip = "192.0.2.200"
 
-    private func holders() -> [String] { ["d1", "d2"].filter { lab.addresses($0).contains(vip) } }
-
     private func mac(_ node: String) throws -> String {
         try lab.exec(node, ["cat", "/sys/class/net/lan0/address"]).output.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
@@ -42,21 +40,21 @@ final class SplitBrainLabTests: LabTestCase {
         let pinger = try lab.spawn("s1", ["sh", "-c", "echo READY; exec ping -q -i 0.2 \(vip)"], log: "ping.log")
         _ = pinger
         let winner = try lab.start(.ours, on: "d1", config: Lab.vrrpInstance(state: "MASTER", priority: 100))
-        lab.wait(upTo: 6, for: "d1 to hold the VIP") { holders() == ["d1"] }
+        lab.wait(upTo: 6, for: "d1 to hold the VIP") { lab.holders(of: vip) == ["d1"] }
         _ = try lab.start(backup, on: "d2", config: Lab.vrrpInstance(state: "BACKUP", priority: 99))
         Thread.sleep(forTimeInterval: 2)
-        XCTAssertEqual(holders(), ["d1"])
+        XCTAssertEqual(lab.holders(of: vip), ["d1"])
         let (macs1, macs2) = (try mac("d1"), try mac("d2"))
         lab.wait(upTo: 3, for: "s1 to know the VIP at d1's MAC") { neighbourMAC() == macs1 }
 
         try blockVRRP(true)
-        lab.wait(upTo: 8, for: "both directors to be master (split brain)") { holders() == ["d1", "d2"] }
+        lab.wait(upTo: 8, for: "both directors to be master (split brain)") { lab.holders(of: vip) == ["d1", "d2"] }
         lab.wait(upTo: 3, for: "s1 to follow d2's gratuitous ARPs") { neighbourMAC() == macs2 }
         // Past the neighbour cache's locktime (1 s), so that the next update is not refused for it.
         Thread.sleep(forTimeInterval: 1.5)
 
         try blockVRRP(false)
-        let stepDown = lab.wait(upTo: 3, for: "one master after the heal") { holders() == ["d1"] }
+        let stepDown = lab.wait(upTo: 3, for: "one master after the heal") { lab.holders(of: vip) == ["d1"] }
         XCTAssertLessThan(stepDown ?? 99, 1.2, "the loser steps down within one advert interval (1 s) of the heal")
         let followed = lab.wait(upTo: 3, for: "s1's neighbour entry for the VIP to point at the winner") { neighbourMAC() == macs1 }
         XCTAssertLessThan(followed ?? 99, 1.0, "neighbours follow the winner within a second")

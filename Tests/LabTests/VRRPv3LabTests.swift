@@ -27,16 +27,6 @@ final class VRRPv3LabTests: LabTestCase {
         """
     }
 
-    private func holders() -> [String] { ["d1", "d2"].filter { lab.addresses($0).contains(vip) } }
-
-    /// Every 0.25 s for `seconds`: exactly d-`node` holds the VIP.
-    private func assertOnlyHolder(_ node: String, for seconds: Double, _ why: String, file: StaticString = #filePath, line: UInt = #line) {
-        for _ in 0..<Int(seconds * 4) {
-            Thread.sleep(forTimeInterval: 0.25)
-            XCTAssertEqual(holders(), [node], why, file: file, line: line)
-        }
-    }
-
     /// The time from the old master's last advert to the new master's first, on the wire.
     private func takeover(old: AdvertCapture, new: AdvertCapture, after kill: Double) -> Double? {
         guard let last = old.times.last(where: { $0 < kill + 0.05 }), let first = new.times.first(where: { $0 > last }) else { return nil }
@@ -48,7 +38,7 @@ final class VRRPv3LabTests: LabTestCase {
         let killed = Date().timeIntervalSince1970
         master.kill(SIGKILL)
         // A killed daemon leaves its address behind: d2 holding it is the takeover.
-        lab.wait(upTo: 3, for: "\(who) to take over") { holders().contains("d2") }
+        lab.wait(upTo: 3, for: "\(who) to take over") { lab.holders(of: vip).contains("d2") }
         Thread.sleep(forTimeInterval: 0.3)
         old.stop()
         new.stop()
@@ -59,7 +49,7 @@ final class VRRPv3LabTests: LabTestCase {
         lab = try Lab(directors: 2)
         let ours = try lab.start(.ours, on: "d1", config: config(state: "MASTER", priority: 100))
         let theirs = try lab.start(.keepalived, on: "d2", config: config(state: "BACKUP", priority: 99))
-        lab.wait(upTo: 6, for: "ours to hold the VIP") { holders() == ["d1"] }
+        lab.wait(upTo: 6, for: "ours to hold the VIP") { lab.holders(of: vip) == ["d1"] }
         let capture1 = try AdvertCapture(lab: lab, node: "d1")
         let capture2 = try AdvertCapture(lab: lab, node: "d2")
         // At 0.1 s keepalived's Master_Down_Interval is 0.36 s: one refused checksum or a late
@@ -81,7 +71,7 @@ final class VRRPv3LabTests: LabTestCase {
     func testKeepalivedMasterAgainstOurBackupAtATenthOfASecond() throws {
         lab = try Lab(directors: 2)
         let theirs = try lab.start(.keepalived, on: "d1", config: config(state: "MASTER", priority: 100))
-        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { holders() == ["d1"] }
+        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { lab.holders(of: vip) == ["d1"] }
         let ours = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99))
         let capture1 = try AdvertCapture(lab: lab, node: "d1")
         let capture2 = try AdvertCapture(lab: lab, node: "d2")
@@ -98,7 +88,7 @@ final class VRRPv3LabTests: LabTestCase {
     func testOurBackupFollowsASlowerMastersInterval() throws {
         lab = try Lab(directors: 2)
         _ = try lab.start(.keepalived, on: "d1", config: config(state: "MASTER", priority: 100, interval: "0.5"))
-        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { holders() == ["d1"] }
+        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { lab.holders(of: vip) == ["d1"] }
         let ours = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99))
         assertOnlyHolder("d1", for: 3, "our backup waits 3 × the master's 0.5 s")
         XCTAssertTrue(ours.log.contains("(VI_1) advertisement interval mismatch ours = 10 centi-sec rcv'd=50 centi-sec"), ours.log)
@@ -111,7 +101,7 @@ final class VRRPv3LabTests: LabTestCase {
     func testChecksumAsV2() throws {
         lab = try Lab(directors: 2)
         let first = try lab.start(.ours, on: "d1", config: config(state: "MASTER", priority: 100, globals: "v3_checksum_as_v2"))
-        lab.wait(upTo: 6, for: "d1 to hold the VIP") { holders() == ["d1"] }
+        lab.wait(upTo: 6, for: "d1 to hold the VIP") { lab.holders(of: vip) == ["d1"] }
         let second = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99, extra: "v3_checksum_as_v2"))
         assertOnlyHolder("d1", for: 1.5, "both compute the checksum without the pseudo-header")
         XCTAssertFalse(second.log.contains("rejected"), second.log)
@@ -120,9 +110,9 @@ final class VRRPv3LabTests: LabTestCase {
         XCTAssertTrue(first.waitForExit(timeout: 2) && second.waitForExit(timeout: 2))
 
         _ = try lab.start(.keepalived, on: "d1", config: config(state: "MASTER", priority: 100))
-        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { holders() == ["d1"] }
+        lab.wait(upTo: 6, for: "keepalived to hold the VIP") { lab.holders(of: vip) == ["d1"] }
         let mismatched = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99, extra: "v3_checksum_as_v2"))
-        lab.wait(upTo: 3, for: "ours to refuse keepalived's checksums and become master") { holders() == ["d1", "d2"] }
+        lab.wait(upTo: 3, for: "ours to refuse keepalived's checksums and become master") { lab.holders(of: vip) == ["d1", "d2"] }
         XCTAssertTrue(mismatched.log.contains("rejected: checksum computed another way"), mismatched.log)
     }
 
