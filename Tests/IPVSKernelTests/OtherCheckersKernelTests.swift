@@ -136,7 +136,8 @@ extension IPVSKernelTests {
             let services = (try? netlink.table().services.values) ?? [:].values
             return Set(services.flatMap { $0.destinations.keys.map { "\($0.address)" } })
         }
-        func waitFor(_ expected: Set<String>, _ what: String, timeout: Double = 10) {
+        // Both daemons, keepalived too, lag by seconds in a busy emulated VM.
+        func waitFor(_ expected: Set<String>, _ what: String, timeout: Double = 20) {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline && live() != expected { Thread.sleep(forTimeInterval: 0.1) }
             XCTAssertEqual(live(), expected, what)
