@@ -73,7 +73,7 @@ final class OtherCheckerLabTests: LabTestCase {
         // "pong\n" is 706f6e670a: the pattern takes any second byte and any low nibble of the third.
         // socat forks a shell per datagram: slow on a busy machine, hence the longer time-out.
         let good = "UDP_CHECK {\n payload 70696e67\n require_reply 70XX6X\n min_reply_length 5\n connect_timeout 3\n retry 0\n }"
-        let wrong = "UDP_CHECK {\n payload 70696e67\n require_reply 7071\n connect_timeout 1\n retry 0\n }"
+        let wrong = "UDP_CHECK {\n payload 70696e67\n require_reply 7071\n connect_timeout 3\n retry 0\n }"
         let text = config(proto: "UDP", port: 5000, checker: good)
             + config(proto: "UDP", port: 5000, checker: wrong).replacingOccurrences(of: "192.0.2.200", with: "192.0.2.201")
         let daemon = try lab.start(.ours, on: "d1", config: text, part: .checkers)
