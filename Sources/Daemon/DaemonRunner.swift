@@ -30,6 +30,9 @@ public struct DaemonOptions: Sendable {
     public var umask: UInt16?
     /// `--metrics-listen`: where /metrics and /json are served; nil serves nothing.
     public var metricsListen: ListenAddress?
+    /// No `-I`: our IPVS services go at stop. With it they stay, so that a restart finds the
+    /// table in place and changes only what differs (no gap, no walk of the kernel's trash).
+    public var releaseIPVSOnStop = true
     /// The version /metrics reports in keepalived_build_info.
     public var version = ""
 
@@ -304,6 +307,7 @@ final class RunningDaemon: @unchecked Sendable {
             let ipvs = try IPVSRuntime(configuration: configuration, logger: checkerLogger, scripts: scripts)
             ipvs.notifyFifos = fifos
             ipvs.mailer = mailer
+            ipvs.releaseOnStop = options.releaseIPVSOnStop
             self.ipvs = ipvs
             ipvs.start()
         } catch {

@@ -55,4 +55,13 @@ public enum IPVSDiff {
         }
         return operations
     }
+
+    /// What a stop sends: each managed service in the kernel removed with its destinations, in
+    /// the reverse of the order `operations` adds them. The kernel keeps deleted destinations in a
+    /// trash list for minutes, newest first, and walks it on every add to reuse a match; removed
+    /// last-added-first, each destination the next start adds is at the trash's head, instead of
+    /// the whole list being walked for each of 20,000.
+    public static func removals(of current: IPVSTable, managed: Set<IPVSServiceKey>) -> [IPVSOperation] {
+        operations(from: current, to: IPVSTable(), managed: managed).reversed()
+    }
 }

@@ -275,7 +275,16 @@ public final class IPVSRuntime: @unchecked Sendable {
     /// keepalived gives quorum scripts no limit; a minute keeps a stuck one from lingering forever.
     static let scriptTimeout = 60.0
 
+    /// `-I` (`--dont-release-ipvs`) turns this off: stop then leaves the kernel's IPVS state
+    /// (services, destinations, timeouts) as it is, and skips omega's quorum_down, as keepalived's
+    /// -I does. The next start reads the table and changes only what differs.
+    public var releaseOnStop = true
+
     public func stop() {
+        guard releaseOnStop else {
+            logger.info("Leaving \(managed.count) IPVS services in the kernel (--dont-release-ipvs)")
+            return
+        }
         // omega: leaving counts as losing the quorum, so quorum_down tells whoever relies on it.
         for server in configuration.virtualServers where server.omega && quorumLost[VirtualServerName(server)] == false {
             run(server.quorumDown, for: serviceName(server))
@@ -297,7 +306,7 @@ public final class IPVSRuntime: @unchecked Sendable {
                 logger.debug("Removing service \(Self.realServer(destination, of: key)) from VS \(key)")
             }
         }
-        apply(IPVSDiff.operations(from: current, to: IPVSTable(), managed: managed), detail: .debug)
+        apply(IPVSDiff.removals(of: current, managed: managed), detail: .debug)
         managed = []
         applied = IPVSTable()
     }

@@ -60,6 +60,9 @@ struct SwiftKeepalived: ParsableCommand {
     @Option(name: [.customShort("c"), .customLong("checkers_pid")], help: "Pid file of the checkers (accepted for compatibility).")
     var checkersPidFile: String?
 
+    @Flag(name: [.customShort("I"), .customLong("dont-release-ipvs")], help: "Leave our IPVS services in the kernel at stop; the next start changes only what differs.")
+    var dontReleaseIPVS = false
+
     @Option(name: [.customShort("i"), .customLong("config-id")], help: "Config id for '@id' lines (default: the short host name).")
     var configID: String?
 
@@ -131,6 +134,7 @@ struct SwiftKeepalived: ParsableCommand {
         daemon.foreground = dontFork
         daemon.logToConsole = logConsole
         daemon.logDetail = logDetail
+        daemon.releaseIPVSOnStop = !dontReleaseIPVS
         daemon.metricsListen = metricsListen.flatMap(ListenAddress.init)
         daemon.version = Self.version
         if let logFacility, let facility = SyslogFacility(logFacility) { daemon.syslogFacility = facility.code }

@@ -122,6 +122,19 @@ final class IPVSDiffTests: XCTestCase {
         XCTAssertEqual(stop, [.deleteService(IPVSServiceKey.address(.tcp, IPAddress("192.168.100.100")!, port: 80))])
     }
 
+    /// The next start adds services in key order: stop removes them the other way round, so the
+    /// kernel's trash holds the first service's destinations at its head.
+    func testStopRemovesServicesLastAddedFirst() {
+        let keys = (1...3).map { IPVSServiceKey.address(.tcp, IPAddress("192.0.2.\($0)")!, port: 80) }
+        var table = IPVSTable()
+        for key in keys { table.services[key] = IPVSService(settings: IPVSServiceSettings(scheduler: .rr)) }
+        let adds = IPVSDiff.operations(from: IPVSTable(), to: table).map(\.description)
+        XCTAssertEqual(adds, keys.map { "add service \($0)" })
+        let foreign = IPVSServiceKey.address(.udp, IPAddress("203.0.113.1")!, port: 53)
+        table.services[foreign] = IPVSService(settings: IPVSServiceSettings(scheduler: .wlc))
+        XCTAssertEqual(IPVSDiff.removals(of: table, managed: Set(keys)), keys.reversed().map { .deleteService($0) })
+    }
+
     func testServiceSettingChangesAreEdits() {
         let before = DesiredTable.build(config(seedLVS))
         let after = DesiredTable.build(config(seedLVS.replacingOccurrences(of: "lb_algo rr", with: "lb_algo wlc")))

@@ -82,9 +82,10 @@ final class Lab {
     /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns the seconds it took.
     @discardableResult
     func wait(upTo timeout: Double, for what: String, _ condition: () -> Bool, file: StaticString = #filePath, line: UInt = #line) -> Double? {
-        let start = Date()
-        while Date().timeIntervalSince(start) < timeout {
-            if condition() { return Date().timeIntervalSince(start) }
+        // The monotonic clock: a test may step the wall clock (ClockStepLabTests).
+        let start = ProcessInfo.processInfo.systemUptime
+        while ProcessInfo.processInfo.systemUptime - start < timeout {
+            if condition() { return ProcessInfo.processInfo.systemUptime - start }
             Thread.sleep(forTimeInterval: 0.05)
         }
         XCTFail("timed out after \(timeout) s waiting for \(what)", file: file, line: line)
@@ -220,8 +221,8 @@ final class Daemon {
     }
 
     func waitForExit(timeout: Double) -> Bool {
-        let start = Date()
-        while process.isRunning && Date().timeIntervalSince(start) < timeout { Thread.sleep(forTimeInterval: 0.02) }
+        let start = ProcessInfo.processInfo.systemUptime
+        while process.isRunning && ProcessInfo.processInfo.systemUptime - start < timeout { Thread.sleep(forTimeInterval: 0.02) }
         return !process.isRunning
     }
 
