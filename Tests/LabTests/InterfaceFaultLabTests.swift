@@ -53,4 +53,39 @@ final class InterfaceFaultLabTests: LabTestCase {
         waitForLog(ours, "(VI_1) starting: again, on the new lan0", count: 2)
         lab.wait(upTo: 10, for: "ours to hold the VIP again") { lab.holders(of: vip) == ["d1"] }
     }
+
+    /// Both netlink monitors overrun: the daemon is stopped (SIGSTOP) while thousands of address
+    /// and link messages fill its sockets, and meanwhile a static address is deleted and a tracked
+    /// interface goes down, their messages dropped with the rest. Resumed, it logs keepalived's
+    /// overrun line, reads the whole state again, restores the address and enters FAULT.
+    func testNetlinkOverrunLosesNoState() throws {
+        lab = try Lab(directors: 1)
+        // veth pairs: this host's kernel has no dummy interfaces.
+        for (name, peer) in [("trk0", "trk0p"), ("flood0", "flood0p")] {
+            XCTAssertEqual(try lab.exec("d1", ["ip", "link", "add", name, "type", "veth", "peer", "name", peer]).status, 0)
+            try lab.exec("d1", ["ip", "link", "set", peer, "up"])
+            try lab.exec("d1", ["ip", "link", "set", name, "up"])
+        }
+        let ours = try lab.start(.ours, on: "d1", config: """
+            static_ipaddress {
+                203.0.113.5/32 dev lan0
+            }
+
+            """ + Lab.vrrpInstance(state: "MASTER", priority: 100, extra: "track_interface {\n        trk0\n    }"))
+        waitForLog(ours, "(VI_1) Entering MASTER STATE")
+        kill(ours.pid, SIGSTOP)
+        let batch = lab.directory.appendingPathComponent("flood.batch").path
+        var lines = (0..<3000).map { "address add 10.99.\($0 / 250).\($0 % 250 + 1)/32 dev flood0" }
+        lines += (0..<300).flatMap { _ in ["link set flood0 down", "link set flood0 up"] }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: batch, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try lab.exec("d1", ["ip", "-batch", batch]).status, 0)
+        try lab.exec("d1", ["ip", "addr", "del", "203.0.113.5/32", "dev", "lan0"])
+        try lab.exec("d1", ["ip", "link", "set", "trk0", "down"])
+        kill(ours.pid, SIGCONT)
+        waitForLog(ours, "Netlink: Receive buffer overrun on monitor socket - (No buffer space available)")
+        waitForLog(ours, "Restoring deleted static address 203.0.113.5 dev lan0")
+        waitForLog(ours, "(VI_1) Entering FAULT STATE")
+        XCTAssertTrue(lab.addresses("d1").contains("203.0.113.5"), ours.log)
+        XCTAssertTrue(ours.isRunning)
+    }
 }

@@ -22,15 +22,23 @@ public final class LinkMonitor: @unchecked Sendable {
         close(descriptor)
     }
 
+    /// Whether the last `changes()` met a receive buffer overrun: the kernel dropped messages, so
+    /// any interface may have changed unseen.
+    public private(set) var overran = false
+
     /// The link changes waiting on the socket (empty when none).
     public func changes() throws -> [Change] {
         var result: [Change] = []
+        overran = false
         while true {
             let count = recv(descriptor, &buffer, buffer.count, 0)
             if count < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { return result }
-                if errno == ENOBUFS { continue }  // the kernel dropped messages; the next ones still count
+                if errno == ENOBUFS {
+                    overran = true
+                    continue
+                }
                 throw SystemError("recv(netlink)", errno: errno)
             }
             result += Self.parse(buffer[0..<count])

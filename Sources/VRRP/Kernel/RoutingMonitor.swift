@@ -32,16 +32,21 @@ public final class RoutingMonitor: @unchecked Sendable {
         close(descriptor)
     }
 
+    /// Whether the last `deletions()` met a receive buffer overrun (messages dropped).
+    public private(set) var overran = false
+
     /// The kinds of deletion among the messages waiting on the socket. A lost message (ENOBUFS)
     /// counts as every kind, since what it said is unknown.
     public func deletions() throws -> Deletions {
         var result: Deletions = []
+        overran = false
         while true {
             let count = recv(descriptor, &buffer, buffer.count, 0)
             if count < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { return result }
                 if errno == ENOBUFS {
+                    overran = true
                     result = [.address, .route, .rule]
                     continue
                 }

@@ -445,6 +445,7 @@ public final class VRRPRuntime: @unchecked Sendable {
         guard let monitor = routingMonitor else { return }
         do {
             let deletions = try monitor.deletions()
+            if monitor.overran { logOverrun() }
             if !deletions.isEmpty && !staticState.isEmpty { staticState.restore(after: deletions) }
         } catch {
             logger.error("reading address, route and rule changes: \(error)")
@@ -462,7 +463,11 @@ public final class VRRPRuntime: @unchecked Sendable {
 
     private func linksChanged() {
         do {
-            guard let monitor = linkMonitor, !(try monitor.changes()).isEmpty else { return }
+            guard let monitor = linkMonitor else { return }
+            let changes = try monitor.changes()
+            // After an overrun any interface may have changed unseen: every one is read again.
+            if monitor.overran { logOverrun() }
+            guard !changes.isEmpty || monitor.overran else { return }
         } catch {
             logger.error("reading interface changes: \(error)")
             return
@@ -470,6 +475,12 @@ public final class VRRPRuntime: @unchecked Sendable {
         logLinkChanges()
         restartRemadeInterfaces()
         recomputeTracking()
+    }
+
+    /// keepalived's words, so that searches for them still find ours; nothing is lost by it,
+    /// since both monitors then read the whole state again.
+    private func logOverrun() {
+        logger.info("Netlink: Receive buffer overrun on monitor socket - (\(String(cString: strerror(ENOBUFS))))")
     }
 
     /// Instances whose interface was deleted and made again (another index) are made anew once it
