@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "IPVSKernelTests", dependencies: [
             "IPVS", "DaemonCore", "KeepalivedConfig",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["netlink_fault.c"]),
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "KeepalivedConfig"]),
         .testTarget(name: "DaemonMetricsTests", dependencies: ["DaemonMetrics", "VRRP", "IPVS", "HealthCheck", "RouteAnnounce", "DaemonCore", "CZlib"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "KeepalivedConfig", "DaemonCore"]),

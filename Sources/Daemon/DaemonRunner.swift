@@ -308,6 +308,7 @@ final class RunningDaemon: @unchecked Sendable {
             ipvs.notifyFifos = fifos
             ipvs.mailer = mailer
             ipvs.releaseOnStop = options.releaseIPVSOnStop
+            ipvs.loop = loop
             self.ipvs = ipvs
             ipvs.start()
         } catch {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DaemonCore
+import Dispatch
 import KeepalivedConfig
 import Logging
 
@@ -46,6 +47,11 @@ public final class IPVSRuntime: @unchecked Sendable {
     public var mailer: MailAlerter?
     /// Called after a virtual server gained or lost its quorum (announce_route follows it).
     public var onQuorumChange: () -> Void = {}
+    /// Where a table left uncertain by a failed request is read again later; nil never retries.
+    public var loop: EventLoop?
+    private var resyncTimer: DispatchSourceTimer?
+    private var resyncDelay = IPVSRuntime.firstResyncDelay
+    private var stopped = false
 
     /// Call every method on the event loop `scripts` runs on.
     public init(configuration: KeepalivedConfiguration, logger: Logger, scripts: ScriptRunner? = nil) throws {
@@ -281,6 +287,9 @@ public final class IPVSRuntime: @unchecked Sendable {
     public var releaseOnStop = true
 
     public func stop() {
+        stopped = true
+        resyncTimer?.cancel()
+        resyncTimer = nil
         guard releaseOnStop else {
             logger.info("Leaving \(managed.count) IPVS services in the kernel (--dont-release-ipvs)")
             return
@@ -340,8 +349,46 @@ public final class IPVSRuntime: @unchecked Sendable {
             }
         }
         // Sent back to back; the kernel's refusals are matched to their requests afterwards.
-        for failure in netlink.apply(batch: operations) {
+        let failures = netlink.apply(batch: operations)
+        for failure in failures {
             logger.error("IPVS: \(failure.error)")
+        }
+        if failures.contains(where: { $0.error.leavesTableUnknown }) { scheduleResync() }
+    }
+
+    static let firstResyncDelay = 1.0
+    static let longestResyncDelay = 30.0
+
+    /// A request failed for want of memory or buffer space, or the kernel was busy, or its answer
+    /// was lost: whether the table holds what was asked is unknown. It is read again after a
+    /// second (then 2, 4, … up to 30 s while that keeps failing), and what differs from what we
+    /// want is applied, so that no change is lost to a passing fault.
+    private func scheduleResync() {
+        guard !stopped, resyncTimer == nil, let loop else { return }
+        let delay = resyncDelay
+        resyncDelay = min(resyncDelay * 2, Self.longestResyncDelay)
+        logger.warning("IPVS: the kernel table is uncertain after a failed request; reading it again in \(Int(delay)) s")
+        resyncTimer = loop.timer(at: loop.now().adding(seconds: delay)) { [weak self] in
+            guard let self else { return }
+            self.resyncTimer = nil
+            self.resynchronize()
+        }
+    }
+
+    private func resynchronize() {
+        guard !stopped else { return }
+        let kernel: IPVSTable
+        do {
+            kernel = try netlink.table(destinationsOf: Set(applied.services.keys))
+        } catch {
+            logger.error("cannot read the IPVS table: \(error)")
+            return scheduleResync()
+        }
+        let operations = IPVSDiff.operations(from: kernel, to: applied, managed: managed)
+        apply(operations, detail: .info, current: kernel)
+        if resyncTimer == nil {
+            resyncDelay = Self.firstResyncDelay
+            logger.info("IPVS table resynchronized: \(operations.count) operations")
         }
     }
 

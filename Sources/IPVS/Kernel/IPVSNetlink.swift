@@ -12,6 +12,9 @@ public struct IPVSError: Error, Sendable, CustomStringConvertible {
     public let code: Int32
     public var detail: String { String(cString: nl_geterror(code)) }
     public var description: String { "\(operation): \(detail)" }
+    /// Errors that say nothing about the request itself (no memory or buffer space, busy, try
+    /// again, interrupted): the kernel may or may not have applied it.
+    public var leavesTableUnknown: Bool { [NLE_NOMEM, NLE_BUSY, NLE_AGAIN, NLE_INTR].contains(-code) }
 }
 
 /// The kernel's IPVS table over generic netlink (libnl-genl-3): resolve the "IPVS" family, apply
