@@ -26,10 +26,7 @@ extension IPVSKernelTests {
     }
 
     func testFailedNetlinkSendsAreMendedLater() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
-        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ipvs-fault-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let (binary, directory) = try daemonAndScratchFolder("ipvs-fault")
         let shim = try faultShim(in: directory)
         let configPath = directory.appendingPathComponent("keepalived.conf").path
         let logPath = directory.appendingPathComponent("daemon.log").path

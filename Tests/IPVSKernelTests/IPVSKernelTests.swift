@@ -147,10 +147,7 @@ final class IPVSKernelTests: XCTestCase {
 
     /// The daemon with -C: programs the table at start, removes exactly its services on SIGTERM.
     func testDaemonProgramsTheTableAndRemovesItOnSIGTERM() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
-        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ipvs-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let (binary, directory) = try daemonAndScratchFolder("ipvs")
         let configPath = directory.appendingPathComponent("keepalived.conf").path
         try rich.write(toFile: configPath, atomically: true, encoding: .utf8)
         let foreign = IPVSServiceKey.address(.udp, IPAddress("203.0.113.9")!, port: 99)
@@ -480,6 +477,15 @@ final class IPVSKernelTests: XCTestCase {
             XCTAssertNil(try netlink.table().services[service], "\(program) left its service behind")
         }
         XCTAssertEqual(tables[1], tables[0], "ours (second) differs from keepalived (first)")
+    }
+
+    /// Our daemon (built beside these tests) and a folder of the test's own, removed after it.
+    func daemonAndScratchFolder(_ name: String) throws -> (binary: URL, directory: URL) {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(name)-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return (binary, directory)
     }
 
     @discardableResult

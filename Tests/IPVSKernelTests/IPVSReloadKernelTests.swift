@@ -35,10 +35,7 @@ extension IPVSKernelTests {
     }
 
     func testReloadStormLeavesUnchangedServicesAlone() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
-        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ipvs-storm-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let (binary, directory) = try daemonAndScratchFolder("ipvs-storm")
         let configPath = directory.appendingPathComponent("keepalived.conf").path
         let logPath = directory.appendingPathComponent("daemon.log").path
         try stormConfig(withSecondServer: true).write(toFile: configPath, atomically: true, encoding: .utf8)

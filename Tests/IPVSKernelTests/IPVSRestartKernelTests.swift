@@ -10,10 +10,7 @@ import XCTest
 /// it and changes only what differs (here one weight edited behind the daemon's back).
 extension IPVSKernelTests {
     func testDontReleaseIPVSKeepsTheTableForTheNextStart() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
-        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ipvs-restart-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let (binary, directory) = try daemonAndScratchFolder("ipvs-restart")
         let configPath = directory.appendingPathComponent("keepalived.conf").path
         let logPath = directory.appendingPathComponent("daemon.log").path
         try """

@@ -163,10 +163,7 @@ extension IPVSKernelTests {
     /// SIGHUP with another sync id restarts them with it, SIGTERM stops them.
     func testDaemonKeepsSyncDaemonsAcrossReloads() throws {
         for role in IPVSSyncRole.allCases { try? netlink.stopSyncDaemon(role) }
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftkeepalived")
-        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sync-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let (binary, directory) = try daemonAndScratchFolder("sync")
         let configPath = directory.appendingPathComponent("keepalived.conf").path
         func write(id: Int) throws {
             try """
