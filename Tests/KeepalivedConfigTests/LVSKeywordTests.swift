@@ -105,6 +105,24 @@ final class LVSKeywordTests: XCTestCase {
         XCTAssertEqual(config.virtualServers[2].key, .group("G"))
     }
 
+    /// A dash with nothing on one side was a crash (an index out of range), found by Scripts/fuzz.
+    func testGroupRangesWithAnEmptySideAreErrors() {
+        let loaded = parse("""
+        virtual_server_group G {
+            -
+            -192.0.2.1
+            192.0.2.1-
+            192.0.2.1-3
+        }
+
+        """)
+        let messages = loaded.diagnostics.errors.map(\.description)
+        XCTAssertEqual(messages.count, 3, "\(messages)")
+        XCTAssertTrue(messages[0].hasSuffix(":2: error: '-' is not a valid address or address range"), "\(messages)")
+        XCTAssertTrue(messages[1].contains(":3: error: '-192.0.2.1' is not a valid address or address range"), "\(messages)")
+        XCTAssertTrue(messages[2].contains(":4: error: '192.0.2.1-' is not a valid address range"), "\(messages)")
+    }
+
     func testRealServerAndCheckers() {
         let real = parseClean("""
         virtual_server 192.0.2.1 80 {

@@ -260,7 +260,8 @@ extension ParseContext {
             }
             return (start, start.advanced(by: size - 1)!)
         }
-        let parts = text.split(separator: "-", maxSplits: 1)
+        // Empty pieces kept: `-`, `-10.0.0.1` and `10.0.0.1-` are errors, not a crash or a lone address.
+        let parts = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard let first = IPAddress(String(parts[0])) else {
             error(entry.location, "'\(text)' is not a valid address or address range")
             return nil
