@@ -196,8 +196,11 @@ public final class IPVSRuntime: @unchecked Sendable {
             do {
                 current = try netlink.table(destinationsOf: Set(desired.services.keys))
             } catch {
+                // Read again later, and then programmed from what was read.
                 logger.error("cannot read the IPVS table: \(error)")
-                return
+                managed = Set(desired.services.keys)
+                applied = desired
+                return scheduleResync()
             }
         } else {
             current = applied

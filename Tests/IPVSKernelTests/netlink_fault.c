@@ -1,8 +1,9 @@
 /*
  * Fault injection for IPVSKernelTests (LD_PRELOAD): the daemon is real, the kernel is real, and
  * only chosen sends on generic-netlink sockets fail. When the file named by NETLINK_FAULT_TRIGGER
- * appears holding "ERRNO COUNT", it is removed and the next COUNT sends (sendto/sendmsg) on
- * AF_NETLINK/NETLINK_GENERIC sockets fail with that errno; every other call passes through.
+ * appears holding "ERRNO COUNT [SKIP]", it is removed, SKIP sends (sendto/sendmsg) on
+ * AF_NETLINK/NETLINK_GENERIC sockets pass, and the COUNT after them fail with that errno; every
+ * other call passes through.
  * Built by the test with the system's C compiler.
  */
 #define _GNU_SOURCE
@@ -15,6 +16,7 @@
 #include <linux/netlink.h>
 
 static int remaining;
+static int skipping;
 static int fault_errno;
 
 static int should_fail(int fd)
@@ -31,13 +33,18 @@ static int should_fail(int fd)
         FILE *file = trigger ? fopen(trigger, "r") : NULL;
         if (file == NULL)
             return 0;
-        if (fscanf(file, "%d %d", &fault_errno, &remaining) != 2)
+        skipping = 0;
+        if (fscanf(file, "%d %d %d", &fault_errno, &remaining, &skipping) < 2)
             remaining = 0;
         fclose(file);
         unlink(trigger);
     }
     if (remaining <= 0)
         return 0;
+    if (skipping > 0) {
+        skipping--;
+        return 0;
+    }
     remaining--;
     return 1;
 }
