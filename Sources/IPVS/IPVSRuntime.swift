@@ -139,7 +139,7 @@ public final class IPVSRuntime: @unchecked Sendable {
     public func start() {
         if configuration.globalDefs.lvsFlush == true { flushTable(because: "lvs_flush") }
         applyTimeouts(configuration.globalDefs.lvsTimeouts)
-        synchronize(reporting: "programmed", reportForeign: true)
+        synchronize(.start)
     }
 
     /// Empties the whole table of the namespace, ours or not.
@@ -183,16 +183,22 @@ public final class IPVSRuntime: @unchecked Sendable {
         let previousTimeouts = configuration.globalDefs.lvsTimeouts
         configuration = newConfiguration
         if newConfiguration.globalDefs.lvsTimeouts != previousTimeouts { applyTimeouts(newConfiguration.globalDefs.lvsTimeouts) }
-        synchronize(reporting: "reloaded", reportForeign: false)
+        synchronize(.reload)
     }
 
-    private func synchronize(reporting verb: String, reportForeign: Bool) {
+    /// Why the whole table is compared with what the config and the checks want: at start and
+    /// after a failed request the kernel's table is read; a reload trusts what we programmed.
+    private enum Pass: String {
+        case start = "programmed", reload = "reloaded", resync = "resynchronized"
+    }
+
+    private func synchronize(_ pass: Pass) {
         let started = ContinuousClock.now
         evaluateQuorums()
         let lost = Set(configuration.virtualServers.indices.filter { quorumLost[VirtualServerName(configuration.virtualServers[$0])] == true })
         let desired = DesiredTable.build(configuration, isUp: isUp, weight: weightOverride, quorumLost: lost)
         let current: IPVSTable
-        if reportForeign {
+        if pass != .reload {
             do {
                 current = try netlink.table(destinationsOf: Set(desired.services.keys))
             } catch {
@@ -205,7 +211,7 @@ public final class IPVSRuntime: @unchecked Sendable {
         } else {
             current = applied
         }
-        if reportForeign {
+        if pass == .start {
             for key in current.services.keys.sorted() where desired.services[key] == nil && !managed.contains(key) {
                 logger.info("IPVS service \(key) is not in the configuration; leaving it alone")
             }
@@ -213,12 +219,13 @@ public final class IPVSRuntime: @unchecked Sendable {
         let operations = IPVSDiff.operations(from: current, to: desired, managed: managed)
         // A cold start of thousands of real servers is one summary line, as keepalived's start is
         // silent about each; later changes are few and each is named.
-        apply(operations, detail: reportForeign ? .debug : .info, current: current)
+        apply(operations, detail: pass == .start ? .debug : .info, current: current)
         managed = Set(desired.services.keys)
         applied = desired
+        if resyncTimer == nil { resyncDelay = Self.firstResyncDelay }
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        logger.info("IPVS table \(verb): \(operations.count) operations in \(Int(milliseconds.rounded())) ms")
+        logger.info("IPVS table \(pass.rawValue): \(operations.count) operations in \(Int(milliseconds.rounded())) ms")
     }
 
     /// Decides every virtual server's quorum; a change is logged in keepalived's words and runs
@@ -364,34 +371,17 @@ public final class IPVSRuntime: @unchecked Sendable {
 
     /// A request failed for want of memory or buffer space, or the kernel was busy, or its answer
     /// was lost: whether the table holds what was asked is unknown. It is read again after a
-    /// second (then 2, 4, … up to 30 s while that keeps failing), and what differs from what we
-    /// want is applied, so that no change is lost to a passing fault.
+    /// second (then 2, 4, … up to 30 s while that keeps failing), and what differs from what the
+    /// config and the checks want is applied, so that no change is lost to a passing fault.
     private func scheduleResync() {
         guard !stopped, resyncTimer == nil, let loop else { return }
         let delay = resyncDelay
         resyncDelay = min(resyncDelay * 2, Self.longestResyncDelay)
         logger.warning("IPVS: the kernel table is uncertain after a failed request; reading it again in \(Int(delay)) s")
         resyncTimer = loop.timer(at: loop.now().adding(seconds: delay)) { [weak self] in
-            guard let self else { return }
+            guard let self, !self.stopped else { return }
             self.resyncTimer = nil
-            self.resynchronize()
-        }
-    }
-
-    private func resynchronize() {
-        guard !stopped else { return }
-        let kernel: IPVSTable
-        do {
-            kernel = try netlink.table(destinationsOf: Set(applied.services.keys))
-        } catch {
-            logger.error("cannot read the IPVS table: \(error)")
-            return scheduleResync()
-        }
-        let operations = IPVSDiff.operations(from: kernel, to: applied, managed: managed)
-        apply(operations, detail: .info, current: kernel)
-        if resyncTimer == nil {
-            resyncDelay = Self.firstResyncDelay
-            logger.info("IPVS table resynchronized: \(operations.count) operations")
+            self.synchronize(.resync)
         }
     }
 
