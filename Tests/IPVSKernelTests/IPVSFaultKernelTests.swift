@@ -62,16 +62,11 @@ extension IPVSKernelTests {
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
         func count(_ text: String) -> Int { log().components(separatedBy: text).count - 1 }
-        func waitFor(_ what: String, _ condition: () throws -> Bool) rethrows {
-            let deadline = ProcessInfo.processInfo.systemUptime + 20
-            while try !condition() && ProcessInfo.processInfo.systemUptime < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            XCTAssertTrue(try condition(), "\(what):\n\(run("/usr/sbin/ipvsadm", ["-Ln"]))\n\(log())")
-        }
         let service = IPVSServiceKey.address(.tcp, IPAddress("192.0.2.50")!, port: 80)
         let first = IPVSDestinationKey(address: IPAddress("198.51.100.1")!, port: 80)
         func weight() throws -> Int? { try netlink.table().services[service]?.destinations[first]?.weight }
-        try waitFor("the table programmed once the start's failed read was retried") { try weight() == 1 }
-        waitFor("the start's resync logged") {
+        try waitFor("the table programmed once the start's failed read was retried", log: log) { try weight() == 1 }
+        waitFor("the start's resync logged", log: log) {
             count("cannot read the IPVS table") == 1 && count("IPVS table resynchronized: 3 operations") == 1
         }
 
@@ -79,18 +74,18 @@ extension IPVSKernelTests {
         try "\(EBUSY) 1".write(toFile: trigger, atomically: true, encoding: .utf8)
         try config(weight: 5).write(toFile: configPath, atomically: true, encoding: .utf8)
         kill(daemon.processIdentifier, SIGHUP)
-        waitFor("the EBUSY logged") { count("IPVS: edit [198.51.100.1]:80 of [192.0.2.50]:tcp:80: Object busy") == 1 && count("reading it again in 1 s") == 2 }
+        waitFor("the EBUSY logged", log: log) { count("IPVS: edit [198.51.100.1]:80 of [192.0.2.50]:tcp:80: Object busy") == 1 && count("reading it again in 1 s") == 2 }
         XCTAssertFalse(FileManager.default.fileExists(atPath: trigger), "the shim took the fault")
-        try waitFor("the weight mended after the fault") { try weight() == 5 }
-        waitFor("the resync logged") { count("IPVS table resynchronized: 1 operations") == 1 }
+        try waitFor("the weight mended after the fault", log: log) { try weight() == 5 }
+        waitFor("the resync logged", log: log) { count("IPVS table resynchronized: 1 operations") == 1 }
 
         // ENOBUFS on the reload's send and on the first read after it: read again after 2 s more.
         try "\(ENOBUFS) 2".write(toFile: trigger, atomically: true, encoding: .utf8)
         try config(weight: 7).write(toFile: configPath, atomically: true, encoding: .utf8)
         kill(daemon.processIdentifier, SIGHUP)
-        waitFor("the failed read retried") { count("reading it again in 2 s") == 1 }
-        try waitFor("the weight mended after the fault") { try weight() == 7 }
-        waitFor("the second resync logged") { count("IPVS table resynchronized: 1 operations") == 2 }
+        waitFor("the failed read retried", log: log) { count("reading it again in 2 s") == 1 }
+        try waitFor("the weight mended after the fault", log: log) { try weight() == 7 }
+        waitFor("the second resync logged", log: log) { count("IPVS table resynchronized: 1 operations") == 2 }
         XCTAssertEqual(count("cannot read the IPVS table"), 2, log())
 
         kill(daemon.processIdentifier, SIGTERM)

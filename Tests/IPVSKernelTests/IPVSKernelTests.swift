@@ -488,6 +488,14 @@ final class IPVSKernelTests: XCTestCase {
         return (binary, directory)
     }
 
+    /// Polls `condition` every 0.1 s for up to `timeout` s of the monotonic clock; a failure shows
+    /// the kernel's table and the daemon's `log`.
+    func waitFor(_ what: String, timeout: Double = 20, log: () -> String, _ condition: () throws -> Bool) rethrows {
+        let deadline = ProcessInfo.processInfo.systemUptime + timeout
+        while try !condition() && ProcessInfo.processInfo.systemUptime < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        XCTAssertTrue(try condition(), "\(what):\n\(run("/usr/sbin/ipvsadm", ["-Ln"]))\n\(log())")
+    }
+
     @discardableResult
     func run(_ program: String, _ arguments: [String]) -> String {
         let process = Process()

@@ -47,12 +47,7 @@ extension IPVSKernelTests {
         daemon.standardError = daemon.standardOutput
         try daemon.run()
         func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-        func waitFor(_ what: String, _ condition: () -> Bool) {
-            let deadline = Date().addingTimeInterval(10)
-            while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            XCTAssertTrue(condition(), "\(what):\n\(run("/usr/sbin/ipvsadm", ["-Ln"]))\n\(log())")
-        }
-        waitFor("both services programmed") { run("/usr/sbin/ipvsadm", ["-Ln", "-t", "192.0.2.20:80"]).contains("198.51.100.2:80") }
+        waitFor("both services programmed", timeout: 10, log: log) { run("/usr/sbin/ipvsadm", ["-Ln", "-t", "192.0.2.20:80"]).contains("198.51.100.2:80") }
         run("/usr/sbin/ipvsadm", ["-E", "-t", "192.0.2.10:80", "-s", "wlc"])
         run("/usr/sbin/ipvsadm", ["-e", "-t", "192.0.2.10:80", "-r", "198.51.100.2:80", "-m", "-w", "9"])
         let marked = run("/usr/sbin/ipvsadm", ["-Ln", "-t", "192.0.2.10:80"])
@@ -64,8 +59,8 @@ extension IPVSKernelTests {
             kill(daemon.processIdentifier, SIGHUP)
             Thread.sleep(forTimeInterval: 0.2)
         }
-        waitFor("50 reloads") { log().components(separatedBy: "Reloading").count - 1 == 50 }
-        waitFor("the last reload's real server") { run("/usr/sbin/ipvsadm", ["-Ln", "-t", "192.0.2.20:80"]).contains("198.51.100.2:80") }
+        waitFor("50 reloads", timeout: 10, log: log) { log().components(separatedBy: "Reloading").count - 1 == 50 }
+        waitFor("the last reload's real server", timeout: 10, log: log) { run("/usr/sbin/ipvsadm", ["-Ln", "-t", "192.0.2.20:80"]).contains("198.51.100.2:80") }
         XCTAssertEqual(run("/usr/sbin/ipvsadm", ["-Ln", "-t", "192.0.2.10:80"]), marked, "the unchanged service was written to")
         let text = String(log().dropFirst(startLog.count))
         XCTAssertFalse(text.contains("Reload refused"), text)

@@ -48,11 +48,6 @@ extension IPVSKernelTests {
             return daemon
         }
         func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-        func waitFor(_ what: String, _ condition: () throws -> Bool) rethrows {
-            let deadline = Date().addingTimeInterval(20)
-            while try !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            XCTAssertTrue(try condition(), "\(what):\n\(run("/usr/sbin/ipvsadm", ["-Ln"]))\n\(log())")
-        }
         func stop(_ daemon: Process) {
             kill(daemon.processIdentifier, SIGTERM)
             daemon.waitUntilExit()
@@ -63,7 +58,7 @@ extension IPVSKernelTests {
         let edited = IPVSDestinationKey(address: IPAddress("198.51.100.2")!, port: 80)
 
         let keeping = try start(["-I"])
-        try waitFor("the table programmed") { try netlink.table().services[second]?.destinations.count == 1 }
+        try waitFor("the table programmed", log: log) { try netlink.table().services[second]?.destinations.count == 1 }
         let programmed = try netlink.table()
         stop(keeping)
         XCTAssertTrue(log().contains("Leaving 2 IPVS services in the kernel (--dont-release-ipvs)"), log())
@@ -72,7 +67,7 @@ extension IPVSKernelTests {
         run("/usr/sbin/ipvsadm", ["-e", "-t", "192.0.2.30:80", "-r", "198.51.100.2:80", "-m", "-w", "9"])
         XCTAssertEqual(try netlink.table().services[first]?.destinations[edited]?.weight, 9)
         let releasing = try start([])
-        waitFor("the restart's one change") { log().contains("IPVS table programmed: 1 operations") }
+        waitFor("the restart's one change", log: log) { log().contains("IPVS table programmed: 1 operations") }
         XCTAssertEqual(try netlink.table(), programmed, "the restart put the weight back and changed nothing else")
         stop(releasing)
         XCTAssertNil(try netlink.table().services[first], log())
