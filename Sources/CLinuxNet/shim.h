@@ -29,6 +29,10 @@ int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 #include <unistd.h>
 static inline int swiftkeepalived_gettid(void) { return (int)syscall(SYS_gettid); }
 
+// Names the calling thread (ps, top -H); prctl is variadic, which Swift cannot call.
+#include <sys/prctl.h>
+static inline int swiftkeepalived_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+
 // An anonymous in-memory file for answers sent with sendfile; memfd_create is behind _GNU_SOURCE.
 #include <sys/sendfile.h>
 #include <linux/memfd.h>

@@ -72,6 +72,13 @@ public enum DaemonRunner {
         if options.umask != nil && process.umask != nil {
             logger.info("umask command line option specified, ignoring config option")
         }
+        let loop: EventLoop
+        do {
+            loop = try EventLoop()
+        } catch {
+            logger.error("Cannot start the event loop: \(error)")
+            exit(1)
+        }
         let pidFile: PidFile
         do {
             let (path, folder) = pidFilePath(options, namespace: namespace)
@@ -82,7 +89,6 @@ public enum DaemonRunner {
             exit(1)
         }
         logger.info("Starting Keepalived (swiftkeepalived), config \(options.configurationFile)")
-        let loop = EventLoop()
         let daemon = RunningDaemon(loop: loop, logger: logger, pidFile: pidFile, options: options, namespace: namespace)
         if let address = options.metricsListen {
             // Bound here, in the daemon's namespace, so a port in use stops the start-up.

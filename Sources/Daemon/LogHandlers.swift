@@ -96,16 +96,15 @@ final class SyslogSocket: @unchecked Sendable {
 
     private let path: String
     private var descriptor: Int32 = -1
-    private var lock = pthread_mutex_t()
+    private let lock = Lock()
 
     init(path: String) {
         self.path = path
-        pthread_mutex_init(&lock, nil)
     }
 
     func send(_ line: String) {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
+        lock.lock()
+        defer { lock.unlock() }
         for _ in 0..<2 {
             if descriptor < 0 { connect() }
             guard descriptor >= 0 else { return }

@@ -4,7 +4,6 @@ import Glibc
 import DaemonCore
 import DaemonMetrics
 import Dispatch
-import Foundation
 import IPVS
 import Logging
 
@@ -30,7 +29,7 @@ final class MetricsEndpoint: @unchecked Sendable {
     /// used only by `work`.
     private var kernelReader: IPVSNetlink?
     /// Guards what follows: the listener's thread, the loop and `work` all use it.
-    private let lock = NSLock()
+    private let lock = Lock()
     /// Per path, the last answer and the scrapes waiting for the one being built.
     private var scrapes: [ScrapePath: ScrapeState] = [:]
     /// When a client last asked for the text uncompressed; while recent, answers are kept in

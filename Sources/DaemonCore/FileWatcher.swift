@@ -8,7 +8,7 @@ import Dispatch
 /// loop wakes only when a watched folder changes. The only place with inotify calls.
 public final class FileWatcher: @unchecked Sendable {
     private let descriptor: Int32
-    private var source: DispatchSourceRead?
+    private var source: LoopReadSource?
     /// Watch descriptor → folder path.
     private var folders: [Int32: String] = [:]
     private var buffer = [UInt8](repeating: 0, count: 4096)

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CLinuxNet
 import Dispatch
-import Foundation
 import KeepalivedConfig
 
 /// A small HTTP/1.1 server on a thread of its own: non-blocking sockets in an epoll set that the
@@ -30,7 +29,7 @@ public final class HTTPListener: @unchecked Sendable {
     private var nextSerial: UInt64 = 0
     private var nextSweep: Instant?
     /// Guards `posted` and `stopping`, which other threads write.
-    private let lock = NSLock()
+    private let lock = Lock()
     private var posted: [(serial: UInt64, descriptor: Int32, response: HTTPResponse)] = []
     private var stopping = false
     private var running = false
@@ -66,13 +65,11 @@ public final class HTTPListener: @unchecked Sendable {
         defer { lock.unlock() }
         guard !running && !stopping else { return }
         running = true
-        let thread = Thread { [self] in
+        startThread(name: "http") { [self] in
             owner.adopt()
             serve()
             finished.signal()
         }
-        thread.name = "http"
-        thread.start()
     }
 
     /// Stops accepting and drops every open connection; returns once the thread has.
@@ -222,7 +219,7 @@ public final class HTTPListener: @unchecked Sendable {
 
 /// Which thread a listener runs on, set once by that thread.
 private final class ThreadIdentity: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var thread: pthread_t?
 
     func adopt() {

@@ -2,18 +2,18 @@
 import Glibc
 #endif
 import CLinuxNet
-import Foundation
+import Dispatch
 
 /// One thread at the lowest CPU priority (nice 19) that runs jobs in order: work that may take a
 /// while (a scrape of tens of thousands of real servers) runs there, and the kernel gives the CPU
 /// to the event loop whenever the loop has something to do, even on a single core.
 public final class LowPriorityWorker: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private let ready = DispatchSemaphore(value: 0)
     private var jobs: [@Sendable () -> Void] = []
 
     public init(name: String) {
-        let thread = Thread { [self] in
+        startThread(name: name) { [self] in
             // Linux keeps a nice value per thread; 19 is the lowest share of the CPU.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(swiftkeepalived_gettid()), 19)
             while true {
@@ -24,8 +24,6 @@ public final class LowPriorityWorker: @unchecked Sendable {
                 job()
             }
         }
-        thread.name = name
-        thread.start()
     }
 
     public func run(_ job: @escaping @Sendable () -> Void) {

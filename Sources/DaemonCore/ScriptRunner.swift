@@ -10,7 +10,7 @@ import Logging
 public final class ScriptRunner: @unchecked Sendable {
     private let loop: EventLoop
     private let logger: Logger
-    private var running: [pid_t: (name: String, completion: (ScriptOutcome) -> Void, timer: DispatchSourceTimer?, timedOut: Bool)] = [:]
+    private var running: [pid_t: (name: String, completion: (ScriptOutcome) -> Void, timer: LoopTimer?, timedOut: Bool)] = [:]
     private var childSignal: DispatchSourceSignal?
     /// Who a script without a user of its own runs as: `script_user`, else `keepalived_script`
     /// when it exists, else the daemon's own (see `ScriptUsers`).
@@ -39,7 +39,7 @@ public final class ScriptRunner: @unchecked Sendable {
         let arguments = ScriptArguments.split(command.command) + extraArguments
         do {
             let pid = try ProcessSpawner.spawn(arguments, as: try credentials(for: command))
-            var timer: DispatchSourceTimer?
+            var timer: LoopTimer?
             if let timeout {
                 timer = loop.timer(at: loop.now().adding(seconds: timeout)) { [weak self] in self?.timedOut(pid) }
             }

@@ -49,7 +49,7 @@ public final class IPVSRuntime: @unchecked Sendable {
     public var onQuorumChange: () -> Void = {}
     /// Where a table left uncertain by a failed request is read again later; nil never retries.
     public var loop: EventLoop?
-    private var resyncTimer: DispatchSourceTimer?
+    private var resyncTimer: LoopTimer?
     private var resyncDelay = IPVSRuntime.firstResyncDelay
     private var stopped = false
 

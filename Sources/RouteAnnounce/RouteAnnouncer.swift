@@ -26,7 +26,7 @@ public final class RouteAnnouncer: @unchecked Sendable {
     private var maintenanceFile: String?
     public private(set) var inMaintenance = false
     private var watcher: FileWatcher?
-    private var timer: DispatchSourceTimer?
+    private var timer: LoopTimer?
     private var stopping = false
     /// Whether the virtual server at this index of the configuration has its quorum.
     public var quorumHeld: (Int) -> Bool = { _ in false }

@@ -50,7 +50,7 @@ struct GenHash: ParsableCommand {
         let version = HTTPProtocolVersion(rawValue: httpProtocol.uppercased() == "1.0C" ? "1.0C" : httpProtocol)!
         let tls = useSSL ? try TLSContext(settings: nil) : nil
         let host = HTTPRequest.host(virtualhost: virtualhost, address: address, port: port, tls: useSSL)
-        let loop = EventLoop()
+        let loop = try EventLoop()
         let verbose = self.verbose
         let url = self.url
         let endpoint = CheckEndpoint(address: address, port: port, mark: fwmark)

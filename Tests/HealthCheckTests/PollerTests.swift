@@ -48,7 +48,7 @@ final class PollerTests: XCTestCase {
     /// A socket that becomes readable is served promptly when the loop is idle, and within the
     /// grid when deadlines come every grid step (then only their wake-ups serve sockets).
     func testReadySocketsAreServedIdleAndUnderLoad() throws {
-        let loop = EventLoop()
+        let loop = try EventLoop()
         let io = try loop.queue.sync { try CheckIO(loop: loop) }
         var pair: [Int32] = [0, 0]
         XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair), 0)

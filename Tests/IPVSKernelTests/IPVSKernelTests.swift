@@ -374,7 +374,7 @@ final class IPVSKernelTests: XCTestCase {
             }
         }
         """)
-        let loop = EventLoop()
+        let loop = try EventLoop()
         let scripts = ScriptRunner(loop: loop, logger: Logger(label: "test"))
         let runtime = try IPVSRuntime(configuration: configuration, logger: Logger(label: "test"), scripts: scripts)
         let service = IPVSServiceKey.address(.tcp, IPAddress("192.0.2.30")!, port: 80)

@@ -23,6 +23,7 @@ final class OtherCheckerLabTests: LabTestCase {
     }
 
     private func stop(_ process: Process) {
+        guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
     }
@@ -65,6 +66,74 @@ final class OtherCheckerLabTests: LabTestCase {
         dns = try dnsmasq()
         waitForLog(daemon, "DNS_CHECK (\(name)) succeed.")
         stop(dns)
+    }
+
+    /// A DNS server whose frames go to a MAC address nobody has (a permanent neighbour entry in
+    /// d1's namespace): its queries vanish, and no ICMP error ever comes back. Ten real servers
+    /// there time out (keepalived's line, after their retry), while the check of a working
+    /// dnsmasq beside them keeps passing and the master's adverts stay a second apart.
+    func testABlackHoledDNSServerDelaysNeitherAdvertsNorOtherChecks() throws {
+        let neighbour = try lab.exec("d1", ["ip", "neigh", "replace", "192.0.2.250", "lladdr", "02:00:00:00:02:50", "dev", "lan0", "nud", "permanent"])
+        XCTAssertEqual(neighbour.status, 0, neighbour.output)
+        let dns = try dnsmasq()
+        defer { stop(dns) }
+        let checker = "DNS_CHECK {\n type A\n name lab.test\n connect_timeout 2\n retry 1\n delay_before_retry 1\n }"
+        let holes = (0..<10).map { "    real_server 192.0.2.250 \(5300 + $0) {\n weight 1\n \(checker)\n }" }.joined(separator: "\n")
+        let text = """
+        vrrp_instance VI_1 {
+            state MASTER
+            interface lan0
+            virtual_router_id 51
+            priority 100
+            advert_int 1
+            virtual_ipaddress {
+                192.0.2.200
+            }
+        }
+        virtual_server 192.0.2.200 53 {
+            delay_loop 1
+            lb_algo rr
+            lb_kind NAT
+            protocol UDP
+        \(holes)
+        }
+        virtual_server 192.0.2.201 53 {
+            # Down until its first check passes, which is then logged.
+            alpha
+            delay_loop 1
+            lb_algo rr
+            lb_kind NAT
+            protocol UDP
+            real_server \(server) 53 {
+                weight 1
+                \(checker)
+            }
+        }
+
+        """
+        let adverts = try AdvertCapture(lab: lab, node: "d1")
+        Thread.sleep(forTimeInterval: 0.5)
+        let daemon = try lab.start(.ours, on: "d1", config: text, part: .both)
+        waitForLog(daemon, "Entering MASTER STATE")
+        waitForLog(daemon, "DNS_CHECK ([\(server)]:udp:53) succeed.")
+        // Two tries of 2 s each, 1 s apart; every one of the ten in the same turn.
+        waitForLog(daemon, "read timeout from socket after 1 retries", count: 10, timeout: 12)
+        Thread.sleep(forTimeInterval: 5)
+        // dnsmasq first: it closes the descriptors it inherited, which Foundation takes for its
+        // exit and waits for, and no other process is reaped meanwhile.
+        stop(dns)
+        adverts.stop()
+
+        XCTAssertTrue(daemon.isRunning, daemon.log)
+        for port in 5300..<5310 {
+            XCTAssertTrue(daemon.log.contains("DNS_CHECK ([192.0.2.250]:udp:\(port)) read timeout from socket after 1 retries"), daemon.log)
+        }
+        XCTAssertFalse(daemon.log.contains("DNS_CHECK ([\(server)]:udp:53) read"), "the working server failed:\n\(daemon.log)")
+        let times = adverts.times
+        XCTAssertGreaterThanOrEqual(times.count, 8, "adverts while the checks hung")
+        let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
+        XCTAssertLessThan(gaps.max() ?? 99, 1.02, "the worst gap between adverts: \(gaps)")
+        XCTAssertGreaterThan(gaps.min() ?? 0, 0.98, "adverts came early: \(gaps)")
     }
 
     func testUDPCheckWithRequiredReplyFollowsSocat() throws {

@@ -6,14 +6,14 @@ import DaemonCore
 
 /// Deadlines of every check: a heap, with a timerfd (the alarm, watched by the `Poller`) set to
 /// the earliest. Re-arming a check's time-out on every read costs a heap push, not a timer.
-/// The only place with timerfd calls.
 final class Deadlines: @unchecked Sendable {
     struct Token: Hashable {
         fileprivate let value: UInt64
     }
 
     /// Readable once the earliest deadline has come.
-    let alarm: Int32
+    var alarm: Int32 { timer.descriptor }
+    private let timer: Alarm
     private var heap: [(at: Instant, token: UInt64)] = []
     private var handlers: [UInt64: () -> Void] = [:]
     private var next: UInt64 = 0
@@ -25,17 +25,13 @@ final class Deadlines: @unchecked Sendable {
     private var running = false
 
     init() throws {
-        alarm = try systemCall("timerfd_create") { timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC)) }
-    }
-
-    deinit {
-        close(alarm)
+        timer = try Alarm()
     }
 
     /// Now, for time-outs: the clock as read when the loop woke up, if it is running work of a
     /// wake-up (a clock read is a syscall, and in a VM a slow one; a wake-up's work lasts
     /// milliseconds against time-outs of seconds), else the clock.
-    var now: Instant { wokeAt ?? Self.clock() }
+    var now: Instant { wokeAt ?? Alarm.clock() }
 
     /// Whether the loop is running the work of a wake-up.
     var isAwake: Bool { wokeAt != nil }
@@ -43,7 +39,7 @@ final class Deadlines: @unchecked Sendable {
     /// Runs the work of one wake-up of the loop, with the clock read once for it.
     func awake<Result>(_ body: (Instant) -> Result) -> Result {
         let outer = wokeAt
-        let now = Self.clock()
+        let now = Alarm.clock()
         wokeAt = now
         defer { wokeAt = outer }
         return body(now)
@@ -83,7 +79,7 @@ final class Deadlines: @unchecked Sendable {
         }
         running = false
         arm()
-        if self.armedFor == nil { setAlarm(nil) }
+        if self.armedFor == nil { timer.set(nil) }
     }
 
     private func arm() {
@@ -92,34 +88,12 @@ final class Deadlines: @unchecked Sendable {
         guard let earliest = heap.first?.at else { return }
         if let armedFor, armedFor <= earliest { return }
         armedFor = earliest
-        setAlarm(earliest)
+        timer.set(earliest)
     }
 
     /// Cancelled entries at the top are dropped here rather than searched for on cancel.
     private func dropCancelled() {
         while let first = heap.first, handlers[first.token] == nil { pop() }
-    }
-
-    /// Sets the alarm to `instant` (at once if it is past), or off; setting it also clears an
-    /// alarm that went off.
-    /// The alarm's own clock, so that a deadline the alarm says has come is due by this clock
-    /// too. It is the clock of Dispatch's uptime, which `EventLoop.now()` reads.
-    private static func clock() -> Instant {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Instant(nanoseconds: UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec))
-    }
-
-    private func setAlarm(_ instant: Instant?) {
-        var value = itimerspec()
-        if let instant {
-            // A zero value would turn the alarm off: the earliest moment is 1 ns.
-            let nanoseconds = max(instant.nanoseconds, 1)
-            value.it_value.tv_sec = Int(nanoseconds / 1_000_000_000)
-            value.it_value.tv_nsec = Int(nanoseconds % 1_000_000_000)
-        }
-        // Cannot fail with a valid descriptor and value.
-        _ = timerfd_settime(alarm, Int32(TFD_TIMER_ABSTIME), &value, nil)
     }
 
     private func push(_ entry: (at: Instant, token: UInt64)) {

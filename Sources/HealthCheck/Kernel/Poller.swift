@@ -19,17 +19,18 @@ struct Readiness: Sendable {
     }
 }
 
-/// Every wake-up of the checks' work, on ONE Dispatch read source: the checks' sockets sit in an
-/// epoll set, which sits with the deadlines' timerfd in a second set that the source watches.
-/// Each time Dispatch wakes the loop costs hops between its threads (its manager, then a worker,
-/// then the manager again to re-arm the source), which cost more than the checks themselves; a
-/// Dispatch timer beside the source would add hops of its own each time it is set. So one
-/// wake-up serves every ready socket and every due deadline, and the sockets' set is watched only
-/// when no deadline is near:
+/// Every wake-up of the checks' work, on ONE read source of the event loop: the checks' sockets
+/// sit in an epoll set, which sits with the deadlines' timerfd in a second set that the source
+/// watches. Each wake-up of the loop costs more than the checks themselves (in the emulated VM
+/// especially), and a loop timer per deadline would cost a change of the loop's alarm each. So
+/// one wake-up serves every ready socket and every due deadline, and the sockets' set is watched
+/// only when no deadline is near:
 /// - busy (a deadline within a `grid` step, as when checks start on every step): the sockets
 ///   are served by the deadlines' wake-ups alone, at most a step late;
-/// - otherwise, a ready socket wakes the loop, which then rests `rest` with the sockets out of the
-///   watched set, so that the next wake-up serves all that moved meanwhile.
+/// - otherwise, a ready socket wakes the loop; if sockets woke it less than a grid step before
+///   too, it then rests `rest` with the sockets out of the watched set, so that the next wake-up
+///   serves all that moved meanwhile. A lone socket now and then (a failed connect to a server
+///   that is down, in an idle daemon) costs one wake-up, not two.
 /// Nothing wakes while no socket is ready and no deadline due. The only place with epoll calls.
 final class Poller: @unchecked Sendable {
     /// The step of the grid checks start on (seconds), so that checks due close together share
@@ -45,7 +46,7 @@ final class Poller: @unchecked Sendable {
     /// By descriptor: descriptors are small numbers, reused as soon as they are closed.
     private var handlers: [((Readiness) -> Void)?] = []
     private var events = [epoll_event](repeating: epoll_event(), count: 256)
-    private var source: DispatchSourceRead?
+    private var source: LoopReadSource?
     /// Whether the sockets' set is in the watched set (a ready socket wakes the loop).
     private var watching = false
     private struct Soon {
@@ -53,6 +54,8 @@ final class Poller: @unchecked Sendable {
         let tryNow: () -> Bool
         let handler: (Readiness) -> Void
     }
+    /// When the last wake-up that served sockets was.
+    private var lastServed: Instant?
     /// Sockets to try at the next wake-up before watching them (`watchSoon`).
     private var soon: [Soon] = []
 
@@ -122,7 +125,7 @@ final class Poller: @unchecked Sendable {
             deadlines.runDue(at: now)
             if let next = deadlines.earliest, next <= now.adding(seconds: Self.grid) {
                 setWatching(false)
-            } else if served > 0 {
+            } else if served > 0 && lastServed.map({ now.seconds(since: $0) < Self.grid }) ?? false {
                 setWatching(false)
                 deadlines.at(now.adding(seconds: Self.rest)) {}
             } else if !setWatching(true) {
@@ -131,6 +134,7 @@ final class Poller: @unchecked Sendable {
             }
             // Woken by sockets from now on: those waiting for the next wake-up are watched now.
             if watching { trySoon() }
+            if served > 0 { lastServed = now }
         }
     }
 

@@ -19,7 +19,7 @@ final class InstanceRuntime: @unchecked Sendable {
     let sourceAddress: IPAddress
     private let destinations: [IPAddress]
     private(set) var garp: GarpSettings
-    private var timer: DispatchSourceTimer?
+    private var timer: LoopTimer?
     private var armedDeadline: Instant?
     /// While the timer repeats on its own (a master's adverts), every how many seconds.
     private var repeatingEvery: Double?
@@ -30,7 +30,7 @@ final class InstanceRuntime: @unchecked Sendable {
     private var dropping: Bool
     /// Pending announcements (delayed bursts, refreshes, spaced sends), each with when it fires:
     /// those past are dropped as new ones come, and all are cancelled when the addresses go.
-    private var garpTimers: [(due: Instant, timer: DispatchSourceTimer)] = []
+    private var garpTimers: [(due: Instant, timer: LoopTimer)] = []
     /// A delayed burst after a lower priority's advert is pending: more such adverts add none.
     private var lowerPriorityBurstPending = false
     /// Exactly what `takeOwnership` added, so release removes that and nothing else.

@@ -12,12 +12,12 @@ final class InterfaceRuntime: @unchecked Sendable {
     let socket: any VRRPTransport
     /// IPv4 only, while an instance here uses `auth_type AH`: its adverts are IP protocol 51.
     private(set) var authenticationHeaderSocket: VRRPSocket?
-    private var authenticationHeaderSource: DispatchSourceRead?
+    private var authenticationHeaderSource: LoopReadSource?
     private var loop: EventLoop?
     let announcer: AddressAnnouncer
     private(set) var instances: [UInt8: InstanceRuntime] = [:]
     let joinsMulticast: Bool
-    private var readSource: DispatchSourceRead?
+    private var readSource: LoopReadSource?
     private let logger: Logger
     private(set) var rejected: [String: Int] = [:]
     private var loggedReasons: Set<String> = []

@@ -15,11 +15,11 @@ final class TrackedProcesses: @unchecked Sendable {
     private let loop: EventLoop
     private let logger: Logger
     private var connector: ProcessConnector?
-    private var source: DispatchSourceRead?
+    private var source: LoopReadSource?
     private var running: [String: Set<Int32>] = [:]
     /// The quorum as it counts (after the delays).
     private var hasQuorum: [String: Bool] = [:]
-    private var pending: [String: DispatchSourceTimer] = [:]
+    private var pending: [String: LoopTimer] = [:]
     private let readsCommandLines: Bool
     private let readsNames: Bool
     var onChange: () -> Void = {}

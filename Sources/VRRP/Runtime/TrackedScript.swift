@@ -13,7 +13,7 @@ final class TrackedScript: @unchecked Sendable {
     private var successesInARow = 0
     private var failuresInARow = 0
     private var lastStatus: Int32?
-    private var timer: DispatchSourceTimer?
+    private var timer: LoopTimer?
     private var stopped = false
     private let loop: EventLoop
     private let runner: ScriptRunner

@@ -60,12 +60,12 @@ public final class VRRPRuntime: @unchecked Sendable {
     /// Instances to make again once their new interface can take them (up, with its address),
     /// tried at each link change and every second meanwhile.
     private var pendingRestarts: Set<String> = []
-    private var restartRetry: DispatchSourceTimer?
-    private var linkSource: DispatchSourceRead?
+    private var restartRetry: LoopTimer?
+    private var linkSource: LoopReadSource?
     private let staticState: StaticState
     /// Deletions of addresses, routes and rules, for the static ones to be put back.
     private var routingMonitor: RoutingMonitor?
-    private var routingSource: DispatchSourceRead?
+    private var routingSource: LoopReadSource?
     private let scripts: ScriptRunner
     private(set) var trackedScripts: [String: TrackedScript] = [:]
     /// The track_files some instance follows; their changes come from inotify.

@@ -1,0 +1,193 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
+/// Wakes the event loop for its timers and readable descriptors from a thread of its own that
+/// blocks in one epoll set, and runs their handlers on the loop's queue with `sync`, which an
+/// idle serial queue does on the calling thread. A Dispatch source costs two threads' wake-ups
+/// per event (its manager thread watches the kernel and hands the handler to a worker thread):
+/// idle, those hand-offs were most of the daemon's CPU in the emulated VM. One alarm (a timerfd)
+/// serves every timer, set to the earliest moment any timer must fire.
+final class LoopTicker: @unchecked Sendable {
+    private struct Armed {
+        let timer: LoopTimer
+        var deadline: Instant
+        var period: UInt64?
+        var leeway: UInt64
+    }
+
+    private let queue: DispatchQueue
+    private let poll: EpollSet
+    private let alarm: Alarm
+    /// Guards everything below: timers may be set from any thread (setting up before the loop
+    /// runs), and the loop's thread reads them between wake-ups.
+    private let lock = Lock()
+    private var reads: [Int32: LoopReadSource] = [:]
+    /// Descriptors the epoll set refused (short of kernel memory): watched by Dispatch instead.
+    private var fallbacks: [ObjectIdentifier: DispatchSourceRead] = [:]
+    private var timers: [ObjectIdentifier: Armed] = [:]
+    /// Counts changes of timers: each timer keeps the count of its last change, so that a due
+    /// timer changed by an earlier handler of the same wake-up is not fired.
+    private var changes: UInt64 = 0
+    private var armedFor: Instant?
+    /// Handlers are running: the alarm is set once they are done, not for each timer they set.
+    private var serving = false
+    private var stopping = false
+
+    init(queue: DispatchQueue) throws {
+        self.queue = queue
+        poll = try EpollSet()
+        alarm = try Alarm()
+        try poll.add(alarm.descriptor, readable: true, writable: false)
+        startThread(name: "loop") { [self] in run() }
+    }
+
+    /// Ends the thread; nothing fires after this.
+    func stop() {
+        lock.lock()
+        stopping = true
+        reads = [:]
+        timers = [:]
+        fallbacks.values.forEach { $0.cancel() }
+        fallbacks = [:]
+        lock.unlock()
+        poll.wake()
+    }
+
+    // MARK: timers
+
+    /// Arms `timer` for `deadline` (nil: disarms it), then every `period` nanoseconds after it.
+    func schedule(_ timer: LoopTimer, at deadline: Instant?, every period: UInt64?, leeway: UInt64) {
+        let key = ObjectIdentifier(timer)
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopping else { return }
+        changes &+= 1
+        timer.lastChange = changes
+        timers[key] = deadline.map { Armed(timer: timer, deadline: $0, period: period, leeway: leeway) }
+        if !serving { setAlarm(force: false) }
+    }
+
+    /// Sets the alarm to the earliest moment a timer must fire: each may fire up to its leeway
+    /// late, and every timer already due then fires in the same wake-up.
+    private func setAlarm(force: Bool) {
+        var earliest: Instant?
+        for armed in timers.values {
+            let latest = Instant(nanoseconds: armed.deadline.nanoseconds &+ armed.leeway)
+            if earliest.map({ latest < $0 }) ?? true { earliest = latest }
+        }
+        guard force || earliest != armedFor else { return }
+        armedFor = earliest
+        alarm.set(earliest)
+    }
+
+    /// Fires every timer due by now, in deadline order; a repeating one moves to its next turn
+    /// after now (turns missed meanwhile fire once).
+    private func fireDueTimers() {
+        let now = Alarm.clock()
+        var due: [(deadline: Instant, timer: LoopTimer, change: UInt64)] = []
+        lock.lock()
+        for armed in timers.values where armed.deadline <= now {
+            due.append((armed.deadline, armed.timer, armed.timer.lastChange))
+        }
+        for entry in due {
+            let key = ObjectIdentifier(entry.timer)
+            if let period = timers[key]?.period {
+                let turns = (now.nanoseconds - entry.deadline.nanoseconds) / period + 1
+                timers[key]?.deadline = Instant(nanoseconds: entry.deadline.nanoseconds &+ turns * period)
+            } else {
+                timers[key] = nil
+            }
+        }
+        lock.unlock()
+        due.sort { $0.deadline < $1.deadline }
+        for entry in due {
+            lock.lock()
+            let unchanged = entry.timer.lastChange == entry.change
+            lock.unlock()
+            if unchanged { entry.timer.handler() }
+        }
+    }
+
+    // MARK: descriptors
+
+    func watch(_ descriptor: Int32, _ handler: @escaping @Sendable () -> Void) -> LoopReadSource {
+        let source = LoopReadSource(descriptor: descriptor, ticker: self, handler: handler)
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            do {
+                try poll.add(descriptor, readable: true, writable: false)
+            } catch let error as SystemError where error.code == EEXIST {
+                // A descriptor watched before and not forgotten: now this source's.
+                try poll.modify(descriptor, readable: true, writable: false)
+            }
+            reads[descriptor] = source
+        } catch {
+            let fallback = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+            fallback.setEventHandler(handler: handler)
+            fallback.resume()
+            fallbacks[ObjectIdentifier(source)] = fallback
+        }
+        return source
+    }
+
+    func forget(_ source: LoopReadSource) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let fallback = fallbacks.removeValue(forKey: ObjectIdentifier(source)) {
+            fallback.cancel()
+            return
+        }
+        guard reads[source.descriptor] === source else { return }
+        reads[source.descriptor] = nil
+        poll.remove(source.descriptor)
+    }
+
+    private func isWatched(_ source: LoopReadSource) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return reads[source.descriptor] === source
+    }
+
+    // MARK: the loop's thread
+
+    private func run() {
+        while true {
+            let (events, _) = poll.wait(timeout: nil)
+            lock.lock()
+            let stopped = stopping
+            lock.unlock()
+            if stopped { return }
+            guard !events.isEmpty else { continue }
+            queue.sync { serve(events) }
+        }
+    }
+
+    /// One wake-up: readable descriptors first (an advert that came in before a master-down
+    /// deadline counts before the deadline runs), then due timers, then the alarm is set.
+    private func serve(_ events: [EpollSet.Event]) {
+        var ready: [LoopReadSource] = []
+        var rang = false
+        lock.lock()
+        serving = true
+        for event in events {
+            if event.descriptor == alarm.descriptor {
+                rang = true
+            } else if let source = reads[event.descriptor] {
+                ready.append(source)
+            }
+        }
+        lock.unlock()
+        // A source forgotten by an earlier handler is not called, nor one that took its
+        // descriptor's number meanwhile (it was not in the list).
+        for source in ready where isWatched(source) { source.handler() }
+        if rang { fireDueTimers() }
+        lock.lock()
+        serving = false
+        // After it rang the alarm stays readable until set again.
+        if !stopping { setAlarm(force: rang) }
+        lock.unlock()
+    }
+}
