@@ -69,17 +69,25 @@ final class LoopTicker: @unchecked Sendable {
         if !serving { setAlarm(force: false) }
     }
 
-    /// Sets the alarm to the earliest moment a timer must fire: each may fire up to its leeway
-    /// late, and every timer already due then fires in the same wake-up.
+    /// Sets the alarm for the next wake-up. Each timer may fire up to its leeway late, never
+    /// early, and every timer due by then fires in that wake-up. So the wake-up comes at the
+    /// latest deadline that is not past any timer's leeway: a lone timer fires at its deadline,
+    /// and timers due within the tightest leeway share one wake-up.
     private func setAlarm(force: Bool) {
-        var earliest: Instant?
+        var tightest: UInt64?
         for armed in timers.values {
-            let latest = Instant(nanoseconds: armed.deadline.nanoseconds &+ armed.leeway)
-            if earliest.map({ latest < $0 }) ?? true { earliest = latest }
+            let latest = armed.deadline.nanoseconds &+ armed.leeway
+            if tightest.map({ latest < $0 }) ?? true { tightest = latest }
         }
-        guard force || earliest != armedFor else { return }
-        armedFor = earliest
-        alarm.set(earliest)
+        var wake: Instant?
+        if let tightest {
+            for armed in timers.values where armed.deadline.nanoseconds <= tightest {
+                if wake.map({ $0 < armed.deadline }) ?? true { wake = armed.deadline }
+            }
+        }
+        guard force || wake != armedFor else { return }
+        armedFor = wake
+        alarm.set(wake)
     }
 
     /// Fires every timer due by now, in deadline order; a repeating one moves to its next turn

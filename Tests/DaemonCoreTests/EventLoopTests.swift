@@ -64,9 +64,18 @@ final class EventLoopTests: XCTestCase {
     }
 
     /// A timer with leeway fires no earlier than its deadline, and with a later one due within
-    /// that leeway, in the same wake-up as it; a timer without leeway is not delayed by it.
+    /// that leeway, in the same wake-up as it; a timer without leeway is not delayed by it, nor
+    /// a lone timer by its own leeway.
     func testLeewayGroupsTimersWithoutDelayingExactOnes() throws {
         let loop = try EventLoop()
+        let lone = Record()
+        let loneDue = loop.now().adding(seconds: 0.03)
+        let alone = loop.timer(at: loneDue) { lone.add(loop.now()) }
+        loop.reschedule(alone, at: loneDue, leeway: 0.05)
+        XCTAssertTrue(lone.wait(count: 1, seconds: 2))
+        XCTAssertGreaterThanOrEqual(lone.instants[0], loneDue)
+        XCTAssertLessThan(lone.instants[0].seconds(since: loneDue), 0.005, "a lone timer waited out its leeway")
+
         let record = Record()
         let base = loop.now().adding(seconds: 0.05)
         let loose = loop.timer(at: base) { record.add(loop.now()) }
