@@ -8,7 +8,7 @@ import Dispatch
 /// idle serial queue does on the calling thread. A Dispatch source costs two threads' wake-ups
 /// per event (its manager thread watches the kernel and hands the handler to a worker thread):
 /// idle, those hand-offs were most of the daemon's CPU in the emulated VM. One alarm (a timerfd)
-/// serves every timer, set to the earliest moment any timer must fire.
+/// serves every timer, set for the next wake-up (`setAlarm`).
 final class LoopTicker: @unchecked Sendable {
     private struct Armed {
         let timer: LoopTimer
