@@ -48,8 +48,15 @@ public final class EventLoop: @unchecked Sendable {
 public final class LoopTimer: @unchecked Sendable {
     fileprivate let ticker: LoopTicker
     let handler: @Sendable () -> Void
-    /// The ticker's count of changes at this timer's last one (guarded by the ticker's lock).
+    // Guarded by the ticker's lock:
+    /// The ticker's count of changes at this timer's last one.
     var lastChange: UInt64 = 0
+    /// When it fires next (nanoseconds on the monotonic clock); nil while not armed.
+    var deadline: UInt64?
+    var period: UInt64?
+    var leeway: UInt64 = 0
+    /// Tells the timer's current entry in the ticker's heap from the ones it left behind.
+    var stamp: UInt64 = 0
 
     init(ticker: LoopTicker, handler: @escaping @Sendable () -> Void) {
         self.ticker = ticker

@@ -10,13 +10,6 @@ import Dispatch
 /// idle, those hand-offs were most of the daemon's CPU in the emulated VM. One alarm (a timerfd)
 /// serves every timer, set for the next wake-up (`setAlarm`).
 final class LoopTicker: @unchecked Sendable {
-    private struct Armed {
-        let timer: LoopTimer
-        var deadline: Instant
-        var period: UInt64?
-        var leeway: UInt64
-    }
-
     private let queue: DispatchQueue
     private let poll: EpollSet
     private let alarm: Alarm
@@ -26,7 +19,11 @@ final class LoopTicker: @unchecked Sendable {
     private var reads: [Int32: LoopReadSource] = [:]
     /// Descriptors the epoll set refused (short of kernel memory): watched by Dispatch instead.
     private var fallbacks: [ObjectIdentifier: DispatchSourceRead] = [:]
-    private var timers: [ObjectIdentifier: Armed] = [:]
+    /// The armed timers by deadline. A timer changed or cancelled leaves its old entry behind,
+    /// told apart by the timer's `stamp` and dropped when it comes to the top or in a
+    /// compaction (`entryIsCurrent`).
+    private var timers = DeadlineHeap<(timer: LoopTimer, stamp: UInt64)>()
+    private var armedCount = 0
     /// Counts changes of timers: each timer keeps the count of its last change, so that a due
     /// timer changed by an earlier handler of the same wake-up is not fired.
     private var changes: UInt64 = 0
@@ -48,7 +45,7 @@ final class LoopTicker: @unchecked Sendable {
         lock.lock()
         stopping = true
         reads = [:]
-        timers = [:]
+        timers = DeadlineHeap()
         fallbacks.values.forEach { $0.cancel() }
         fallbacks = [:]
         lock.unlock()
@@ -59,14 +56,30 @@ final class LoopTicker: @unchecked Sendable {
 
     /// Arms `timer` for `deadline` (nil: disarms it), then every `period` nanoseconds after it.
     func schedule(_ timer: LoopTimer, at deadline: Instant?, every period: UInt64?, leeway: UInt64) {
-        let key = ObjectIdentifier(timer)
         lock.lock()
         defer { lock.unlock() }
         guard !stopping else { return }
         changes &+= 1
         timer.lastChange = changes
-        timers[key] = deadline.map { Armed(timer: timer, deadline: $0, period: period, leeway: leeway) }
+        timer.stamp &+= 1
+        if let deadline {
+            if timer.deadline == nil { armedCount += 1 }
+            timer.deadline = deadline.nanoseconds
+            timer.period = period
+            timer.leeway = leeway
+            timers.push((timer, timer.stamp), deadline: deadline.nanoseconds)
+        } else if timer.deadline != nil {
+            timer.deadline = nil
+            armedCount -= 1
+        }
+        // Timers moved again and again (a backup's master-down timer, at every advert it hears)
+        // would otherwise pile up stale entries until their old deadlines.
+        if timers.count > 2 * armedCount + 64 { timers.filter(Self.entryIsCurrent) }
         if !serving { setAlarm(force: false) }
+    }
+
+    private static func entryIsCurrent(_ entry: (timer: LoopTimer, stamp: UInt64)) -> Bool {
+        entry.timer.deadline != nil && entry.timer.stamp == entry.stamp
     }
 
     /// Sets the alarm for the next wake-up. Each timer may fire up to its leeway late, never
@@ -74,16 +87,19 @@ final class LoopTicker: @unchecked Sendable {
     /// latest deadline that is not past any timer's leeway: a lone timer fires at its deadline,
     /// and timers due within the tightest leeway share one wake-up.
     private func setAlarm(force: Bool) {
-        var tightest: UInt64?
-        for armed in timers.values {
-            let latest = armed.deadline.nanoseconds &+ armed.leeway
-            if tightest.map({ latest < $0 }) ?? true { tightest = latest }
-        }
+        while let first = timers.first, !Self.entryIsCurrent(first.element) { timers.popFirst() }
         var wake: Instant?
-        if let tightest {
-            for armed in timers.values where armed.deadline.nanoseconds <= tightest {
-                if wake.map({ $0 < armed.deadline }) ?? true { wake = armed.deadline }
+        if let first = timers.first {
+            // No timer due after the first one's latest moment can be the tightest.
+            var tightest = first.deadline &+ first.element.timer.leeway
+            timers.forEach(dueBy: tightest) { deadline, entry in
+                if Self.entryIsCurrent(entry) { tightest = min(tightest, deadline &+ entry.timer.leeway) }
             }
+            var latest = first.deadline
+            timers.forEach(dueBy: tightest) { deadline, entry in
+                if Self.entryIsCurrent(entry) { latest = max(latest, deadline) }
+            }
+            wake = Instant(nanoseconds: latest)
         }
         guard force || wake != armedFor else { return }
         armedFor = wake
@@ -93,23 +109,25 @@ final class LoopTicker: @unchecked Sendable {
     /// Fires every timer due by now, in deadline order; a repeating one moves to its next turn
     /// after now (turns missed meanwhile fire once).
     private func fireDueTimers() {
-        let now = Alarm.clock()
-        var due: [(deadline: Instant, timer: LoopTimer, change: UInt64)] = []
+        let now = Alarm.clock().nanoseconds
+        var due: [(timer: LoopTimer, change: UInt64)] = []
         lock.lock()
-        for armed in timers.values where armed.deadline <= now {
-            due.append((armed.deadline, armed.timer, armed.timer.lastChange))
-        }
-        for entry in due {
-            let key = ObjectIdentifier(entry.timer)
-            if let period = timers[key]?.period {
-                let turns = (now.nanoseconds - entry.deadline.nanoseconds) / period + 1
-                timers[key]?.deadline = Instant(nanoseconds: entry.deadline.nanoseconds &+ turns * period)
+        while let first = timers.first, first.deadline <= now {
+            timers.popFirst()
+            guard Self.entryIsCurrent(first.element) else { continue }
+            let timer = first.element.timer
+            due.append((timer, timer.lastChange))
+            if let period = timer.period {
+                let next = first.deadline &+ ((now - first.deadline) / period + 1) * period
+                timer.deadline = next
+                timer.stamp &+= 1
+                timers.push((timer, timer.stamp), deadline: next)
             } else {
-                timers[key] = nil
+                timer.deadline = nil
+                armedCount -= 1
             }
         }
         lock.unlock()
-        due.sort { $0.deadline < $1.deadline }
         for entry in due {
             lock.lock()
             let unchanged = entry.timer.lastChange == entry.change

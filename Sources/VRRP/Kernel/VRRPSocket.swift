@@ -21,10 +21,20 @@ public struct ReceivedVRRPPacket: Sendable {
 /// A VRRP socket of one address family on one interface, shared by the instances on it.
 public protocol VRRPTransport: AnyObject, Sendable {
     var descriptor: Int32 { get }
-    /// Sends one advert from `source` to `destination` (the multicast group or a unicast peer).
-    func send(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws
+    /// One advert as this socket writes it: an instance makes it once and sends it each time
+    /// (IPv4: with the IP header this socket writes itself).
+    func framed(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) -> [UInt8]
+    /// Sends one advert made by `framed` from `source` to `destination` (the multicast group or a unicast peer).
+    func sendFramed(_ packet: [UInt8], from source: IPAddress, to destination: IPAddress) throws
     /// The next waiting packet, nil when none is waiting.
     func receive() throws -> ReceivedVRRPPacket?
+}
+
+extension VRRPTransport {
+    /// Sends one advert from `source` to `destination`.
+    public func send(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
+        try sendFramed(framed(payload, from: source, to: destination), from: source, to: destination)
+    }
 }
 
 /// The raw IP protocol 112 socket of one interface, shared by the instances on it; or, for
@@ -72,10 +82,15 @@ public final class VRRPSocket: VRRPTransport, @unchecked Sendable {
     }
 
     /// Sends one advert from `source` to `destination` (the multicast group or a unicast peer).
-    public func send(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
-        guard case .v4(let sourceValue) = source, case .v4(let destinationValue) = destination else { return }
-        try sendPacket(IPv4Header.build(source: sourceValue, destination: destinationValue, ipProtocol: VRRPAdvertisement.ipProtocol,
-                                        payloadLength: payload.count) + payload, to: destinationValue)
+    public func framed(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) -> [UInt8] {
+        guard case .v4(let sourceValue) = source, case .v4(let destinationValue) = destination else { return [] }
+        return IPv4Header.build(source: sourceValue, destination: destinationValue, ipProtocol: VRRPAdvertisement.ipProtocol,
+                                payloadLength: payload.count) + payload
+    }
+
+    public func sendFramed(_ packet: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
+        guard !packet.isEmpty, case .v4(let destinationValue) = destination else { return }
+        try sendPacket(packet, to: destinationValue)
     }
 
     /// Sends a whole IPv4 packet, its header included (an AH advert's).

@@ -65,7 +65,12 @@ public final class VRRPSocket6: VRRPTransport, @unchecked Sendable {
         withUnsafeBytes(of: value) { IPAddress(v6Bytes: Array($0)) }
     }
 
-    public func send(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
+    /// The kernel writes the IPv6 header (hop limit and source set per packet).
+    public func framed(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) -> [UInt8] {
+        payload
+    }
+
+    public func sendFramed(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
         guard source.family == .inet6, destination.family == .inet6 else { return }
         var to = sockaddr_in6()
         to.sin6_family = sa_family_t(AF_INET6)
