@@ -294,9 +294,9 @@ def switches(pids):
 
 
 def oncpu_ns(pids):
-    """On-CPU time of every thread of the processes, in nanoseconds, from /proc/PID/task/*/schedstat:
-    the scheduler's own clock, exact, where utime+stime are sampled at each tick (1/250 s in the
-    VM's kernel, so a wake-up shorter than a tick is charged a whole tick or nothing)."""
+    """On-CPU time of every thread of the processes, in nanoseconds, from /proc/PID/task/*/schedstat
+    (the scheduler's clock). The kernel scales utime+stime to the same total, but shows them in
+    1/100 s: this is the same figure to the nanosecond, for windows of a few tenths of a second."""
     total = 0
     for pid in pids:
         try:

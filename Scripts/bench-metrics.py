@@ -305,8 +305,7 @@ def one(daemon, binary, args, run_id, work):
             result["cpu_idle_s"] = "%.3f" % cpu_idle
             result["cpu_scraped_s"] = "%.3f" % cpu_busy
             result["cpu_per_scrape_ms"] = "%.2f" % (1000 * (cpu_busy - cpu_idle) / n) if n else "-"
-            # The same from the scheduler's exact clock (utime+stime are sampled at the VM kernel's
-            # 250 Hz tick, which charges a wake-up shorter than a tick a whole tick or nothing).
+            # The same to the nanosecond (utime+stime come in 1/100 s).
             oncpu_idle, oncpu_busy = float(idle.get("oncpu_s", "nan")), float(busy.get("oncpu_s", "nan"))
             result["oncpu_idle_s"] = "%.3f" % oncpu_idle
             result["oncpu_scraped_s"] = "%.3f" % oncpu_busy

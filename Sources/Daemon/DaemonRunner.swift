@@ -246,6 +246,7 @@ final class RunningDaemon: @unchecked Sendable {
     /// server, VRRP instance or static address, route or rule starts that part then. A VRRP part that cannot start ends the
     /// daemon at start-up, but not a running daemon on reload: that keeps what it runs.
     func startParts(_ configuration: KeepalivedConfiguration, reloading: Bool = false) {
+        raiseDescriptorLimit(for: configuration)
         if options.runChecker && checks == nil && !configuration.virtualServers.isEmpty {
             startCheckers(configuration)
         }
@@ -306,6 +307,27 @@ final class RunningDaemon: @unchecked Sendable {
     private var lvsStateLines: [String] {
         LVSStateLines(sync: syncDaemons?.settingsInForce, running: syncDaemons.flatMap { try? $0.kernelDaemons() },
                       timeouts: vrrp?.globalDefinitions.lvsTimeouts).lines
+    }
+
+    /// Every checker may hold a socket at once and every VRRP instance a few: past the soft limit
+    /// (1,024 by default) checks would fail with EMFILE and take healthy real servers out.
+    /// keepalived raises its limit the same way.
+    private func raiseDescriptorLimit(for configuration: KeepalivedConfiguration) {
+        let checkers = !options.runChecker ? 0 : configuration.virtualServers.reduce(0) { total, server in
+            total + server.realServers.reduce(0) { $0 + $1.checkers.count }
+        }
+        let instances = options.runVRRP ? configuration.vrrpInstances.count : 0
+        let needed = DescriptorLimit.base + checkers + 4 * instances
+        do {
+            if let (before, after) = try DescriptorLimit.raise(to: needed) {
+                logger.info("Set open file limit to \(after) (was \(before)) for \(checkers) checkers and \(instances) VRRP instances")
+                if after < needed {
+                    logger.warning("The open file limit stays below the \(needed) descriptors the configuration needs (no CAP_SYS_RESOURCE to raise the hard limit); checks may fail for want of descriptors")
+                }
+            }
+        } catch {
+            logger.warning("Cannot raise the open file limit to \(needed): \(error); checks may fail for want of descriptors")
+        }
     }
 
     private func startCheckers(_ configuration: KeepalivedConfiguration) {

@@ -37,6 +37,12 @@ public final class EventLoop: @unchecked Sendable {
         timer.schedule(at: deadline, repeating: repeating, leeway: leeway)
     }
 
+    /// When the loop's next timer is due (nil: none armed), so that long work on the loop can
+    /// stop in time for it and go on at the next wake-up.
+    public var nextTimerDeadline: Instant? {
+        ticker.nextDeadline
+    }
+
     /// Calls `handler` whenever `descriptor` is readable (level-triggered: again at the next
     /// wake-up while something is left to read).
     public func readSource(_ descriptor: Int32, _ handler: @escaping @Sendable () -> Void) -> LoopReadSource {

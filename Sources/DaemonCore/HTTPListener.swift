@@ -28,6 +28,9 @@ public final class HTTPListener: @unchecked Sendable {
     private var connections: [Int32: HTTPConnection] = [:]
     private var nextSerial: UInt64 = 0
     private var nextSweep: Instant?
+    /// Accepting rests until then after running out of descriptors.
+    private var acceptsPausedUntil: Instant?
+    private static let acceptPause = 0.1
     /// Guards `posted` and `stopping`, which other threads write.
     private let lock = Lock()
     private var posted: [(serial: UInt64, descriptor: Int32, response: HTTPResponse)] = []
@@ -85,7 +88,12 @@ public final class HTTPListener: @unchecked Sendable {
 
     private func serve() {
         while true {
-            let (events, woken) = poll.wait(timeout: connections.isEmpty ? nil : 1)
+            if let until = acceptsPausedUntil, Self.now() >= until,
+               (try? poll.modify(descriptor, readable: true, writable: false)) != nil {
+                acceptsPausedUntil = nil
+            }
+            let timeout: Double? = acceptsPausedUntil != nil ? Self.acceptPause : connections.isEmpty ? nil : 1
+            let (events, woken) = poll.wait(timeout: timeout)
             if woken {
                 lock.lock()
                 let (replies, stop) = (posted, stopping)
@@ -116,6 +124,14 @@ public final class HTTPListener: @unchecked Sendable {
     private func acceptAll() {
         while true {
             let client = accept4(descriptor, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            if client < 0 && (errno == EMFILE || errno == ENFILE) {
+                // Out of descriptors, the client stays queued and the socket readable: the
+                // thread would spin on it. It rests a while, answering the connections it has.
+                if (try? poll.modify(descriptor, readable: false, writable: false)) != nil {
+                    acceptsPausedUntil = Self.now().adding(seconds: Self.acceptPause)
+                }
+                return
+            }
             guard client >= 0 else { return }
             guard connections.count < Self.maximumConnections, (try? poll.add(client, readable: true, writable: false)) != nil else {
                 Glibc.close(client)
@@ -160,7 +176,7 @@ public final class HTTPListener: @unchecked Sendable {
     }
 
     static func now() -> Instant {
-        Instant(nanoseconds: DispatchTime.now().uptimeNanoseconds)
+        Alarm.clock()
     }
 
     private static func bind(_ address: ListenAddress) throws -> (Int32, UInt16) {

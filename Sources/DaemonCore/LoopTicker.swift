@@ -78,6 +78,14 @@ final class LoopTicker: @unchecked Sendable {
         if !serving { setAlarm(force: false) }
     }
 
+    /// The earliest deadline in the heap (an entry left behind by a timer moved later may make it
+    /// early: a caller then yields a little sooner than needed).
+    var nextDeadline: Instant? {
+        lock.lock()
+        defer { lock.unlock() }
+        return timers.first.map { Instant(nanoseconds: $0.deadline) }
+    }
+
     private static func entryIsCurrent(_ entry: (timer: LoopTimer, stamp: UInt64)) -> Bool {
         entry.timer.deadline != nil && entry.timer.stamp == entry.stamp
     }

@@ -156,6 +156,42 @@ final class DaemonLabTests: LabTestCase {
 
     /// SIGUSR1, SIGUSR2 and SIGRTMIN+2 write the running state, the VRRP statistics and the
     /// state as JSON to keepalived's files.
+    /// 300 checkers whose connects hang (an address nobody answers) hold 300 sockets at once: with
+    /// a limit of 256 descriptors they would fail with EMFILE and take their servers out. The
+    /// daemon raises its limit to what the config needs, as keepalived does (here the soft limit
+    /// only: the hard one, as systemd sets it, leaves room, and this sandbox's root has no
+    /// CAP_SYS_RESOURCE to raise a hard limit).
+    func testItRaisesItsOpenFileLimitForItsCheckers() throws {
+        lab = try Lab(directors: 1)
+        let servers = (0..<300).map { index in
+            "    real_server 192.0.2.250 \(20000 + index) {\n        TCP_CHECK {\n            connect_timeout 2\n        }\n    }\n"
+        }.joined()
+        let config = try lab.writeConfig("virtual_server 192.0.2.200 80 {\n    delay_loop 1\n    lb_kind NAT\n    protocol TCP\n\(servers)}\n",
+                                         as: "d1.conf")
+        let log = lab.directory.appendingPathComponent("d1.log").path
+        let script = """
+        import resource, subprocess, sys, time
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 4096))
+        daemon = subprocess.Popen(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.STDOUT)
+        try:
+            time.sleep(6)
+            print(next(line for line in open("/proc/%d/limits" % daemon.pid) if line.startswith("Max open files")))
+        finally:
+            daemon.terminate()
+            daemon.wait(10)
+        """
+        let result = try lab.exec("d1", ["python3", "-c", script, log, Lab.binary.path, "-C", "-n", "-l", "-f", config,
+                                         "-p", lab.directory.appendingPathComponent("d1.pid").path])
+        XCTAssertEqual(result.status, 0, result.output)
+        let needed = 128 + 300
+        let limits = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        XCTAssertTrue(limits.contains("Max open files \(needed) 4096 files"), result.output)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        XCTAssertTrue(text.contains("Set open file limit to \(needed) (was 256) for 300 checkers and 0 VRRP instances"), text)
+        XCTAssertTrue(text.contains("TCP connection to [192.0.2.250]:tcp:20000 failed"), "the checks did not run: \(text.suffix(2000))")
+        XCTAssertFalse(text.contains("Too many open files"), String(text.suffix(2000)))
+    }
+
     func testStateDumpsOnSignals() throws {
         lab = try Lab(directors: 1)
         let config = try lab.writeConfig(instance(priority: 100), as: "d1.conf")

@@ -67,15 +67,20 @@ final class Deadlines: @unchecked Sendable {
     }
 
     /// Runs every deadline due by `now`, then sets the alarm to the next one.
-    func runDue(at now: Instant) {
+    /// Past `budget` (the clock, read every 32 deadlines) it stops with the rest still due: the
+    /// alarm goes off again at once, after the loop's other work has had its turn.
+    func runDue(at now: Instant, budget: Instant? = nil) {
         guard let armedFor, armedFor <= now else { return }
         // The alarm went off: it stays readable until it is set again. Set meanwhile to a
         // deadline still waiting its turn here, it would go off at once for nothing.
         self.armedFor = nil
         running = true
+        var ran = 0
         while let first = heap.first, first.at <= now {
             pop()
             handlers.removeValue(forKey: first.token)?()
+            ran += 1
+            if let budget, ran % 32 == 0, Alarm.clock() >= budget { break }
         }
         running = false
         arm()

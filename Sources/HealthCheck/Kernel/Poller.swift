@@ -39,6 +39,11 @@ final class Poller: @unchecked Sendable {
     static let grid = 0.100
     /// The rest after a wake-up that served sockets while no deadline was near.
     static let rest = 0.010
+    /// The most work one wake-up does before giving the loop back, and it stops sooner when one
+    /// of the loop's timers (an advert) is due: on a machine that cannot keep up with its checks,
+    /// the rest waits for the next wake-up, which comes at once, rather than holding the loop
+    /// (adverts included) for seconds.
+    static let budget = 0.050
 
     private let wakeSet: Int32
     private let sockets: Int32
@@ -47,6 +52,7 @@ final class Poller: @unchecked Sendable {
     private var handlers: [((Readiness) -> Void)?] = []
     private var events = [epoll_event](repeating: epoll_event(), count: 256)
     private var source: LoopReadSource?
+    private weak var loop: EventLoop?
     /// Whether the sockets' set is in the watched set (a ready socket wakes the loop).
     private var watching = false
     private struct Soon {
@@ -77,6 +83,7 @@ final class Poller: @unchecked Sendable {
             close(wakeSet)
             throw error
         }
+        self.loop = loop
         source = loop.readSource(wakeSet) { [weak self] in self?.wake() }
     }
 
@@ -120,9 +127,15 @@ final class Poller: @unchecked Sendable {
     private func wake() {
         deadlines.awake { now in
             // Answers first: one already in counts before its server's time-out runs.
+            let budget = min(now.adding(seconds: Self.budget), loop?.nextTimerDeadline ?? Instant(nanoseconds: .max))
             var served = trySoon()
-            served += drain()
-            deadlines.runDue(at: now)
+            let (drained, leftBehind) = drain(until: budget)
+            served += drained
+            deadlines.runDue(at: now, budget: budget)
+            if leftBehind {
+                // Served at the next wake-up, right after the loop's other work.
+                deadlines.at(now) {}
+            }
             if let next = deadlines.earliest, next <= now.adding(seconds: Self.grid) {
                 setWatching(false)
             } else if served > 0 && lastServed.map({ now.seconds(since: $0) < Self.grid }) ?? false {
@@ -168,12 +181,14 @@ final class Poller: @unchecked Sendable {
         return done
     }
 
-    /// Serves every ready socket; returns how many were.
-    private func drain() -> Int {
+    /// Serves every ready socket, or as many as `budget` allows; returns how many were, and
+    /// whether some may be left.
+    private func drain(until budget: Instant) -> (served: Int, leftBehind: Bool) {
         var served = 0
         // A full buffer may have left some behind: under load they would wait a grid step each
         // and pile up.
         while true {
+            if served > 0 && Alarm.clock() >= budget { return (served, true) }
             let count = Int(max(events.withUnsafeMutableBufferPointer { epoll_wait(sockets, $0.baseAddress, Int32($0.count), 0) }, 0))
             for index in 0..<count {
                 let event = events[index]
@@ -181,7 +196,7 @@ final class Poller: @unchecked Sendable {
                 if slot < handlers.count, let handler = handlers[slot] { handler(Readiness(events: event.events)) }
             }
             served += count
-            if count < events.count { return served }
+            if count < events.count { return (served, false) }
         }
     }
 

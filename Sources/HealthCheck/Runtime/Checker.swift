@@ -85,10 +85,15 @@ final class Checker: @unchecked Sendable {
     }
 
     /// The next check, `seconds` after `start` (the previous check's planned start) or after now.
-    /// A time already past fires at once.
+    /// A time already past fires at once. A check a whole period behind (the machine could not
+    /// keep up) skips the turns it missed and runs once, now: run back to back within one
+    /// wake-up, a thousand late checks held the loop, adverts included, until they caught up,
+    /// and fell further behind meanwhile.
     private func schedule(after seconds: Double, from start: Instant? = nil) {
         context.io.deadlines.cancel(timer)
-        let due = (start ?? context.io.deadlines.now).adding(seconds: seconds)
+        let now = context.io.deadlines.now
+        var due = (start ?? now).adding(seconds: seconds)
+        if start != nil && due < now { due = now }
         // Checks start on the poller's grid, so those due close together share one wake-up of
         // the loop: each wake-up is a few thread hops in Dispatch, which were most of the CPU.
         let grid = UInt64(Poller.grid * 1e9)
