@@ -274,8 +274,8 @@ def pss_kib(pid):
     return 0
 
 
-def switches(pids):
-    """Context switches (voluntary + involuntary) of every thread of the processes: wake-ups."""
+def per_thread(pids, name, value):
+    """The sum over every thread of the processes of value(text of /proc/PID/task/TID/<name>)."""
     total = 0
     for pid in pids:
         try:
@@ -284,32 +284,24 @@ def switches(pids):
             continue
         for tid in tids:
             try:
-                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                    for line in f:
-                        if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
-                            total += int(line.split()[1])
-            except (OSError, ValueError):
+                with open("/proc/%d/task/%s/%s" % (pid, tid, name)) as f:
+                    total += value(f.read())
+            except (OSError, ValueError, IndexError):
                 continue
     return total
+
+
+def switches(pids):
+    """Context switches (voluntary + involuntary) of every thread of the processes: wake-ups."""
+    return per_thread(pids, "status", lambda text: sum(int(line.split()[1]) for line in text.splitlines()
+                                                       if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"))))
 
 
 def oncpu_ns(pids):
     """On-CPU time of every thread of the processes, in nanoseconds, from /proc/PID/task/*/schedstat
     (the scheduler's clock). The kernel scales utime+stime to the same total, but shows them in
     1/100 s: this is the same figure to the nanosecond, for windows of a few tenths of a second."""
-    total = 0
-    for pid in pids:
-        try:
-            tids = os.listdir("/proc/%d/task" % pid)
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue
-    return total
+    return per_thread(pids, "schedstat", lambda text: int(text.split()[0]))
 
 
 def cmd_sample(a):
