@@ -140,6 +140,9 @@ final class RunningDaemon: @unchecked Sendable {
     /// announce_route's kernel routes, while the configuration has any.
     var announcer: RouteAnnouncer?
     private var sources: [DispatchSourceSignal] = []
+    /// Renders and writes the state dumps: 1,000 virtual servers' text took half a second of
+    /// the loop in the emulated VM, long enough to make an advert late. Made at the first dump.
+    private lazy var dumpWriter = LowPriorityWorker(name: "dumps")
     /// One runner for every part's scripts: it reaps every child of the process.
     let scripts: ScriptRunner
     var fifos: NotifyFifos?
@@ -390,36 +393,43 @@ final class RunningDaemon: @unchecked Sendable {
     private func dump(_ signalNumber: Int32) {
         let pid = getpid()
         let dumps = stateDumps
-        var files: [(text: String, name: String)] = []
+        // The state is copied here, on the loop; its text is made and written by `dumpWriter`,
+        // in the order of the signals.
+        var files: [(text: @Sendable () -> String, name: String)] = []
         switch signalNumber {
         case SIGUSR1:
             if vrrp != nil {
                 vrrpLogger.info("Printing VRRP data for process(\(pid)) on signal")
                 var withLVS = dumps
                 withLVS.lvsLines = lvsStateLines
-                files.append((withLVS.data, "keepalived.data"))
+                files.append(({ [withLVS] in withLVS.data }, "keepalived.data"))
             }
             if let ipvs {
                 checkerLogger.info("Printing checker data for process(\(pid)) on signal")
                 let announced = announcer?.report.dataLines ?? []
-                files.append((ipvs.checkData + announced.map { $0 + "\n" }.joined(), "keepalived_check.data"))
+                let checkData = ipvs.checkDataText
+                files.append(({ checkData() + announced.map { $0 + "\n" }.joined() }, "keepalived_check.data"))
             }
         case SIGUSR2, KeepalivedSignals.statsClear:
             guard let vrrp else { return }
             let clearing = signalNumber == KeepalivedSignals.statsClear
             vrrpLogger.info("Printing \(clearing ? "and clearing " : "")VRRP stats for process(\(pid)) on signal")
-            files.append((dumps.statistics, "keepalived.stats"))
+            files.append(({ dumps.statistics }, "keepalived.stats"))
             if clearing { vrrp.clearCounters() }
         default:
             guard vrrp != nil else { return }
             vrrpLogger.info("Printing VRRP as json for process(\(pid)) on signal")
-            if !dumps.vrrp.isEmpty { files.append((dumps.json, "keepalived.json")) }
+            if !dumps.vrrp.isEmpty { files.append(({ dumps.json }, "keepalived.json")) }
         }
-        for file in files {
-            do {
-                try StateDumps.write(file.text, as: file.name)
-            } catch {
-                logger.error("\(error)")
+        guard !files.isEmpty else { return }
+        let (logger, queue) = (logger, loop.queue)
+        dumpWriter.run { [files] in
+            for file in files {
+                do {
+                    try StateDumps.write(file.text(), as: file.name)
+                } catch {
+                    queue.async { logger.error("\(error)") }
+                }
             }
         }
     }

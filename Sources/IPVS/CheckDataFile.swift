@@ -99,6 +99,10 @@ public enum CheckDataFile {
 }
 
 extension IPVSRuntime {
-    /// keepalived_check.data's text. Call on the loop.
-    public var checkData: String { CheckDataFile.render(configuration.virtualServers, reports: report) }
+    /// Makes keepalived_check.data's text from the state as it is now, on any thread. Call on
+    /// the loop; the text itself may be made later, away from it.
+    public var checkDataText: @Sendable () -> String {
+        let (servers, reports) = (configuration.virtualServers, report)
+        return { CheckDataFile.render(servers, reports: reports) }
+    }
 }

@@ -30,13 +30,6 @@ public protocol VRRPTransport: AnyObject, Sendable {
     func receive() throws -> ReceivedVRRPPacket?
 }
 
-extension VRRPTransport {
-    /// Sends one advert from `source` to `destination`.
-    public func send(_ payload: [UInt8], from source: IPAddress, to destination: IPAddress) throws {
-        try sendFramed(framed(payload, from: source, to: destination), from: source, to: destination)
-    }
-}
-
 /// The raw IP protocol 112 socket of one interface, shared by the instances on it; or, for
 /// instances with `auth_type AH`, one of protocol 51 (IPsec AH), whose adverts it takes apart.
 ///
