@@ -19,7 +19,8 @@ The work:
   - A reload (SIGHUP) every minute, between two configs: the second doubles the weight of every
     tenth real server.
   - Dumps every 10 s: SIGUSR1 (keepalived.data) and SIGUSR2 (keepalived.stats).
-  - Every 10 s: descriptors, threads, VmRSS and CPU of the daemon's processes.
+  - Every 10 s: descriptors (less the checks' TCP connections in flight), threads, VmRSS and
+    CPU of the daemon's processes.
   - Ours only, every 10 s: the table against what the checks say. GET /metrics
     (keepalived_real_server_up), then the kernel's table (ipvsadm -Ln), then /metrics again more
     than a second later (answers are kept for a second); every real server whose state is the
@@ -157,12 +158,39 @@ def tree(pid):
     return pids
 
 
+def check_connections(pid):
+    """Inodes of the process's TCP sockets to the real servers' ports (10000-10003): the checks
+    in flight, whose number follows the load, not a leak."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if 10000 <= int(fields[2].rsplit(":", 1)[1], 16) <= 10003:
+                        inodes.add(fields[9])
+        except (OSError, StopIteration, ValueError, IndexError):
+            pass
+    return inodes
+
+
+def link(path):
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None  # closed meanwhile
+
+
 def resources(pid):
+    """Descriptors (without the checks' connections in flight), threads, VmRSS, CPU seconds."""
     fds = threads = rss = 0
     cpu = 0.0
     for p in tree(pid):
         try:
-            fds += len(os.listdir("/proc/%d/fd" % p))
+            in_flight = check_connections(p)
+            fds += len([n for n in map(lambda fd: link("/proc/%d/fd/%s" % (p, fd)), os.listdir("/proc/%d/fd" % p))
+                        if n is not None and not (n.startswith("socket:[") and n[8:-1] in in_flight)])
             threads += len(os.listdir("/proc/%d/task" % p))
             with open("/proc/%d/status" % p) as f:
                 rss += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))

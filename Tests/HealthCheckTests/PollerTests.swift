@@ -94,6 +94,51 @@ final class PollerTests: XCTestCase {
         loop.queue.sync { io.poller.forget(pair[0]) }
     }
 
+    /// Sockets that each take long to serve (a real server's change in the emulated VM) give
+    /// the loop back to a timer that comes due (an advert) after the first ones, and the rest are
+    /// served afterwards: none is lost, though their edge-triggered events were read at once.
+    func testSlowSocketsYieldToADueLoopTimerAndNoneIsLost() throws {
+        let loop = try EventLoop()
+        let io = try loop.queue.sync { try CheckIO(loop: loop) }
+        let journal = Journal()
+        var pairs: [[Int32]] = []
+        for index in 0..<20 {
+            var pair: [Int32] = [0, 0]
+            XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair), 0)
+            pairs.append(pair)
+            let reading = pair[0]
+            try loop.queue.sync {
+                try io.poller.watch(reading, writable: false) { readiness in
+                    guard readiness.readable else { return }
+                    var byte: UInt8 = 0
+                    while read(reading, &byte, 1) == 1 {}
+                    usleep(10_000)
+                    journal.append("socket \(index)")
+                }
+            }
+        }
+        defer { pairs.joined().forEach { close($0) } }
+        let timer = loop.queue.sync {
+            loop.timer(at: loop.now().adding(seconds: 0.005)) { journal.append("timer") }
+        }
+        for pair in pairs {
+            var byte: UInt8 = 1
+            XCTAssertEqual(write(pair[1], &byte, 1), 1)
+        }
+        let deadline = Date().addingTimeInterval(3)
+        while journal.entries.count < 21 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let entries = journal.entries
+        XCTAssertEqual(Set(entries), Set((0..<20).map { "socket \($0)" } + ["timer"]), "every socket served once, and the timer")
+        XCTAssertEqual(entries.count, 21, "\(entries)")
+        // Served one after another, 20 sockets hold the loop 200 ms: the timer must come after
+        // a few of them, not after all.
+        XCTAssertLessThanOrEqual(entries.firstIndex(of: "timer") ?? 99, 4, "\(entries)")
+        loop.queue.sync {
+            timer.cancel()
+            pairs.forEach { io.poller.forget($0[0]) }
+        }
+    }
+
     private static func isReadable(_ descriptor: Int32, waiting milliseconds: Int32 = 0) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         return poll(&entry, 1, milliseconds) == 1 && entry.revents & Int16(POLLIN) != 0
@@ -133,4 +178,12 @@ private final class Flag: @unchecked Sendable {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }
+}
+
+/// What the handlers did, in order, told across threads.
+private final class Journal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var entries: [String] { lock.withLock { stored } }
+    func append(_ entry: String) { lock.withLock { stored.append(entry) } }
 }
