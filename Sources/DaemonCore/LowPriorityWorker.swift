@@ -4,18 +4,20 @@ import Glibc
 import CLinuxNet
 import Dispatch
 
-/// One thread at the lowest CPU priority (nice 19) that runs jobs in order: work that may take a
-/// while (a scrape of tens of thousands of real servers) runs there, and the kernel gives the CPU
-/// to the event loop whenever the loop has something to do, even on a single core.
+/// One thread, by default at the lowest CPU priority (nice 19), that runs jobs in order: work
+/// that may take a while (a scrape of tens of thousands of real servers) runs there, and the
+/// kernel gives the CPU to the event loop whenever the loop has something to do, even on a
+/// single core.
 public final class LowPriorityWorker: @unchecked Sendable {
     private let lock = Lock()
     private let ready = DispatchSemaphore(value: 0)
     private var jobs: [@Sendable () -> Void] = []
 
-    public init(name: String) {
+    /// `nice`: the thread's nice value (Linux keeps one per thread); 19 is the lowest share of
+    /// the CPU, 0 the loop's own.
+    public init(name: String, nice: Int32 = 19) {
         startThread(name: name) { [self] in
-            // Linux keeps a nice value per thread; 19 is the lowest share of the CPU.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(swiftkeepalived_gettid()), 19)
+            if nice != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(swiftkeepalived_gettid()), nice) }
             while true {
                 ready.wait()
                 lock.lock()

@@ -217,4 +217,37 @@ final class ReloadLabTests: LabTestCase {
         lab.wait(upTo: 6, for: "the reloaded instance to become master") { lab.addresses("d1").contains("192.0.2.200") }
         XCTAssertTrue(daemon.log.contains("(VI_1) Entering MASTER STATE"), daemon.log)
     }
+    /// The file is read and parsed away from the loop: a reload of a big file (150,000 lines,
+    /// over a second to parse in a debug build) does not hold the master's adverts, which
+    /// parsing on the loop did.
+    func testParsingABigFileAtAReloadKeepsTheAdvertsOnTime() throws {
+        lab = try Lab(directors: 1)
+        var servers = ""
+        for index in 0..<6_000 {
+            servers += "virtual_server 198.18.\(index / 250).\(index % 250 + 1) 80 {\n lb_kind NAT\n protocol TCP\n"
+            for real in 1...3 {
+                servers += " real_server 203.0.113.\(real) \(10_000 + index) {\n  weight 1\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n"
+            }
+            servers += "}\n"
+        }
+        let daemon = try lab.start(.ours, on: "d1", config: Lab.vrrpInstance(state: "MASTER", priority: 100))
+        lab.wait(upTo: 6, for: "d1 to be master") { daemon.log.contains("Entering MASTER STATE") }
+        let adverts = try AdvertCapture(lab: lab, node: "d1")
+        Thread.sleep(forTimeInterval: 2.5)
+        try (Lab.vrrpInstance(state: "MASTER", priority: 100, addresses: ["192.0.2.200", "192.0.2.201"]) + servers)
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let sent = Date()
+        daemon.kill(SIGHUP)
+        lab.wait(upTo: 30, for: "the reload's second VIP") { lab.addresses("d1").contains("192.0.2.201") }
+        let took = Date().timeIntervalSince(sent)
+        Thread.sleep(forTimeInterval: 2.5)
+        adverts.stop()
+
+        XCTAssertGreaterThan(took, 1.2, "the premise: a file that takes longer to parse than an advert interval")
+        let times = adverts.times
+        let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
+        XCTAssertGreaterThanOrEqual(times.count, Int(took) + 4, "adverts around the reload")
+        XCTAssertLessThan(gaps.max() ?? 99, 1.05, "the worst gap between adverts around a reload of \(String(format: "%.2f", took)) s: \(gaps)")
+        XCTAssertTrue(daemon.isRunning, daemon.log)
+    }
 }
