@@ -239,6 +239,13 @@ class LabTestCase: XCTestCase {
     }
 
     override func tearDown() {
+        // A failed test shows what its daemons logged: in CI the lab's folder is gone afterwards.
+        if (testRun?.failureCount ?? 0) > 0, let lab {
+            for daemon in lab.daemons {
+                print("--- log of \(daemon.kind) on \(daemon.node) (last 60 lines):")
+                print(daemon.log.split(separator: "\n", omittingEmptySubsequences: false).suffix(60).joined(separator: "\n"))
+            }
+        }
         lab?.tearDown()
         lab = nil
     }
