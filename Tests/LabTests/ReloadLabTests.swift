@@ -217,6 +217,7 @@ final class ReloadLabTests: LabTestCase {
         lab.wait(upTo: 6, for: "the reloaded instance to become master") { lab.addresses("d1").contains("192.0.2.200") }
         XCTAssertTrue(daemon.log.contains("(VI_1) Entering MASTER STATE"), daemon.log)
     }
+
     /// The file is read and parsed away from the loop: a reload of a big file (150,000 lines,
     /// over a second to parse in a debug build) does not hold the master's adverts, which
     /// parsing on the loop did.
