@@ -142,11 +142,11 @@ final class RunningDaemon: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     /// Renders and writes the state dumps: 1,000 virtual servers' text took half a second of
     /// the loop in the emulated VM, long enough to make an advert late. Made at the first dump.
-    private lazy var dumpWriter = LowPriorityWorker(name: "dumps")
+    private lazy var dumpWriter = JobThread(name: "dumps")
     /// Reads and parses the file at a reload: the 1,000-virtual-server config took 0.9 s of
     /// the loop in the emulated VM. At normal priority: a reload should not wait behind the
     /// checks. Made at the first reload.
-    private lazy var configReader = LowPriorityWorker(name: "reload", nice: 0)
+    private lazy var configReader = JobThread(name: "reload", nice: 0)
     /// A reload is being parsed; a SIGHUP meanwhile asks for one more after it (`reloadAgain`).
     private var reloading = false
     private var reloadAgain = false

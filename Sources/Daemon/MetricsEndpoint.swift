@@ -24,7 +24,7 @@ final class MetricsEndpoint: @unchecked Sendable {
     let exporter: MetricsExporter
     private weak var daemon: RunningDaemon?
     private let loop: EventLoop
-    private let work = LowPriorityWorker(name: "metrics")
+    private let work = JobThread(name: "metrics")
     /// Our own socket for the counters, opened on the loop (so in the daemon's namespace), then
     /// used only by `work`.
     private var kernelReader: IPVSNetlink?

@@ -54,6 +54,31 @@ final class VRRPStateMachineTests: XCTestCase {
         }
     }
 
+    func testMastersShareAdvertDeadlinesOnAGridOfATwentiethOfTheInterval() {
+        // Two masters that came up 3 ms apart, off the grid: their first interval is cut back to
+        // the grid (by less than 5%), and from then on they advertise at the same instants.
+        var first = machine(priority: 255, startsAsMaster: true)
+        var second = machine(priority: 255, startsAsMaster: true)
+        _ = first.start(now: at(10.012), faulty: false)
+        _ = second.start(now: at(10.015), faulty: false)
+        XCTAssertEqual(first.nextDeadline, at(11))
+        XCTAssertEqual(second.nextDeadline, at(11))
+        for turn in 11...13 {
+            XCTAssertEqual(first.timerFired(now: at(Double(turn))), [.sendAdvertisement(priority: 255)])
+            XCTAssertEqual(second.timerFired(now: at(Double(turn) + 0.0004)), [.sendAdvertisement(priority: 255)])
+            XCTAssertEqual(first.nextDeadline, at(Double(turn + 1)))
+            XCTAssertEqual(second.nextDeadline, first.nextDeadline)
+        }
+        // The grid scales with the interval: 5 ms at 0.1 s. A master that answers another's
+        // advert at once starts its next interval on the grid too.
+        var fast = machine(priority: 200, interval: 0.1)
+        _ = fast.start(now: at(0), faulty: false)
+        _ = fast.timerFired(now: fast.nextDeadline!)
+        XCTAssertEqual(fast.state, .master)
+        XCTAssertEqual(fast.advertisementReceived(priority: 0, from: lower, now: at(3.3333)), [.sendAdvertisement(priority: 200)])
+        XCTAssertEqual(fast.nextDeadline, at(3.43))
+    }
+
     func testPriority255WithoutStateMasterStillWaits() {
         var vrrp = machine(priority: 255, startsAsMaster: false)
         _ = vrrp.start(now: at(0), faulty: false)
@@ -252,7 +277,8 @@ final class VRRPv3StateMachineTests: XCTestCase {
         // The master stops: we take over and advertise at our own interval.
         let deadline = vrrp.nextDeadline!
         XCTAssertEqual(vrrp.timerFired(now: deadline).prefix(2), [.log("(VI_3) Receive advertisement timeout"), .log("(VI_3) Entering MASTER STATE")])
-        XCTAssertEqual(vrrp.nextDeadline, deadline.adding(seconds: 0.1))
+        // The next advert: one interval on, brought back to the 5 ms grid.
+        XCTAssertEqual(vrrp.nextDeadline, Instant(nanoseconds: deadline.adding(seconds: 0.1).nanoseconds / 5_000_000 * 5_000_000))
         // A higher master's advert sends us back, following its interval.
         _ = vrrp.advertisementReceived(priority: 200, from: peer, interval: 0.3, now: at(5))
         XCTAssertEqual(vrrp.state, .backup)

@@ -57,8 +57,6 @@ final class Poller: @unchecked Sendable {
     /// Events read but not served yet (`events[unserved]`): a wake-up out of budget leaves the
     /// rest for the next one, which comes at once.
     private var unserved = 0..<0
-    /// Whether the last read filled `events`, so that more may be waiting in the kernel.
-    private var lastReadWasFull = false
     private var source: LoopReadSource?
     private weak var loop: EventLoop?
     /// Whether the sockets' set is in the watched set (a ready socket wakes the loop).
@@ -196,24 +194,22 @@ final class Poller: @unchecked Sendable {
     /// flap of a hundred at once must not hold an advert back for all of them.
     private func drain(until budget: Instant) -> (served: Int, leftBehind: Bool) {
         var served = 0
-        // A full buffer may have left some behind: under load they would wait a grid step each
-        // and pile up. After the last wake-up's leftovers, the kernel is asked again too.
-        if !unserved.isEmpty { lastReadWasFull = true }
+        // Behind the last wake-up's leftovers, or a read that filled the buffer, the kernel may
+        // hold more: under load they would otherwise wait a grid step each and pile up.
+        var kernelMayHoldMore = !unserved.isEmpty
         while true {
             if unserved.isEmpty {
-                if served > 0 && !lastReadWasFull { return (served, false) }
+                if served > 0 && !kernelMayHoldMore { return (served, false) }
                 if served > 0 && Alarm.clock() >= budget { return (served, true) }
                 let count = Int(max(events.withUnsafeMutableBufferPointer { epoll_wait(sockets, $0.baseAddress, Int32($0.count), 0) }, 0))
                 unserved = 0..<count
-                lastReadWasFull = count == events.count
+                kernelMayHoldMore = count == events.count
                 if count == 0 { return (served, false) }
+            } else if served > 0 && Alarm.clock() >= budget {
+                return (served, true)
             }
-            while let index = unserved.first {
-                if served > 0 && Alarm.clock() >= budget { return (served, true) }
-                unserved = unserved.dropFirst()
-                serve(events[index])
-                served += 1
-            }
+            serve(events[unserved.removeFirst()])
+            served += 1
         }
     }
 

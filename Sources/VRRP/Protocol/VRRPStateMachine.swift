@@ -101,6 +101,20 @@ public struct VRRPStateMachine: Sendable {
 
     private var label: String { "(\(settings.name))" }
 
+    /// When the advert after one sent `now` is due: one interval on, brought back to the last
+    /// multiple of a twentieth of the interval on the monotonic clock. Masters with the same
+    /// interval then share deadlines, and the loop sends their adverts in one wake-up (255
+    /// instances at 0.1 s: about 130 wake-ups a second instead of 600). Only an interval that
+    /// starts off the grid is shortened, by less than 5%: an early advert only restarts a
+    /// backup's master-down timer. Later adverts follow one interval apart, so none drift.
+    func nextAdvert(after now: Instant) -> Instant {
+        let next = now.adding(seconds: settings.advertInterval)
+        let grid = UInt64((settings.advertInterval * 1e9 / 20).rounded())
+        guard grid > 0 else { return next }
+        let aligned = Instant(nanoseconds: next.nanoseconds / grid * grid)
+        return aligned > now ? aligned : next
+    }
+
     // MARK: Events
 
     public mutating func start(now: Instant, faulty: Bool) -> [VRRPAction] {
@@ -122,7 +136,7 @@ public struct VRRPStateMachine: Sendable {
         if state == .master, let deadline = advertDeadline, deadline <= now {
             // The next deadline follows the last one, not the moment we ran: adverts must not drift.
             var next = deadline.adding(seconds: settings.advertInterval)
-            if next <= now { next = now.adding(seconds: settings.advertInterval) }
+            if next <= now { next = nextAdvert(after: now) }
             advertDeadline = next
             return [.sendAdvertisement(priority: UInt8(priority))]
         }
@@ -150,7 +164,7 @@ public struct VRRPStateMachine: Sendable {
             return []
         case .master:
             if theirs == 0 {
-                advertDeadline = now.adding(seconds: settings.advertInterval)
+                advertDeadline = nextAdvert(after: now)
                 return [.sendAdvertisement(priority: UInt8(priority))]
             }
             let yielding: [VRRPAction] = settings.advertisesBeforeYielding ? [.sendAdvertisement(priority: UInt8(priority))] : []
@@ -167,7 +181,7 @@ public struct VRRPStateMachine: Sendable {
             guard settings.answersLowerPriority else {
                 return [.log("\(label) Received advert from \(source) with lower priority \(theirs), ours \(priority)"), .reannounce]
             }
-            advertDeadline = now.adding(seconds: settings.advertInterval)
+            advertDeadline = nextAdvert(after: now)
             return [.log("\(label) Received advert from \(source) with lower priority \(theirs), ours \(priority), forcing new election"),
                     .sendAdvertisement(priority: UInt8(priority)), .reannounce]
         case .initialize, .fault, .stopped:
@@ -228,7 +242,7 @@ public struct VRRPStateMachine: Sendable {
     private mutating func becomeMaster(now: Instant) -> [VRRPAction] {
         state = .master
         masterDownDeadline = nil
-        advertDeadline = now.adding(seconds: settings.advertInterval)
+        advertDeadline = nextAdvert(after: now)
         // The advert goes first: it is what stops the other routers' timers.
         return [.log("\(label) Entering MASTER STATE"), .sendAdvertisement(priority: UInt8(priority)), .takeOwnership, .notify(.master)]
     }

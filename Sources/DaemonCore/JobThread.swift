@@ -4,11 +4,11 @@ import Glibc
 import CLinuxNet
 import Dispatch
 
-/// One thread, by default at the lowest CPU priority (nice 19), that runs jobs in order: work
-/// that may take a while (a scrape of tens of thousands of real servers) runs there, and the
-/// kernel gives the CPU to the event loop whenever the loop has something to do, even on a
-/// single core.
-public final class LowPriorityWorker: @unchecked Sendable {
+/// One thread that runs jobs in order, away from the event loop: work that may take a while (a
+/// scrape of tens of thousands of real servers, a reload's parse). By default it runs at the
+/// lowest CPU priority (nice 19), so the kernel gives the CPU to the loop whenever the loop has
+/// something to do, even on a single core.
+public final class JobThread: @unchecked Sendable {
     private let lock = Lock()
     private let ready = DispatchSemaphore(value: 0)
     private var jobs: [@Sendable () -> Void] = []
