@@ -1,21 +1,30 @@
 /// A binary min-heap of elements by deadline (nanoseconds): the event loop's armed timers, so
 /// that a wake-up finds what is due without looking at every timer (255 instances at 0.1 s wake
-/// it hundreds of times a second).
+/// it hundreds of times a second). Entries with the same deadline come out in the order they went
+/// in: masters whose adverts share a deadline then send them in the same order at every turn, so
+/// each one's place in the burst, and its interval, stays the same.
 struct DeadlineHeap<Element> {
-    private(set) var entries: [(deadline: UInt64, element: Element)] = []
+    private var entries: [(deadline: UInt64, order: UInt64, element: Element)] = []
+    private var pushes: UInt64 = 0
 
     var count: Int { entries.count }
-    var first: (deadline: UInt64, element: Element)? { entries.first }
+    var first: (deadline: UInt64, element: Element)? { entries.first.map { ($0.deadline, $0.element) } }
 
     mutating func push(_ element: Element, deadline: UInt64) {
-        entries.append((deadline, element))
+        pushes &+= 1
+        entries.append((deadline, pushes, element))
         var child = entries.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
-            guard entries[child].deadline < entries[parent].deadline else { break }
+            guard Self.precedes(entries[child], entries[parent]) else { break }
             entries.swapAt(child, parent)
             child = parent
         }
+    }
+
+    private static func precedes(_ a: (deadline: UInt64, order: UInt64, element: Element),
+                                 _ b: (deadline: UInt64, order: UInt64, element: Element)) -> Bool {
+        a.deadline != b.deadline ? a.deadline < b.deadline : a.order < b.order
     }
 
     @discardableResult
@@ -28,12 +37,12 @@ struct DeadlineHeap<Element> {
             let left = 2 * parent + 1
             guard left < entries.count else { break }
             let right = left + 1
-            let child = right < entries.count && entries[right].deadline < entries[left].deadline ? right : left
-            guard entries[child].deadline < entries[parent].deadline else { break }
+            let child = right < entries.count && Self.precedes(entries[right], entries[left]) ? right : left
+            guard Self.precedes(entries[child], entries[parent]) else { break }
             entries.swapAt(child, parent)
             parent = child
         }
-        return first
+        return (first.deadline, first.element)
     }
 
     /// Calls `body` for every entry due by `bound`, in no particular order; looks at those and
@@ -49,9 +58,10 @@ struct DeadlineHeap<Element> {
         }
     }
 
-    /// Keeps only the entries `keep` approves (dropping the stale ones a long run leaves).
+    /// Keeps only the entries `keep` approves (dropping the stale ones a long run leaves), in
+    /// their order.
     mutating func filter(_ keep: (Element) -> Bool) {
-        let kept = entries.filter { keep($0.element) }
+        let kept = entries.filter { keep($0.element) }.sorted { Self.precedes($0, $1) }
         entries = []
         entries.reserveCapacity(kept.count)
         for entry in kept { push(entry.element, deadline: entry.deadline) }

@@ -1,8 +1,8 @@
 import XCTest
 @testable import DaemonCore
 
-/// The heap of the event loop's timers: it gives entries back in deadline order, and its
-/// bounded walk visits exactly the entries due by the bound.
+/// The heap of the event loop's timers: it gives entries back in deadline order (the same deadline
+/// in the order of pushing), and its bounded walk visits exactly the entries due by the bound.
 final class DeadlineHeapTests: XCTestCase {
     func testEntriesComeOutInDeadlineOrder() {
         var generator = SystemRandomNumberGenerator()
@@ -39,5 +39,30 @@ final class DeadlineHeapTests: XCTestCase {
         var popped: [Int] = []
         while let first = heap.popFirst() { popped.append(first.element) }
         XCTAssertEqual(popped, [2, 6, 8])
+    }
+
+    /// Masters sharing an advert deadline send in the same order at every turn: each is popped
+    /// and pushed again for its next turn, and must come out in the same place.
+    func testEqualDeadlinesComeOutInTheOrderTheyWentInTurnAfterTurn() {
+        var heap = DeadlineHeap<Int>()
+        let members = Array((0..<40).shuffled())
+        for member in members { heap.push(member, deadline: 100) }
+        for other in 0..<20 { heap.push(1_000 + other, deadline: UInt64(50 + other * 10)) }
+        for turn: UInt64 in 0..<5 {
+            var popped: [Int] = []
+            while let first = heap.first, first.deadline <= 100 + turn * 100 {
+                heap.popFirst()
+                if first.element < 1_000 {
+                    popped.append(first.element)
+                    heap.push(first.element, deadline: first.deadline + 100)
+                }
+            }
+            XCTAssertEqual(popped, members, "turn \(turn)")
+        }
+        // Filtering keeps the order among equal deadlines too.
+        heap.filter { $0 % 2 == 0 }
+        var popped: [Int] = []
+        while let first = heap.popFirst() { popped.append(first.element) }
+        XCTAssertEqual(popped, members.filter { $0 % 2 == 0 })
     }
 }
