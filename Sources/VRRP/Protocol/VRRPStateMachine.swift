@@ -104,10 +104,10 @@ public struct VRRPStateMachine: Sendable {
     /// When the advert after one sent `now` is due: one interval on, brought back to the last
     /// multiple of a twentieth of the interval on the monotonic clock. Masters with the same
     /// interval then share deadlines, and the loop sends their adverts in one wake-up (255
-    /// instances at 0.1 s: about 130 wake-ups a second instead of 600). Only an interval that
+    /// instances at 0.1 s: about 150 wake-ups a second instead of 600). Only an interval that
     /// starts off the grid is shortened, by less than 5%: an early advert only restarts a
     /// backup's master-down timer. Later adverts follow one interval apart, so none drift.
-    func nextAdvert(after now: Instant) -> Instant {
+    private func nextAdvert(after now: Instant) -> Instant {
         let next = now.adding(seconds: settings.advertInterval)
         let grid = UInt64((settings.advertInterval * 1e9 / 20).rounded())
         guard grid > 0 else { return next }
