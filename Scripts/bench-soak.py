@@ -20,7 +20,10 @@ The work:
     tenth real server.
   - Dumps every 10 s: SIGUSR1 (keepalived.data) and SIGUSR2 (keepalived.stats).
   - Every 10 s: descriptors (less the checks' TCP connections in flight), threads, VmRSS and
-    CPU of the daemon's processes.
+    CPU of the daemon's processes; of those descriptors, the sockets no table of the namespace
+    lists (checks before their connect or after a reset, before their close), and the rest: the
+    daemon's own.
+  - A sleeper at the daemon's priority (0.1 s sleeps) notes how late the VM wakes a process.
   - Ours only, every 10 s: the table against what the checks say. GET /metrics
     (keepalived_real_server_up), then the kernel's table (ipvsadm -Ln), then /metrics again more
     than a second later (answers are kept for a second); every real server whose state is the
@@ -158,6 +161,25 @@ def tree(pid):
     return pids
 
 
+LISTED = ("tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix", "netlink", "packet")
+INODE_COLUMN = {"unix": 6, "packet": 8}  # the others: column 9
+
+
+def socket_inodes(pid, tables):
+    """Inodes of the sockets listed in the process's /proc/PID/net tables (its namespace's)."""
+    inodes = set()
+    for table in tables:
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    inodes.add(fields[INODE_COLUMN.get(table, 9)])
+        except (OSError, StopIteration, ValueError, IndexError):
+            pass
+    return inodes
+
+
 def check_connections(pid):
     """Inodes of the process's TCP sockets to the real servers' ports (10000-10003): the checks
     in flight, whose number follows the load, not a leak."""
@@ -183,14 +205,21 @@ def link(path):
 
 
 def resources(pid):
-    """Descriptors (without the checks' connections in flight), threads, VmRSS, CPU seconds."""
-    fds = threads = rss = 0
+    """Descriptors (without the checks' connections in flight), threads, VmRSS, CPU seconds, and
+    of those descriptors the sockets that no table of the namespace lists: a TCP socket leaves the
+    tables when the server resets it or before it connects, so these are checks between their
+    socket() and connect() or between a reset and their close (a leaked check socket would be one
+    too, and would pile up past the number of checkers within seconds at 1,000 checks a second)."""
+    fds = threads = rss = unlisted = 0
     cpu = 0.0
     for p in tree(pid):
         try:
             in_flight = check_connections(p)
-            fds += len([n for n in map(lambda fd: link("/proc/%d/fd/%s" % (p, fd)), os.listdir("/proc/%d/fd" % p))
-                        if n is not None and not (n.startswith("socket:[") and n[8:-1] in in_flight)])
+            listed = socket_inodes(p, LISTED)
+            links = [n for n in map(lambda fd: link("/proc/%d/fd/%s" % (p, fd)), os.listdir("/proc/%d/fd" % p)) if n is not None]
+            counted = [n for n in links if not (n.startswith("socket:[") and n[8:-1] in in_flight)]
+            fds += len(counted)
+            unlisted += len([n for n in counted if n.startswith("socket:[") and n[8:-1] not in listed])
             threads += len(os.listdir("/proc/%d/task" % p))
             with open("/proc/%d/status" % p) as f:
                 rss += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
@@ -199,7 +228,7 @@ def resources(pid):
             cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, StopIteration, ValueError):
             pass
-    return fds, threads, rss, cpu
+    return fds, threads, rss, cpu, unlisted
 
 
 UP_LINE = re.compile(r'^keepalived_real_server_up\{([^}]*)\} (\S+)$', re.M)
@@ -268,7 +297,7 @@ def run(a):
     adverts = os.path.join(work, a.daemon + ".adverts")
     log_path = os.path.join(work, a.daemon + ".log")
     seconds = a.minutes * 60
-    recorder = proc = None
+    recorder = proc = sleeper_proc = None
     result = {}
     try:
         recorder = subprocess.Popen(["ip", "netns", "exec", p, sys.executable, os.path.join(HERE, "bench-daemon.py"), "record",
@@ -290,6 +319,8 @@ def run(a):
                 raise RuntimeError("%s exited with %s" % (a.daemon, proc.returncode))
             time.sleep(1)
         result["settle_s"] = "%.0f" % (time.monotonic() - started)
+        stalls = os.path.join(work, a.daemon + ".stalls")
+        sleeper_proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "sleeper", "--out", stalls])
         window_start_real = time.time()
         start = time.monotonic()
         end = start + seconds
@@ -326,12 +357,19 @@ def run(a):
                 dumps += 1
                 next_dump += DUMP_EVERY
             if now >= next_sample:
-                fds, threads, rss, cpu = resources(proc.pid)
-                samples.append((now - start, fds, threads, rss, cpu))
+                fds, threads, rss, cpu, unlisted = resources(proc.pid)
+                samples.append((now - start, fds, threads, rss, cpu, unlisted, fds - unlisted))
                 next_sample += SAMPLE_EVERY
                 if a.daemon == "ours" and now - start > 30:
                     comparisons.append(compare(d))
             time.sleep(max(0.0, min(next_flap, next_reload, next_dump, next_sample, end) - time.monotonic()))
+        sleeper_proc.send_signal(signal.SIGTERM)
+        sleeper_proc.wait(30)
+        with open(stalls) as f:
+            values = dict(line.strip().split("=", 1) for line in f if "=" in line)
+        result["sleeper_worst_s"] = values.get("worst", "-")
+        result["sleeper_late"] = values.get("late", "-")
+        result["sleeper_list"] = values.get("worst_list", "-") or "-"
         result.update(summarize(samples, comparisons, a.minutes))
         result["reloads"] = reloads
         result["dumps"] = dumps
@@ -357,9 +395,31 @@ def run(a):
                 proc.wait()
         if recorder:
             recorder.kill()
+        if sleeper_proc and sleeper_proc.poll() is None:
+            sleeper_proc.kill()
         server.kill()
         remove_lab(namespaces)
     return result
+
+
+def sleeper(a):
+    """The VM's own stalls: sleep 0.1 s again and again at the daemon's priority and note how late
+    each wake-up came; on SIGTERM write the count, the worst and the worst ten (lateness@second of
+    the window) to OUT. An advert late by what the sleeper was late by is the VM's, not the loop's."""
+    lateness = []
+    began = time.monotonic()
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    while not stop:
+        before = time.monotonic()
+        time.sleep(0.1)
+        lateness.append((time.monotonic() - before - 0.1, before - began))
+    worst = sorted(lateness, reverse=True)
+    with open(a.out, "w") as f:
+        f.write("count=%d\nworst=%.3f\nlate=%d\nworst_list=%s\n" % (
+            len(lateness), worst[0][0] if worst else 0.0, len([x for x in lateness if x[0] >= 0.005]),
+            ",".join("%.3f@%.0f" % x for x in worst[:10])))
+    return 0
 
 
 def median(values):
@@ -376,7 +436,7 @@ def summarize(samples, comparisons, minutes):
     if len(after) >= 5:
         fifth = max(1, len(after) // 5)
         first, last = after[:fifth], after[-fifth:]
-        for index, name in ((1, "fds"), (2, "threads"), (3, "rss_kib")):
+        for index, name in ((1, "fds"), (2, "threads"), (3, "rss_kib"), (5, "fds_unlisted"), (6, "fds_own")):
             out[name + "_warm"] = median([s[index] for s in first])
             out[name + "_end"] = median([s[index] for s in last])
             out[name + "_growth"] = out[name + "_end"] - out[name + "_warm"]
@@ -402,7 +462,11 @@ def main():
     r.add_argument("--minutes", type=float, default=60)
     r.add_argument("--vs", type=int, default=1000)
     r.add_argument("--work", required=True)
+    z = sub.add_parser("sleeper")
+    z.add_argument("--out", required=True)
     a = parser.parse_args()
+    if a.cmd == "sleeper":
+        return sleeper(a)
     try:
         result = run(a)
     except Exception as error:  # noqa: BLE001 - reported as the result
