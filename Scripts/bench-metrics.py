@@ -320,6 +320,9 @@ def one(daemon, binary, args, run_id, work):
             result["adverts"] = gaps.get("count", "-")
             if daemon == "ours" and scraper.first:
                 result["series_per_scrape"] = series(scraper.first)
+                # The same bytes for nginx to serve (nginx_reference).
+                with open(os.path.join(work, "metrics.gz"), "wb") as f:
+                    f.write(scraper.first.partition(b"\r\n\r\n")[2])
                 # The daemon's own account of the answers it built (the others were reused).
                 time.sleep(1.1)
                 own_after = own_cost(timed_fetch(ns, proc.pid, "/metrics")[0])
@@ -364,6 +367,76 @@ def one(daemon, binary, args, run_id, work):
             sh("ip", "netns", "delete", name, check=False)
 
 
+NGINX_CONF = """daemon off;
+user root;
+worker_processes 1;
+pid %(work)s/nginx.pid;
+error_log %(work)s/nginx.error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_timeout 75s;
+    keepalive_requests 100000;
+    client_body_temp_path %(work)s; proxy_temp_path %(work)s; fastcgi_temp_path %(work)s;
+    uwsgi_temp_path %(work)s; scgi_temp_path %(work)s;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location = /metrics {
+            default_type "text/plain; version=0.0.4";
+            add_header Content-Encoding gzip;
+            alias %(work)s/metrics.gz;
+        }
+        location = / { return 200 "ok"; }
+    }
+}
+"""
+
+
+def nginx_reference(args, run_id, work):
+    """What a web server of the field costs in this VM for the same requests: Debian's nginx (one
+    worker, sendfile, keep-alive) serving ours' gzip answer as a static file, and a page of a few
+    bytes, each at the scrape rate on one kept connection for half a window; CPU per request of
+    its processes (the idle CPU over 5 s first taken off)."""
+    ns = "bm%s-ng" % run_id
+    sh("ip", "netns", "add", ns)
+    proc = None
+    try:
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        conf = os.path.join(work, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF % {"work": work, "port": PORT})
+        proc = subprocess.Popen(["ip", "netns", "exec", ns, "nginx", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        result = {}
+        for _ in range(100):
+            try:
+                timed_fetch(ns, proc.pid, "/")
+                break
+            except RuntimeError:
+                time.sleep(0.1)
+        idle = float(sample(proc.pid, 5).get("cpu_s", "nan")) / 5
+        for path, key in (("/metrics", "metrics"), ("/", "floor")):
+            scraper = Scraper(ns, "ours", proc.pid, args.rate, args.window // 2, path=path)
+            scraper.start()
+            busy = sample(proc.pid, args.window // 2)
+            scraper.join(10)
+            n = len(scraper.latencies)
+            if n:
+                result[key + "_cpu_per_request_ms"] = "%.2f" % (1000 * (float(busy.get("cpu_s", "nan")) - idle * (args.window // 2)) / n)
+                result[key + "_oncpu_per_request_ms"] = "%.2f" % (1000 * (float(busy.get("oncpu_s", "nan")) - idle * (args.window // 2)) / n)
+                result[key + "_bytes"] = int(sum(scraper.sizes) / n)
+            result[key + "_errors"] = scraper.errors
+        return result
+    finally:
+        if proc:
+            for pid in sh("ip", "netns", "pids", ns, check=False).split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+        sh("ip", "netns", "delete", ns, check=False)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -384,6 +457,12 @@ def main():
         except Exception as e:  # noqa: BLE001 - reported, the other daemon still runs
             result = {"error": str(e).replace(" ", "_")}
         print(" ".join(["RESULT", daemon] + ["%s=%s" % kv for kv in result.items()]), flush=True)
+    if os.path.exists(os.path.join(a.work, "metrics.gz")):
+        try:
+            result = nginx_reference(a, run_id, a.work)
+        except Exception as e:  # noqa: BLE001 - reported
+            result = {"error": str(e).replace(" ", "_")}
+        print(" ".join(["RESULT", "nginx"] + ["%s=%s" % kv for kv in result.items()]), flush=True)
     return 0
 
 
