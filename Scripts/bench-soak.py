@@ -43,7 +43,8 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 PORT = 9716
 ADDRESSES = ["203.0.113.%d" % h for h in range(1, 251)]
 FLAP_EVERY, FLAP_COUNT = 5.0, 25
-RELOAD_EVERY, DUMP_EVERY, SAMPLE_EVERY = 60.0, 10.0, 10.0
+RELOAD_EVERY = float(os.environ.get("BENCH_RELOAD_EVERY", "60"))
+DUMP_EVERY, SAMPLE_EVERY = 10.0, 10.0
 
 
 def sh(*args, check=True):
@@ -231,6 +232,23 @@ def resources(pid):
     return fds, threads, rss, cpu, unlisted
 
 
+def memory_kinds(pid):
+    """Where the resident memory of the daemon's processes is, for the samples file: anonymous
+    (the heap and malloc's arenas, stacks) against file-backed, and the number of mappings."""
+    anon = mapped = 0
+    for p in tree(pid):
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Anonymous:"):
+                        anon += int(line.split()[1])
+            with open("/proc/%d/maps" % p) as f:
+                mapped += sum(1 for _ in f)
+        except OSError:
+            pass
+    return "anon_kib=%d mappings=%d" % (anon, mapped)
+
+
 UP_LINE = re.compile(r'^keepalived_real_server_up\{([^}]*)\} (\S+)$', re.M)
 
 
@@ -359,6 +377,9 @@ def run(a):
             if now >= next_sample:
                 fds, threads, rss, cpu, unlisted = resources(proc.pid)
                 samples.append((now - start, fds, threads, rss, cpu, unlisted, fds - unlisted))
+                with open(os.path.join(work, a.daemon + ".samples"), "a") as f:
+                    f.write("%.0f fds=%d threads=%d rss_kib=%d cpu_s=%.2f unlisted=%d %s\n" % (
+                        now - start, fds, threads, rss, cpu, unlisted, memory_kinds(proc.pid)))
                 next_sample += SAMPLE_EVERY
                 if a.daemon == "ours" and now - start > 30:
                     comparisons.append(compare(d))
