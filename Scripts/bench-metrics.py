@@ -309,7 +309,11 @@ def one(daemon, binary, args, run_id, work):
             oncpu_idle, oncpu_busy = float(idle.get("oncpu_s", "nan")), float(busy.get("oncpu_s", "nan"))
             result["oncpu_idle_s"] = "%.3f" % oncpu_idle
             result["oncpu_scraped_s"] = "%.3f" % oncpu_busy
-            result["oncpu_per_scrape_ms"] = "%.2f" % (1000 * (oncpu_busy - oncpu_idle) / n) if n else "-"
+            # A thread that ends within a window takes its time out of the threads' sum (Dispatch
+            # retires idle workers): utime+stime, which keeps the time of ended threads, is the
+            # measure; this one is a cross-check, left out when a window came out negative.
+            valid = oncpu_idle >= 0 and oncpu_busy >= 0
+            result["oncpu_per_scrape_ms"] = "%.2f" % (1000 * (oncpu_busy - oncpu_idle) / n) if n and valid else "-"
             # The same VM's own jitter: the idle window's adverts.
             idle_gaps = kv_lines(subprocess.run([sys.executable, os.path.join(HERE, "bench-daemon.py"), "gaps", adverts, "--from", "%.3f" % idle_start,
                                                  "--window", str(args.window)], stdout=subprocess.PIPE, text=True).stdout)
@@ -339,7 +343,7 @@ def one(daemon, binary, args, run_id, work):
                 if floor.latencies:
                     idle_per_second = cpu_idle / args.window
                     result["floor_cpu_per_request_ms"] = "%.2f" % (1000 * (floor_cpu - idle_per_second * (args.window // 2)) / len(floor.latencies))
-                    result["floor_oncpu_per_request_ms"] = "%.2f" % (1000 * (floor_oncpu - oncpu_idle / args.window * (args.window // 2)) / len(floor.latencies))
+                    result["floor_oncpu_per_request_ms"] = "%.2f" % (1000 * (floor_oncpu - oncpu_idle / args.window * (args.window // 2)) / len(floor.latencies)) if valid and floor_oncpu >= 0 else "-"
                 # The kernel's counters, on their own path: one fetch, timed.
                 answer, latency, cpu = timed_fetch(ns, proc.pid, "/metrics/ipvs")
                 result["ipvs_latency_ms"] = "%.0f" % (1000 * latency)
@@ -408,12 +412,9 @@ def nginx_reference(args, run_id, work):
             f.write(NGINX_CONF % {"work": work, "port": PORT})
         proc = subprocess.Popen(["ip", "netns", "exec", ns, "nginx", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         result = {}
-        for _ in range(100):
-            try:
-                timed_fetch(ns, proc.pid, "/")
-                break
-            except RuntimeError:
-                time.sleep(0.1)
+        ready = time.monotonic() + 30
+        while time.monotonic() < ready and str(PORT) not in sh("ip", "netns", "exec", ns, "ss", "-Htln", check=False):
+            time.sleep(0.2)
         idle = float(sample(proc.pid, 5).get("cpu_s", "nan")) / 5
         for path, key in (("/metrics", "metrics"), ("/", "floor")):
             scraper = Scraper(ns, "ours", proc.pid, args.rate, args.window // 2, path=path)
