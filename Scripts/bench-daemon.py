@@ -130,6 +130,20 @@ def cmd_record(a):
     return 0
 
 
+def remove_namespaces(names):
+    """Kills what still runs in each network namespace, then deletes it (a lab's clean-up)."""
+    import signal
+    import subprocess
+    for name in names:
+        pids = subprocess.run(["ip", "netns", "pids", name], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+        for pid in pids.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "delete", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def percentile(values, p):
     """Percentile p (0..100) of a non-empty list, linear between the two nearest ranks (so p99
     of 60 gaps lies between the largest two, instead of being the largest)."""

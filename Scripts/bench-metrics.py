@@ -362,13 +362,7 @@ def one(daemon, binary, args, run_id, work):
             log.close()
         return result
     finally:
-        for name in (ns, listener):
-            for pid in sh("ip", "netns", "pids", name, check=False).split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (OSError, ValueError):
-                    pass
-            sh("ip", "netns", "delete", name, check=False)
+        bench_daemon.remove_namespaces((ns, listener))
 
 
 NGINX_CONF = """daemon off;
@@ -404,7 +398,6 @@ def nginx_reference(args, run_id, work):
     its processes (the idle CPU over 5 s first taken off)."""
     ns = "bm%s-ng" % run_id
     sh("ip", "netns", "add", ns)
-    proc = None
     try:
         sh("ip", "-n", ns, "link", "set", "lo", "up")
         conf = os.path.join(work, "nginx.conf")
@@ -429,13 +422,7 @@ def nginx_reference(args, run_id, work):
             result[key + "_errors"] = scraper.errors
         return result
     finally:
-        if proc:
-            for pid in sh("ip", "netns", "pids", ns, check=False).split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (OSError, ValueError):
-                    pass
-        sh("ip", "netns", "delete", ns, check=False)
+        bench_daemon.remove_namespaces((ns,))
 
 
 def main():

@@ -30,6 +30,7 @@ The work:
     same in both must be in the table with a weight if up, and absent if down.
 """
 import argparse
+import importlib.util
 import os
 import random
 import re
@@ -40,6 +41,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
+_spec = importlib.util.spec_from_file_location("bench_daemon", os.path.join(HERE, "bench-daemon.py"))
+BENCH_DAEMON = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(BENCH_DAEMON)
 PORT = 9716
 ADDRESSES = ["203.0.113.%d" % h for h in range(1, 251)]
 FLAP_EVERY, FLAP_COUNT = 5.0, 25
@@ -138,14 +142,6 @@ http {{
 """
 
 
-def remove_lab(namespaces):
-    for ns in namespaces:
-        for pid in sh("ip", "netns", "pids", ns, check=False).split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
-        sh("ip", "netns", "delete", ns, check=False)
 
 
 def tree(pid):
@@ -419,7 +415,7 @@ def run(a):
         if sleeper_proc and sleeper_proc.poll() is None:
             sleeper_proc.kill()
         server.kill()
-        remove_lab(namespaces)
+        BENCH_DAEMON.remove_namespaces(namespaces)
     return result
 
 
