@@ -59,12 +59,19 @@ extension IPVSKernelTests {
             kill(daemon.processIdentifier, SIGHUP)
             Thread.sleep(forTimeInterval: 0.2)
         }
-        waitFor("50 reloads", timeout: 10, log: log) { log().components(separatedBy: "Reloading").count - 1 == 50 }
+        // A SIGHUP that comes while a reload's file is parsed asks for one more reload after it
+        // (signals do not queue), so a slow VM runs fewer than 50: every reload asked for must
+        // have finished, and the storm must have been one (at least 10).
+        func count(_ line: String) -> Int { log().components(separatedBy: line).count - 1 }
+        waitFor("every reload asked for finished (at least 10)", timeout: 20, log: log) {
+            let started = count("Reloading")
+            return started >= 10 && started <= 50 && count("IPVS table reloaded") == started
+        }
         waitFor("the last reload's real server", timeout: 10, log: log) { run("/usr/sbin/ipvsadm", ["-Ln", "-t", "192.0.2.20:80"]).contains("198.51.100.2:80") }
         XCTAssertEqual(run("/usr/sbin/ipvsadm", ["-Ln", "-t", "192.0.2.10:80"]), marked, "the unchanged service was written to")
         let text = String(log().dropFirst(startLog.count))
         XCTAssertFalse(text.contains("Reload refused"), text)
-        XCTAssertGreaterThanOrEqual(text.components(separatedBy: "Removing service [198.51.100.2]:tcp:80 from VS [192.0.2.20]:tcp:80").count - 1, 20, text)
+        XCTAssertGreaterThanOrEqual(text.components(separatedBy: "Removing service [198.51.100.2]:tcp:80 from VS [192.0.2.20]:tcp:80").count - 1, 5, text)
         XCTAssertFalse(text.contains("VS [192.0.2.10]:tcp:80"), "a line about the unchanged service:\n\(text)")
 
         kill(daemon.processIdentifier, SIGTERM)
