@@ -89,6 +89,15 @@ final class VRRPv3LabTests: LabTestCase {
         lab = try Lab(directors: 2)
         _ = try lab.start(.keepalived, on: "d1", config: config(state: "MASTER", priority: 100, interval: "0.5"))
         lab.wait(upTo: 6, for: "keepalived to hold the VIP") { lab.holders(of: vip) == ["d1"] }
+        // A backup starts with its own interval (RFC 5798 6.4.1), so ours, started more than 0.36 s
+        // before keepalived's next advert, takes over before hearing it, as keepalived's would:
+        // ours starts 0.22-0.30 s after one of keepalived's adverts, and hears the next well within.
+        let theirAdverts = try AdvertCapture(lab: lab, node: "d1")
+        _ = lab.wait(upTo: 5, for: "a quarter of a second after one of keepalived's adverts") {
+            guard let last = theirAdverts.times.last else { return false }
+            let since = Date().timeIntervalSince1970 - last
+            return since >= 0.22 && since <= 0.30
+        }
         let ours = try lab.start(.ours, on: "d2", config: config(state: "BACKUP", priority: 99))
         assertOnlyHolder("d1", for: 3, "our backup waits 3 × the master's 0.5 s")
         XCTAssertTrue(ours.log.contains("(VI_1) advertisement interval mismatch ours = 10 centi-sec rcv'd=50 centi-sec"), ours.log)
