@@ -37,8 +37,10 @@ and one more virtual server 198.18.0.250:80 (delay_loop `delay`) whose one real 
 """
 import argparse
 import os
+import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -132,8 +134,6 @@ def cmd_record(a):
 
 def remove_namespaces(names):
     """Kills what still runs in each network namespace, then deletes it (a lab's clean-up)."""
-    import signal
-    import subprocess
     for name in names:
         pids = subprocess.run(["ip", "netns", "pids", name], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
         for pid in pids.split():

@@ -219,6 +219,11 @@ class Scraper(threading.Thread):
                 time.sleep(pause)
 
 
+def per_request_ms(busy, idle_per_second, seconds, requests):
+    """CPU per request in ms: a window's CPU less what the same seconds cost idle."""
+    return "%.2f" % (1000 * (busy - idle_per_second * seconds) / requests)
+
+
 def kv_lines(text):
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
@@ -341,9 +346,10 @@ def one(daemon, binary, args, run_id, work):
                 floor_cpu, floor_oncpu = float(floor_sample.get("cpu_s", "nan")), float(floor_sample.get("oncpu_s", "nan"))
                 floor.join(10)
                 if floor.latencies:
-                    idle_per_second = cpu_idle / args.window
-                    result["floor_cpu_per_request_ms"] = "%.2f" % (1000 * (floor_cpu - idle_per_second * (args.window // 2)) / len(floor.latencies))
-                    result["floor_oncpu_per_request_ms"] = "%.2f" % (1000 * (floor_oncpu - oncpu_idle / args.window * (args.window // 2)) / len(floor.latencies)) if valid and floor_oncpu >= 0 else "-"
+                    n_floor = len(floor.latencies)
+                    result["floor_cpu_per_request_ms"] = per_request_ms(floor_cpu, cpu_idle / args.window, args.window // 2, n_floor)
+                    result["floor_oncpu_per_request_ms"] = (per_request_ms(floor_oncpu, oncpu_idle / args.window, args.window // 2, n_floor)
+                                                            if valid and floor_oncpu >= 0 else "-")
                 # The kernel's counters, on their own path: one fetch, timed.
                 answer, latency, cpu = timed_fetch(ns, proc.pid, "/metrics/ipvs")
                 result["ipvs_latency_ms"] = "%.0f" % (1000 * latency)
@@ -408,16 +414,17 @@ def nginx_reference(args, run_id, work):
         ready = time.monotonic() + 30
         while time.monotonic() < ready and str(PORT) not in sh("ip", "netns", "exec", ns, "ss", "-Htln", check=False):
             time.sleep(0.2)
-        idle = float(sample(proc.pid, 5).get("cpu_s", "nan")) / 5
+        idle = sample(proc.pid, 5)
+        seconds = args.window // 2
         for path, key in (("/metrics", "metrics"), ("/", "floor")):
-            scraper = Scraper(ns, "ours", proc.pid, args.rate, args.window // 2, path=path)
+            scraper = Scraper(ns, "ours", proc.pid, args.rate, seconds, path=path)
             scraper.start()
-            busy = sample(proc.pid, args.window // 2)
+            busy = sample(proc.pid, seconds)
             scraper.join(10)
             n = len(scraper.latencies)
             if n:
-                result[key + "_cpu_per_request_ms"] = "%.2f" % (1000 * (float(busy.get("cpu_s", "nan")) - idle * (args.window // 2)) / n)
-                result[key + "_oncpu_per_request_ms"] = "%.2f" % (1000 * (float(busy.get("oncpu_s", "nan")) - idle * (args.window // 2)) / n)
+                for measure, name in (("cpu_s", "_cpu_per_request_ms"), ("oncpu_s", "_oncpu_per_request_ms")):
+                    result[key + name] = per_request_ms(float(busy.get(measure, "nan")), float(idle.get(measure, "nan")) / 5, seconds, n)
                 result[key + "_bytes"] = int(sum(scraper.sizes) / n)
             result[key + "_errors"] = scraper.errors
         return result

@@ -162,36 +162,24 @@ LISTED = ("tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix", "netlink", "packe
 INODE_COLUMN = {"unix": 6, "packet": 8}  # the others: column 9
 
 
-def socket_inodes(pid, tables):
-    """Inodes of the sockets listed in the process's /proc/PID/net tables (its namespace's)."""
-    inodes = set()
-    for table in tables:
+def socket_tables(pid):
+    """The inodes of every socket that the process's namespace lists in /proc/PID/net, and among
+    them the checks in flight: TCP sockets to the real servers' ports (10000-10003), whose number
+    follows the load, not a leak."""
+    listed, in_flight = set(), set()
+    for table in LISTED:
         try:
             with open("/proc/%d/net/%s" % (pid, table)) as f:
                 next(f)
                 for line in f:
                     fields = line.split()
-                    inodes.add(fields[INODE_COLUMN.get(table, 9)])
+                    inode = fields[INODE_COLUMN.get(table, 9)]
+                    listed.add(inode)
+                    if table in ("tcp", "tcp6") and 10000 <= int(fields[2].rsplit(":", 1)[1], 16) <= 10003:
+                        in_flight.add(inode)
         except (OSError, StopIteration, ValueError, IndexError):
             pass
-    return inodes
-
-
-def check_connections(pid):
-    """Inodes of the process's TCP sockets to the real servers' ports (10000-10003): the checks
-    in flight, whose number follows the load, not a leak."""
-    inodes = set()
-    for table in ("tcp", "tcp6"):
-        try:
-            with open("/proc/%d/net/%s" % (pid, table)) as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    if 10000 <= int(fields[2].rsplit(":", 1)[1], 16) <= 10003:
-                        inodes.add(fields[9])
-        except (OSError, StopIteration, ValueError, IndexError):
-            pass
-    return inodes
+    return listed, in_flight
 
 
 def link(path):
@@ -202,47 +190,34 @@ def link(path):
 
 
 def resources(pid):
-    """Descriptors (without the checks' connections in flight), threads, VmRSS, CPU seconds, and
-    of those descriptors the sockets that no table of the namespace lists: a TCP socket leaves the
-    tables when the server resets it or before it connects, so these are checks between their
-    socket() and connect() or between a reset and their close (a leaked check socket would be one
-    too, and would pile up past the number of checkers within seconds at 1,000 checks a second)."""
-    fds = threads = rss = unlisted = 0
-    cpu = 0.0
+    """Of the daemon's processes: descriptors (without the checks' connections in flight),
+    threads, VmRSS, CPU seconds; of those descriptors the sockets that no table of the namespace
+    lists (a TCP socket leaves the tables when the server resets it or before it connects, so
+    these are checks between their socket() and connect() or between a reset and their close; a
+    leaked check socket would be one too, and would pile up past the number of checkers within
+    seconds at 1,000 checks a second); and where the resident memory is: anonymous (the heap and
+    malloc's arenas, stacks) against file-backed, with the number of mappings."""
+    r = {"fds": 0, "threads": 0, "rss_kib": 0, "cpu_s": 0.0, "unlisted": 0, "anon_kib": 0, "mappings": 0}
     for p in tree(pid):
         try:
-            in_flight = check_connections(p)
-            listed = socket_inodes(p, LISTED)
+            listed, in_flight = socket_tables(p)
             links = [n for n in map(lambda fd: link("/proc/%d/fd/%s" % (p, fd)), os.listdir("/proc/%d/fd" % p)) if n is not None]
             counted = [n for n in links if not (n.startswith("socket:[") and n[8:-1] in in_flight)]
-            fds += len(counted)
-            unlisted += len([n for n in counted if n.startswith("socket:[") and n[8:-1] not in listed])
-            threads += len(os.listdir("/proc/%d/task" % p))
+            r["fds"] += len(counted)
+            r["unlisted"] += len([n for n in counted if n.startswith("socket:[") and n[8:-1] not in listed])
+            r["threads"] += len(os.listdir("/proc/%d/task" % p))
             with open("/proc/%d/status" % p) as f:
-                rss += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+                r["rss_kib"] += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
             with open("/proc/%d/stat" % p) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            r["cpu_s"] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                r["anon_kib"] += next(int(line.split()[1]) for line in f if line.startswith("Anonymous:"))
+            with open("/proc/%d/maps" % p) as f:
+                r["mappings"] += sum(1 for _ in f)
         except (OSError, StopIteration, ValueError):
             pass
-    return fds, threads, rss, cpu, unlisted
-
-
-def memory_kinds(pid):
-    """Where the resident memory of the daemon's processes is, for the samples file: anonymous
-    (the heap and malloc's arenas, stacks) against file-backed, and the number of mappings."""
-    anon = mapped = 0
-    for p in tree(pid):
-        try:
-            with open("/proc/%d/smaps_rollup" % p) as f:
-                for line in f:
-                    if line.startswith("Anonymous:"):
-                        anon += int(line.split()[1])
-            with open("/proc/%d/maps" % p) as f:
-                mapped += sum(1 for _ in f)
-        except OSError:
-            pass
-    return "anon_kib=%d mappings=%d" % (anon, mapped)
+    return r
 
 
 UP_LINE = re.compile(r'^keepalived_real_server_up\{([^}]*)\} (\S+)$', re.M)
@@ -371,11 +346,10 @@ def run(a):
                 dumps += 1
                 next_dump += DUMP_EVERY
             if now >= next_sample:
-                fds, threads, rss, cpu, unlisted = resources(proc.pid)
-                samples.append((now - start, fds, threads, rss, cpu, unlisted, fds - unlisted))
+                r = resources(proc.pid)
+                samples.append((now - start, r["fds"], r["threads"], r["rss_kib"], r["cpu_s"], r["unlisted"], r["fds"] - r["unlisted"]))
                 with open(os.path.join(work, a.daemon + ".samples"), "a") as f:
-                    f.write("%.0f fds=%d threads=%d rss_kib=%d cpu_s=%.2f unlisted=%d %s\n" % (
-                        now - start, fds, threads, rss, cpu, unlisted, memory_kinds(proc.pid)))
+                    f.write("%.0f %s\n" % (now - start, " ".join("%s=%s" % (k, round(v, 2)) for k, v in r.items())))
                 next_sample += SAMPLE_EVERY
                 if a.daemon == "ours" and now - start > 30:
                     comparisons.append(compare(d))
